@@ -1,0 +1,220 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { EngineKind } from '../model/container-info.js';
+import { ContainerPortMap, type EngineReport } from '../model/container-port-map.js';
+import { type Endpoint, type EndpointOptions, resolveEndpoints } from './endpoint.js';
+import { DaemonNotFoundError, type EndpointAttempt } from './errors/daemon-not-found-error.js';
+import { EngineRequestError } from './errors/engine-request-error.js';
+import { EngineStatusError } from './errors/engine-status-error.js';
+import { InvalidJsonError } from './errors/invalid-json-error.js';
+import { readEngineMessage, requestEngine } from './http.js';
+import { parseContainersJsonStrict } from './parse-containers.js';
+
+/** Options of detectContainers, startDetection and stopContainer. */
+export interface DetectOptions extends EndpointOptions {
+  /** Deadline for the whole detection, in milliseconds. Default: 3000. */
+  readonly timeoutMs?: number;
+  /** Aborts every request of the detection. */
+  readonly signal?: AbortSignal;
+}
+
+/** Default detection deadline in milliseconds. */
+export const defaultDetectTimeoutMs = 3000;
+
+/** The engine kind an answer's headers reveal. */
+export function readEngineKind(headers: IncomingHttpHeaders): EngineKind {
+  if (headers['libpod-api-version'] !== undefined) {
+    return 'podman';
+  }
+  const server = String(headers.server ?? '');
+  if (/libpod|podman/i.test(server)) {
+    return 'podman';
+  }
+  return /docker/i.test(server) || headers['api-version'] !== undefined ? 'docker' : 'unknown';
+}
+
+async function queryEndpoint(
+  endpoint: Endpoint,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<{ map: ContainerPortMap; report: EngineReport }> {
+  const started = performance.now();
+  let engine: EngineKind = 'unknown';
+  try {
+    const response = await requestEngine(endpoint, '/containers/json', { timeoutMs, signal });
+    engine = readEngineKind(response.headers);
+    if (response.statusCode !== 200) {
+      throw new EngineStatusError(
+        endpoint.address,
+        response.statusCode,
+        readEngineMessage(response.body),
+      );
+    }
+    const map = parseContainersJsonStrict(response.body, { endpoint: endpoint.address, engine });
+    const containers = new Set([...map].map(([, container]) => container)).size;
+    return {
+      map,
+      report: {
+        endpoint: endpoint.address,
+        source: endpoint.source,
+        engine,
+        ok: true,
+        containers,
+        durationMs: performance.now() - started,
+        error: null,
+      },
+    };
+  } catch (error) {
+    return {
+      map: new ContainerPortMap(),
+      report: {
+        endpoint: endpoint.address,
+        source: endpoint.source,
+        engine,
+        ok: false,
+        containers: 0,
+        durationMs: performance.now() - started,
+        error: error as Error,
+      },
+    };
+  }
+}
+
+/** Result of scanEngines: the merged map and what each address gave. */
+export interface EngineScan {
+  /** Published ports of every engine that answered; `map.engines` equals `engines`. */
+  readonly map: ContainerPortMap;
+  /** One report per address tried, failures included, in discovery order. */
+  readonly engines: readonly EngineReport[];
+}
+
+/**
+ * Queries every engine address concurrently (or the one named by DOCKER_HOST or
+ * CONTAINER_HOST) and merges the answers. Never rejects for an engine's failure: each
+ * failure is a report with its error. Requests still pending at the deadline fail with a
+ * timeout; engines that answered in time keep their containers.
+ */
+export async function scanEngines(options: DetectOptions = {}): Promise<EngineScan> {
+  const plan = resolveEndpoints(options);
+  const timeoutMs = options.timeoutMs ?? defaultDetectTimeoutMs;
+  const results = await Promise.all(
+    plan.endpoints.map((endpoint) => queryEndpoint(endpoint, timeoutMs, options.signal)),
+  );
+  const engines: EngineReport[] = [
+    ...plan.problems.map((problem) => ({
+      endpoint: problem.endpoint,
+      source: problem.source,
+      engine: 'unknown' as const,
+      ok: false,
+      containers: 0,
+      durationMs: 0,
+      error: problem.error,
+    })),
+    ...results.map((result) => result.report),
+  ];
+  const map = ContainerPortMap.merge(
+    results.map((result) => result.map),
+    engines,
+  );
+  return { map, engines };
+}
+
+/**
+ * Published ports of the running containers of every engine found (see scanEngines).
+ * Resolves when at least one engine answered; engines that failed are listed in
+ * `map.engines`. Rejects with InvalidJsonError when no engine gave a valid list but one
+ * answered with invalid JSON, else with DaemonNotFoundError listing every address tried.
+ */
+export async function detectContainers(options: DetectOptions = {}): Promise<ContainerPortMap> {
+  const scan = await scanEngines(options);
+  if (scan.engines.some((engine) => engine.ok)) {
+    return scan.map;
+  }
+  options.signal?.throwIfAborted();
+  const invalid = scan.engines.find((engine) => engine.error instanceof InvalidJsonError);
+  if (invalid?.error) {
+    throw invalid.error;
+  }
+  const attempts: EndpointAttempt[] = scan.engines.map((engine) => ({
+    endpoint: engine.endpoint,
+    source: engine.source,
+    error: engine.error ?? new Error('no answer'),
+  }));
+  throw new DaemonNotFoundError(attempts);
+}
+
+/** A detection running in the background, from startDetection. */
+export interface DetectionHandle {
+  /** performance.now() when the detection started. */
+  readonly startedAt: number;
+  /** Deadline in milliseconds after startedAt. */
+  readonly timeoutMs: number;
+  /** Settles with the scan; never rejects. */
+  readonly scan: Promise<EngineScan>;
+  /** Cancels the requests still pending; their engines are reported as aborted. */
+  abort(): void;
+}
+
+/**
+ * Starts a detection now and returns at once, so the caller can do other work (a host scan)
+ * meanwhile. Collect it with awaitDetection.
+ */
+export function startDetection(options: DetectOptions = {}): DetectionHandle {
+  const controller = new AbortController();
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, controller.signal])
+    : controller.signal;
+  const timeoutMs = options.timeoutMs ?? defaultDetectTimeoutMs;
+  const startedAt = performance.now();
+  const scan = scanEngines({ ...options, timeoutMs, signal }).catch(
+    (error: unknown): EngineScan =>
+      failedScan(error instanceof Error ? error : new Error(String(error))),
+  );
+  return { startedAt, timeoutMs, scan, abort: () => controller.abort() };
+}
+
+function failedScan(error: Error): EngineScan {
+  const engines: EngineReport[] = [
+    {
+      endpoint: 'detection',
+      source: 'nanodock',
+      engine: 'unknown',
+      ok: false,
+      containers: 0,
+      durationMs: 0,
+      error,
+    },
+  ];
+  return { map: new ContainerPortMap([], engines), engines };
+}
+
+/**
+ * The map of a started detection. Never rejects: engines that fail or miss the deadline
+ * are reported in `map.engines`, and if the whole detection is still running at the
+ * deadline (timeoutMs, default 3 s, counted from the start) the result is an empty map
+ * whose report says so.
+ */
+export async function awaitDetection(handle: DetectionHandle): Promise<ContainerPortMap> {
+  const remaining = Math.max(0, handle.startedAt + handle.timeoutMs - performance.now());
+  let timer: NodeJS.Timeout | undefined;
+  // The requests carry the same deadline; this guard only covers time spent outside them.
+  const guard = new Promise<EngineScan>((resolve) => {
+    timer = setTimeout(() => {
+      handle.abort();
+      resolve(
+        failedScan(
+          new EngineRequestError(
+            'detection',
+            'timeout',
+            `no engine answered within ${handle.timeoutMs} ms`,
+          ),
+        ),
+      );
+    }, remaining + 50);
+  });
+  try {
+    const scan = await Promise.race([handle.scan, guard]);
+    return scan.map;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,313 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { EndpointAttempt } from './errors/daemon-not-found-error.js';
+import { EndpointConfigError } from './errors/endpoint-config-error.js';
+
+/** TLS material for a tcp engine, read from DOCKER_CERT_PATH or a context's tls folder. */
+export interface TlsMaterial {
+  readonly ca: Buffer | undefined;
+  readonly cert: Buffer | undefined;
+  readonly key: Buffer | undefined;
+  /** Verify the engine's certificate (DOCKER_TLS_VERIFY, or a context without SkipTLSVerify). */
+  readonly verify: boolean;
+}
+
+interface EndpointBase {
+  /** The address as a URL: `unix:///var/run/docker.sock`, `tcp://127.0.0.1:2376`. */
+  readonly address: string;
+  /** Where it came from: `DOCKER_HOST`, `CONTAINER_HOST`, `context "name"`, `default`. */
+  readonly source: string;
+}
+
+/** An engine on a Unix socket (or a Windows named pipe, which node:http reaches the same way). */
+export interface SocketEndpoint extends EndpointBase {
+  readonly kind: 'socket';
+  readonly socketPath: string;
+}
+
+/** An engine on TCP, with TLS when `tls` is set. */
+export interface TcpEndpoint extends EndpointBase {
+  readonly kind: 'tcp';
+  readonly host: string;
+  readonly port: number;
+  readonly tls: TlsMaterial | null;
+}
+
+/** A place a container engine may answer. */
+export type Endpoint = SocketEndpoint | TcpEndpoint;
+
+/** The addresses to query, from resolveEndpoints. */
+export interface EndpointPlan {
+  /** Addresses to query, in order, without duplicates. */
+  readonly endpoints: readonly Endpoint[];
+  /** True when one address was named (DOCKER_HOST, CONTAINER_HOST) and is queried alone. */
+  readonly exclusive: boolean;
+  /** Addresses that could not even be tried (bad URL, missing context, unreadable TLS files). */
+  readonly problems: readonly EndpointAttempt[];
+}
+
+/** What endpoint discovery reads; every field defaults to this process's own. */
+export interface EndpointOptions {
+  /** Environment to read DOCKER_HOST and friends from. Default: process.env. */
+  readonly env?: Record<string, string | undefined>;
+  /** Home folder for ~/.docker. Default: os.homedir(). */
+  readonly home?: string;
+  /** User id for /run/user/UID. Default: process.getuid(). */
+  readonly uid?: number;
+  /** Platform, for the Windows named pipe default. Default: process.platform. */
+  readonly platform?: NodeJS.Platform;
+}
+
+function readTlsFolder(folder: string, verify: boolean, source: string): TlsMaterial {
+  const read = (name: string, required: boolean): Buffer | undefined => {
+    const path = join(folder, name);
+    if (!required && !existsSync(path)) {
+      return undefined;
+    }
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new EndpointConfigError(
+        source,
+        `cannot read TLS file ${path}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  };
+  return {
+    ca: read('ca.pem', verify),
+    cert: read('cert.pem', false),
+    key: read('key.pem', false),
+    verify,
+  };
+}
+
+/**
+ * Parses an engine address (`unix:///path`, `tcp://host:port`, `npipe:////./pipe/name`,
+ * `http://`, `https://`) into an Endpoint. Throws EndpointConfigError for anything else
+ * (ssh:// included: nanodock speaks to engines directly, never through ssh).
+ */
+export function parseEngineAddress(
+  address: string,
+  source: string,
+  tls: TlsMaterial | null = null,
+): Endpoint {
+  const schemeEnd = address.indexOf('://');
+  if (schemeEnd === -1) {
+    if (address.startsWith('/')) {
+      return { kind: 'socket', socketPath: address, address: `unix://${address}`, source };
+    }
+    throw new EndpointConfigError(
+      source,
+      `"${address}" is not an engine address (expected unix:// or tcp://)`,
+    );
+  }
+  const scheme = address.slice(0, schemeEnd).toLowerCase();
+  const rest = address.slice(schemeEnd + 3);
+  if (scheme === 'unix') {
+    if (!rest.startsWith('/')) {
+      throw new EndpointConfigError(source, `"${address}" needs an absolute socket path`);
+    }
+    return { kind: 'socket', socketPath: rest, address: `unix://${rest}`, source };
+  }
+  if (scheme === 'npipe') {
+    const pipe = rest.replaceAll('/', '\\');
+    if (pipe === '') {
+      throw new EndpointConfigError(source, `"${address}" names no pipe`);
+    }
+    return { kind: 'socket', socketPath: pipe, address, source };
+  }
+  if (scheme === 'tcp' || scheme === 'http' || scheme === 'https') {
+    let url: URL;
+    try {
+      url = new URL(`http://${rest}`);
+    } catch (error) {
+      throw new EndpointConfigError(source, `"${address}" is not a valid tcp address`, {
+        cause: error,
+      });
+    }
+    if (url.hostname === '') {
+      throw new EndpointConfigError(source, `"${address}" names no host`);
+    }
+    const useTls =
+      tls ??
+      (scheme === 'https'
+        ? { ca: undefined, cert: undefined, key: undefined, verify: true }
+        : null);
+    const port = url.port === '' ? (useTls ? 2376 : 2375) : Number(url.port);
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const shown = host.includes(':') ? `[${host}]` : host;
+    return { kind: 'tcp', host, port, tls: useTls, address: `tcp://${shown}:${port}`, source };
+  }
+  throw new EndpointConfigError(
+    source,
+    `scheme "${scheme}://" is not supported (use unix:// or tcp://; for ssh, forward the socket)`,
+  );
+}
+
+function dockerConfigDir(env: Record<string, string | undefined>, home: string): string {
+  return env.DOCKER_CONFIG || join(home, '.docker');
+}
+
+/**
+ * The endpoint of the current docker context: `DOCKER_CONTEXT`, else `currentContext` in
+ * config.json. Returns null for the `default` context or when none is set; throws
+ * EndpointConfigError when the named context cannot be read.
+ */
+export function readDockerContext(
+  env: Record<string, string | undefined>,
+  home: string,
+): Endpoint | null {
+  const configDir = dockerConfigDir(env, home);
+  let name = env.DOCKER_CONTEXT;
+  if (!name) {
+    const configPath = join(configDir, 'config.json');
+    if (!existsSync(configPath)) {
+      return null;
+    }
+    let config: unknown;
+    try {
+      config = JSON.parse(readFileSync(configPath, 'utf8'));
+    } catch (error) {
+      throw new EndpointConfigError(
+        configPath,
+        `cannot read docker config: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const current = (config as { currentContext?: unknown } | null)?.currentContext;
+    name = typeof current === 'string' ? current : undefined;
+  }
+  if (!name || name === 'default') {
+    return null;
+  }
+  const source = `context "${name}"`;
+  const digest = createHash('sha256').update(name).digest('hex');
+  const metaPath = join(configDir, 'contexts', 'meta', digest, 'meta.json');
+  let meta: unknown;
+  try {
+    meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+  } catch (error) {
+    throw new EndpointConfigError(source, `cannot read ${metaPath}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const docker = (
+    meta as { Endpoints?: { docker?: { Host?: unknown; SkipTLSVerify?: unknown } } } | null
+  )?.Endpoints?.docker;
+  if (typeof docker?.Host !== 'string' || docker.Host === '') {
+    throw new EndpointConfigError(source, `${metaPath} has no Endpoints.docker.Host`);
+  }
+  const tlsFolder = join(configDir, 'contexts', 'tls', digest, 'docker');
+  const tls = existsSync(tlsFolder)
+    ? readTlsFolder(tlsFolder, docker.SkipTLSVerify !== true, source)
+    : null;
+  return parseEngineAddress(docker.Host, source, tls);
+}
+
+function hostFromVariable(
+  env: Record<string, string | undefined>,
+  home: string,
+  variable: 'DOCKER_HOST' | 'CONTAINER_HOST',
+): Endpoint {
+  const address = env[variable] ?? '';
+  let tls: TlsMaterial | null = null;
+  if (variable === 'DOCKER_HOST' && /^(tcp|https?):\/\//i.test(address)) {
+    const verify = Boolean(env.DOCKER_TLS_VERIFY);
+    if (verify || env.DOCKER_TLS) {
+      tls = readTlsFolder(env.DOCKER_CERT_PATH || dockerConfigDir(env, home), verify, variable);
+    }
+  }
+  return parseEngineAddress(address, variable, tls);
+}
+
+function identity(endpoint: Endpoint): string {
+  if (endpoint.kind === 'tcp') {
+    return endpoint.address;
+  }
+  try {
+    return `socket:${realpathSync(endpoint.socketPath)}`;
+  } catch {
+    return `socket:${endpoint.socketPath}`;
+  }
+}
+
+/**
+ * Where to look for engines. `DOCKER_HOST`, else `CONTAINER_HOST`, is queried alone
+ * (exclusive). Otherwise: the current docker context, then the well-known sockets of
+ * Docker, rootless Docker, rootless and rootful Podman, Docker Desktop, Colima, Rancher
+ * Desktop and OrbStack, each once (symlinked sockets are folded). Never throws: addresses
+ * that cannot be used are returned as `problems`.
+ */
+export function resolveEndpoints(options: EndpointOptions = {}): EndpointPlan {
+  const env = options.env ?? process.env;
+  const home = options.home ?? homedir();
+  const uid = options.uid ?? process.getuid?.() ?? 0;
+  const platform = options.platform ?? process.platform;
+  const problems: EndpointAttempt[] = [];
+  for (const variable of ['DOCKER_HOST', 'CONTAINER_HOST'] as const) {
+    const value = env[variable];
+    if (value) {
+      try {
+        return { endpoints: [hostFromVariable(env, home, variable)], exclusive: true, problems };
+      } catch (error) {
+        problems.push({ endpoint: value, source: variable, error: error as Error });
+        return { endpoints: [], exclusive: true, problems };
+      }
+    }
+  }
+  const candidates: Endpoint[] = [];
+  try {
+    const context = readDockerContext(env, home);
+    if (context !== null) {
+      candidates.push(context);
+    }
+  } catch (error) {
+    const source = error instanceof EndpointConfigError ? error.source : 'docker context';
+    problems.push({
+      endpoint: env.DOCKER_CONTEXT ?? 'docker context',
+      source,
+      error: error as Error,
+    });
+  }
+  const socket = (socketPath: string): Endpoint =>
+    parseEngineAddress(`unix://${socketPath}`, 'default');
+  if (platform === 'win32') {
+    candidates.push(parseEngineAddress('npipe:////./pipe/docker_engine', 'default'));
+    candidates.push(parseEngineAddress('npipe:////./pipe/podman-machine-default', 'default'));
+  } else {
+    const runtimeDirs = [`/run/user/${uid}`];
+    const xdgRuntime = env.XDG_RUNTIME_DIR;
+    if (xdgRuntime && xdgRuntime !== runtimeDirs[0] && xdgRuntime.startsWith('/')) {
+      runtimeDirs.push(xdgRuntime);
+    }
+    candidates.push(socket('/var/run/docker.sock'));
+    for (const dir of runtimeDirs) {
+      candidates.push(socket(`${dir}/docker.sock`), socket(`${dir}/podman/podman.sock`));
+    }
+    candidates.push(
+      socket('/run/podman/podman.sock'),
+      socket(join(home, '.docker/desktop/docker.sock')),
+      socket(join(home, '.docker/run/docker.sock')),
+      socket(join(home, '.colima/default/docker.sock')),
+      socket(join(home, '.rd/docker.sock')),
+      socket(join(home, '.orbstack/run/docker.sock')),
+    );
+  }
+  const seen = new Set<string>();
+  const endpoints: Endpoint[] = [];
+  for (const candidate of candidates) {
+    const key = identity(candidate);
+    if (!seen.has(key)) {
+      seen.add(key);
+      endpoints.push(candidate);
+    }
+  }
+  return { endpoints, exclusive: false, problems };
+}

@@ -1,0 +1,50 @@
+/**
+ * nanodock: which container owns this port? Engine discovery, container lists with their
+ * published ports, socket-to-container lookup, stop and kill, for Docker and Podman.
+ */
+export {
+  awaitDetection,
+  type DetectionHandle,
+  type DetectOptions,
+  defaultDetectTimeoutMs,
+  detectContainers,
+  type EngineScan,
+  scanEngines,
+  startDetection,
+} from './engine/detect.js';
+export {
+  type Endpoint,
+  type EndpointOptions,
+  type EndpointPlan,
+  parseEngineAddress,
+  resolveEndpoints,
+  type SocketEndpoint,
+  type TcpEndpoint,
+  type TlsMaterial,
+} from './engine/endpoint.js';
+export * from './engine/errors/index.js';
+export { maxBodyBytes, maxHeaderBytes } from './engine/http.js';
+export {
+  parseContainerList,
+  parseContainersJson,
+  parseContainersJsonStrict,
+} from './engine/parse-containers.js';
+export {
+  isSafeContainerId,
+  minStopTimeoutMs,
+  type StopOutcome,
+  type StopReport,
+  stopContainer,
+  stopContainerWithReport,
+} from './engine/stop.js';
+export {
+  type ContainerInfo,
+  type ContainerOrigin,
+  type EngineKind,
+  type Protocol,
+  type PublishedPort,
+  shortContainerId,
+} from './model/container-info.js';
+export { ContainerPortMap, type EngineReport, type PortKey } from './model/container-port-map.js';
+export { parseHostIp, parseIpAddress } from './model/ip.js';
+export { lookupPublishedContainer, type PublishedContainerMatch } from './model/lookup.js';

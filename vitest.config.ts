@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Engine tests share real engines; files run one at a time so a stop in one file
+    // never races a detection in another.
+    fileParallelism: false,
+  },
+});
