@@ -23,7 +23,7 @@ export {
   type TlsMaterial,
 } from './engine/endpoint.js';
 export * from './engine/errors/index.js';
-export { maxBodyBytes, maxHeaderBytes } from './engine/http.js';
+export {maxBodyBytes, maxHeaderBytes} from './engine/http.js';
 export {
   parseContainerList,
   parseContainersJson,
@@ -45,6 +45,6 @@ export {
   type PublishedPort,
   shortContainerId,
 } from './model/container-info.js';
-export { ContainerPortMap, type EngineReport, type PortKey } from './model/container-port-map.js';
-export { parseHostIp, parseIpAddress } from './model/ip.js';
-export { lookupPublishedContainer, type PublishedContainerMatch } from './model/lookup.js';
+export {ContainerPortMap, type EngineReport, type PortKey} from './model/container-port-map.js';
+export {parseHostIp, parseIpAddress} from './model/ip.js';
+export {lookupPublishedContainer, type PublishedContainerMatch} from './model/lookup.js';

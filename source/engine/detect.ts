@@ -1,13 +1,13 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import type { EngineKind } from '../model/container-info.js';
-import { ContainerPortMap, type EngineReport } from '../model/container-port-map.js';
-import { type Endpoint, type EndpointOptions, resolveEndpoints } from './endpoint.js';
-import { DaemonNotFoundError, type EndpointAttempt } from './errors/daemon-not-found-error.js';
-import { EngineRequestError } from './errors/engine-request-error.js';
-import { EngineStatusError } from './errors/engine-status-error.js';
-import { InvalidJsonError } from './errors/invalid-json-error.js';
-import { readEngineMessage, requestEngine } from './http.js';
-import { parseContainersJsonStrict } from './parse-containers.js';
+import type {IncomingHttpHeaders} from 'node:http';
+import type {EngineKind} from '../model/container-info.js';
+import {ContainerPortMap, type EngineReport} from '../model/container-port-map.js';
+import {type Endpoint, type EndpointOptions, resolveEndpoints} from './endpoint.js';
+import {DaemonNotFoundError, type EndpointAttempt} from './errors/daemon-not-found-error.js';
+import {EngineRequestError} from './errors/engine-request-error.js';
+import {EngineStatusError} from './errors/engine-status-error.js';
+import {InvalidJsonError} from './errors/invalid-json-error.js';
+import {readEngineMessage, requestEngine} from './http.js';
+import {parseContainersJsonStrict} from './parse-containers.js';
 
 /** Options of detectContainers, startDetection and stopContainer. */
 export interface DetectOptions extends EndpointOptions {
@@ -36,11 +36,11 @@ async function queryEndpoint(
   endpoint: Endpoint,
   timeoutMs: number,
   signal: AbortSignal | undefined,
-): Promise<{ map: ContainerPortMap; report: EngineReport }> {
+): Promise<{map: ContainerPortMap; report: EngineReport}> {
   const started = performance.now();
   let engine: EngineKind = 'unknown';
   try {
-    const response = await requestEngine(endpoint, '/containers/json', { timeoutMs, signal });
+    const response = await requestEngine(endpoint, '/containers/json', {timeoutMs, signal});
     engine = readEngineKind(response.headers);
     if (response.statusCode !== 200) {
       throw new EngineStatusError(
@@ -49,7 +49,7 @@ async function queryEndpoint(
         readEngineMessage(response.body),
       );
     }
-    const map = parseContainersJsonStrict(response.body, { endpoint: endpoint.address, engine });
+    const map = parseContainersJsonStrict(response.body, {endpoint: endpoint.address, engine});
     const containers = new Set([...map].map(([, container]) => container)).size;
     return {
       map,
@@ -115,7 +115,7 @@ export async function scanEngines(options: DetectOptions = {}): Promise<EngineSc
     results.map((result) => result.map),
     engines,
   );
-  return { map, engines };
+  return {map, engines};
 }
 
 /**
@@ -165,11 +165,11 @@ export function startDetection(options: DetectOptions = {}): DetectionHandle {
     : controller.signal;
   const timeoutMs = options.timeoutMs ?? defaultDetectTimeoutMs;
   const startedAt = performance.now();
-  const scan = scanEngines({ ...options, timeoutMs, signal }).catch(
+  const scan = scanEngines({...options, timeoutMs, signal}).catch(
     (error: unknown): EngineScan =>
       failedScan(error instanceof Error ? error : new Error(String(error))),
   );
-  return { startedAt, timeoutMs, scan, abort: () => controller.abort() };
+  return {startedAt, timeoutMs, scan, abort: () => controller.abort()};
 }
 
 function failedScan(error: Error): EngineScan {
@@ -184,7 +184,7 @@ function failedScan(error: Error): EngineScan {
       error,
     },
   ];
-  return { map: new ContainerPortMap([], engines), engines };
+  return {map: new ContainerPortMap([], engines), engines};
 }
 
 /**

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import type { EndpointAttempt } from './errors/daemon-not-found-error.js';
-import { EndpointConfigError } from './errors/endpoint-config-error.js';
+import {createHash} from 'node:crypto';
+import {existsSync, readFileSync, realpathSync} from 'node:fs';
+import {homedir} from 'node:os';
+import {join} from 'node:path';
+import type {EndpointAttempt} from './errors/daemon-not-found-error.js';
+import {EndpointConfigError} from './errors/endpoint-config-error.js';
 
 /** TLS material for a tcp engine, read from DOCKER_CERT_PATH or a context's tls folder. */
 export interface TlsMaterial {
@@ -99,7 +99,7 @@ export function parseEngineAddress(
   const schemeEnd = address.indexOf('://');
   if (schemeEnd === -1) {
     if (address.startsWith('/')) {
-      return { kind: 'socket', socketPath: address, address: `unix://${address}`, source };
+      return {kind: 'socket', socketPath: address, address: `unix://${address}`, source};
     }
     throw new EndpointConfigError(
       source,
@@ -112,14 +112,14 @@ export function parseEngineAddress(
     if (!rest.startsWith('/')) {
       throw new EndpointConfigError(source, `"${address}" needs an absolute socket path`);
     }
-    return { kind: 'socket', socketPath: rest, address: `unix://${rest}`, source };
+    return {kind: 'socket', socketPath: rest, address: `unix://${rest}`, source};
   }
   if (scheme === 'npipe') {
     const pipe = rest.replaceAll('/', '\\');
     if (pipe === '') {
       throw new EndpointConfigError(source, `"${address}" names no pipe`);
     }
-    return { kind: 'socket', socketPath: pipe, address, source };
+    return {kind: 'socket', socketPath: pipe, address, source};
   }
   if (scheme === 'tcp' || scheme === 'http' || scheme === 'https') {
     let url: URL;
@@ -135,13 +135,11 @@ export function parseEngineAddress(
     }
     const useTls =
       tls ??
-      (scheme === 'https'
-        ? { ca: undefined, cert: undefined, key: undefined, verify: true }
-        : null);
+      (scheme === 'https' ? {ca: undefined, cert: undefined, key: undefined, verify: true} : null);
     const port = url.port === '' ? (useTls ? 2376 : 2375) : Number(url.port);
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const shown = host.includes(':') ? `[${host}]` : host;
-    return { kind: 'tcp', host, port, tls: useTls, address: `tcp://${shown}:${port}`, source };
+    return {kind: 'tcp', host, port, tls: useTls, address: `tcp://${shown}:${port}`, source};
   }
   throw new EndpointConfigError(
     source,
@@ -181,7 +179,7 @@ export function readDockerContext(
         },
       );
     }
-    const current = (config as { currentContext?: unknown } | null)?.currentContext;
+    const current = (config as {currentContext?: unknown} | null)?.currentContext;
     name = typeof current === 'string' ? current : undefined;
   }
   if (!name || name === 'default') {
@@ -198,9 +196,8 @@ export function readDockerContext(
       cause: error,
     });
   }
-  const docker = (
-    meta as { Endpoints?: { docker?: { Host?: unknown; SkipTLSVerify?: unknown } } } | null
-  )?.Endpoints?.docker;
+  const docker = (meta as {Endpoints?: {docker?: {Host?: unknown; SkipTLSVerify?: unknown}}} | null)
+    ?.Endpoints?.docker;
   if (typeof docker?.Host !== 'string' || docker.Host === '') {
     throw new EndpointConfigError(source, `${metaPath} has no Endpoints.docker.Host`);
   }
@@ -255,10 +252,10 @@ export function resolveEndpoints(options: EndpointOptions = {}): EndpointPlan {
     const value = env[variable];
     if (value) {
       try {
-        return { endpoints: [hostFromVariable(env, home, variable)], exclusive: true, problems };
+        return {endpoints: [hostFromVariable(env, home, variable)], exclusive: true, problems};
       } catch (error) {
-        problems.push({ endpoint: value, source: variable, error: error as Error });
-        return { endpoints: [], exclusive: true, problems };
+        problems.push({endpoint: value, source: variable, error: error as Error});
+        return {endpoints: [], exclusive: true, problems};
       }
     }
   }
@@ -309,5 +306,5 @@ export function resolveEndpoints(options: EndpointOptions = {}): EndpointPlan {
       endpoints.push(candidate);
     }
   }
-  return { endpoints, exclusive: false, problems };
+  return {endpoints, exclusive: false, problems};
 }

@@ -1,9 +1,9 @@
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import http, {type IncomingHttpHeaders, type IncomingMessage} from 'node:http';
 import https from 'node:https';
-import type { Endpoint } from './endpoint.js';
-import { EngineRequestError } from './errors/engine-request-error.js';
-import { NanodockError } from './errors/nanodock-error.js';
-import { ResponseTooLargeError } from './errors/response-too-large-error.js';
+import type {Endpoint} from './endpoint.js';
+import {EngineRequestError} from './errors/engine-request-error.js';
+import {NanodockError} from './errors/nanodock-error.js';
+import {ResponseTooLargeError} from './errors/response-too-large-error.js';
 
 /** Largest response body accepted: 32 MiB. */
 export const maxBodyBytes = 32 * 1024 * 1024;
@@ -27,6 +27,8 @@ export interface EngineRequestOptions {
   readonly signal?: AbortSignal;
   /** Body limit in bytes. Default: maxBodyBytes (32 MiB). */
   readonly maxBodyBytes?: number;
+  /** JSON text to send as the request body. Default: none. */
+  readonly body?: string;
 }
 
 const connectHints: Record<string, string> = {
@@ -44,7 +46,7 @@ const connectHints: Record<string, string> = {
 function describeSystemError(endpoint: Endpoint, error: NodeJS.ErrnoException): Error {
   const code = error.code ?? '';
   if (code === 'HPE_HEADER_OVERFLOW') {
-    return new ResponseTooLargeError(endpoint.address, 'headers', maxHeaderBytes, { cause: error });
+    return new ResponseTooLargeError(endpoint.address, 'headers', maxHeaderBytes, {cause: error});
   }
   if (code.startsWith('HPE_')) {
     return new EngineRequestError(
@@ -77,7 +79,7 @@ function describeSystemError(endpoint: Endpoint, error: NodeJS.ErrnoException): 
       endpoint.address,
       'connect',
       `TLS failed: ${error.message} (check DOCKER_CERT_PATH and DOCKER_TLS_VERIFY)`,
-      { cause: error, code },
+      {cause: error, code},
     );
   }
   const hint = connectHints[code];
@@ -111,13 +113,23 @@ export function requestEngine(
       path,
       agent: false as const,
       maxHeaderSize: maxHeaderBytes,
-      headers: { Host: 'docker', Accept: 'application/json' },
+      headers: {
+        // Over a socket there is no host name; over TCP node:http sends the real one (TLS checks it).
+        ...(endpoint.kind === 'socket' ? {Host: 'docker'} : {}),
+        Accept: 'application/json',
+        ...(options.body === undefined
+          ? {}
+          : {
+              'Content-Type': 'application/json',
+              'Content-Length': Buffer.byteLength(options.body),
+            }),
+      },
     };
     const request =
       endpoint.kind === 'socket'
-        ? http.request({ ...common, socketPath: endpoint.socketPath })
+        ? http.request({...common, socketPath: endpoint.socketPath})
         : endpoint.tls === null
-          ? http.request({ ...common, host: endpoint.host, port: endpoint.port })
+          ? http.request({...common, host: endpoint.host, port: endpoint.port})
           : https.request({
               ...common,
               host: endpoint.host,
@@ -162,7 +174,7 @@ export function requestEngine(
       onAbort();
       return;
     }
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    options.signal?.addEventListener('abort', onAbort, {once: true});
 
     request.on('error', (error: NodeJS.ErrnoException) => {
       finish(error instanceof NanodockError ? error : describeSystemError(endpoint, error));
@@ -211,14 +223,14 @@ export function requestEngine(
         }
       });
     });
-    request.end();
+    request.end(options.body);
   });
 }
 
 /** The `message` of an engine's JSON error body, if it has one. */
 export function readEngineMessage(body: string): string | undefined {
   try {
-    const parsed = JSON.parse(body) as { message?: unknown } | null;
+    const parsed = JSON.parse(body) as {message?: unknown} | null;
     if (typeof parsed?.message === 'string' && parsed.message !== '') {
       return parsed.message.trim();
     }

@@ -5,11 +5,11 @@ import {
   type PublishedPort,
   shortContainerId,
 } from '../model/container-info.js';
-import { ContainerPortMap, type PortKey } from '../model/container-port-map.js';
-import { parseHostIp } from '../model/ip.js';
-import { InvalidJsonError } from './errors/invalid-json-error.js';
+import {ContainerPortMap, type PortKey} from '../model/container-port-map.js';
+import {parseHostIp} from '../model/ip.js';
+import {InvalidJsonError} from './errors/invalid-json-error.js';
 
-const bareOrigin: ContainerOrigin = { endpoint: null, engine: 'unknown' };
+const bareOrigin: ContainerOrigin = {endpoint: null, engine: 'unknown'};
 
 type JsonObject = Record<string, unknown>;
 
@@ -152,7 +152,7 @@ function parseContainer(item: JsonObject, origin: ContainerOrigin): ContainerInf
 function* portEntries(containers: readonly ContainerInfo[]): Generator<[PortKey, ContainerInfo]> {
   for (const container of containers) {
     for (const port of container.ports) {
-      yield [{ hostIp: port.hostIp, port: port.hostPort, protocol: port.protocol }, container];
+      yield [{hostIp: port.hostIp, port: port.hostPort, protocol: port.protocol}, container];
     }
   }
 }
@@ -185,7 +185,7 @@ export function parseContainerList(
     if (!isObject(item)) {
       throw new InvalidJsonError(
         `container list item ${index} is not an object (got ${describeJson(item)})`,
-        { endpoint: origin.endpoint ?? undefined },
+        {endpoint: origin.endpoint ?? undefined},
       );
     }
     containers.push(parseContainer(item, origin));

@@ -1,9 +1,9 @@
-import type { DetectOptions } from './detect.js';
-import { resolveEndpoints } from './endpoint.js';
-import { EngineRequestError } from './errors/engine-request-error.js';
-import { EngineStatusError } from './errors/engine-status-error.js';
-import { NanodockError } from './errors/nanodock-error.js';
-import { readEngineMessage, requestEngine } from './http.js';
+import type {DetectOptions} from './detect.js';
+import {resolveEndpoints} from './endpoint.js';
+import {EngineRequestError} from './errors/engine-request-error.js';
+import {EngineStatusError} from './errors/engine-status-error.js';
+import {NanodockError} from './errors/nanodock-error.js';
+import {readEngineMessage, requestEngine} from './http.js';
 
 /** What a stop or kill did. */
 export type StopOutcome = 'stopped' | 'already-stopped' | 'not-found' | 'failed';
@@ -32,8 +32,8 @@ export function isSafeContainerId(id: string): boolean {
  * it means "ask the next engine".
  */
 const outcomeByStatus: Record<'stop' | 'kill', Record<number, StopOutcome>> = {
-  stop: { 204: 'stopped', 304: 'already-stopped' },
-  kill: { 204: 'stopped', 304: 'already-stopped', 409: 'already-stopped' },
+  stop: {204: 'stopped', 304: 'already-stopped'},
+  kill: {204: 'stopped', 304: 'already-stopped', 409: 'already-stopped'},
 };
 
 /**
@@ -60,9 +60,9 @@ export async function stopContainerWithReport(
   const action = force ? 'kill' : 'stop';
   const plan = resolveEndpoints(options);
   const timeoutMs = Math.max(minStopTimeoutMs, options.timeoutMs ?? 0);
-  let firstFailure: { endpoint: string | null; error: Error } | null =
-    plan.problems[0] === undefined ? null : { endpoint: null, error: plan.problems[0].error };
-  let unreachable: { endpoint: string; error: Error } | null = null;
+  let firstFailure: {endpoint: string | null; error: Error} | null =
+    plan.problems[0] === undefined ? null : {endpoint: null, error: plan.problems[0].error};
+  let unreachable: {endpoint: string; error: Error} | null = null;
   let notFoundCount = 0;
   for (const endpoint of plan.endpoints) {
     try {
@@ -77,7 +77,7 @@ export async function stopContainerWithReport(
       );
       const outcome = outcomeByStatus[action][response.statusCode];
       if (outcome !== undefined) {
-        return { outcome, endpoint: endpoint.address, error: null };
+        return {outcome, endpoint: endpoint.address, error: null};
       }
       if (response.statusCode === 404) {
         notFoundCount++;
@@ -94,18 +94,18 @@ export async function stopContainerWithReport(
       };
     } catch (error) {
       if (options.signal?.aborted) {
-        return { outcome: 'failed', endpoint: endpoint.address, error: error as Error };
+        return {outcome: 'failed', endpoint: endpoint.address, error: error as Error};
       }
       if (error instanceof EngineRequestError && error.failure === 'connect' && !plan.exclusive) {
         // No engine at this well-known address: it cannot hold the container.
-        unreachable ??= { endpoint: endpoint.address, error };
+        unreachable ??= {endpoint: endpoint.address, error};
         continue;
       }
-      firstFailure ??= { endpoint: endpoint.address, error: error as Error };
+      firstFailure ??= {endpoint: endpoint.address, error: error as Error};
     }
   }
   if (firstFailure === null && notFoundCount > 0) {
-    return { outcome: 'not-found', endpoint: null, error: null };
+    return {outcome: 'not-found', endpoint: null, error: null};
   }
   const failure = firstFailure ?? unreachable;
   return {

@@ -1,4 +1,4 @@
-import type { ContainerInfo, EngineKind, Protocol } from './container-info.js';
+import type {ContainerInfo, EngineKind, Protocol} from './container-info.js';
 
 /** The key of one published port: host address (null = any address), port and protocol. */
 export interface PortKey {
@@ -94,7 +94,7 @@ export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
   }
 
   #add(key: PortKey, container: ContainerInfo): void {
-    const frozenKey: PortKey = { hostIp: key.hostIp, port: key.port, protocol: key.protocol };
+    const frozenKey: PortKey = {hostIp: key.hostIp, port: key.port, protocol: key.protocol};
     this.#entries.push([frozenKey, container]);
     const exact = exactKey(key.hostIp, key.port, key.protocol);
     const sameKey = this.#exact.get(exact);

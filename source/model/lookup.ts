@@ -1,14 +1,14 @@
-import type { ContainerInfo, Protocol } from './container-info.js';
-import type { ContainerPortMap } from './container-port-map.js';
-import { parseHostIp } from './ip.js';
+import type {ContainerInfo, Protocol} from './container-info.js';
+import type {ContainerPortMap} from './container-port-map.js';
+import {parseHostIp} from './ip.js';
 
 /** The answer to "which container published this socket?". */
 export type PublishedContainerMatch =
-  | { readonly kind: 'match'; readonly container: ContainerInfo }
-  | { readonly kind: 'not-found' }
-  | { readonly kind: 'ambiguous'; readonly candidates: readonly ContainerInfo[] };
+  | {readonly kind: 'match'; readonly container: ContainerInfo}
+  | {readonly kind: 'not-found'}
+  | {readonly kind: 'ambiguous'; readonly candidates: readonly ContainerInfo[]};
 
-const notFound: PublishedContainerMatch = { kind: 'not-found' };
+const notFound: PublishedContainerMatch = {kind: 'not-found'};
 
 function fromCandidates(candidates: readonly ContainerInfo[]): PublishedContainerMatch | undefined {
   if (candidates.length === 0) {
@@ -16,9 +16,9 @@ function fromCandidates(candidates: readonly ContainerInfo[]): PublishedContaine
   }
   const [only] = candidates;
   if (candidates.length === 1 && only !== undefined) {
-    return { kind: 'match', container: only };
+    return {kind: 'match', container: only};
   }
-  return { kind: 'ambiguous', candidates };
+  return {kind: 'ambiguous', candidates};
 }
 
 /**
@@ -31,7 +31,7 @@ function fromCandidates(candidates: readonly ContainerInfo[]): PublishedContaine
  */
 export function lookupPublishedContainer(
   map: ContainerPortMap,
-  socket: { readonly address: string; readonly port: number },
+  socket: {readonly address: string; readonly port: number},
   protocol: Protocol,
   allowProxyFallback: boolean,
 ): PublishedContainerMatch {

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { parseEngineAddress, resolveEndpoints } from '../../source/engine/endpoint.js';
-import { EndpointConfigError } from '../../source/engine/errors/endpoint-config-error.js';
+import {createHash} from 'node:crypto';
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {parseEngineAddress, resolveEndpoints} from '../../source/engine/endpoint.js';
+import {EndpointConfigError} from '../../source/engine/errors/endpoint-config-error.js';
 
 const emptyHome = mkdtempSync(join(tmpdir(), 'nanodock-home-'));
 
@@ -16,18 +16,18 @@ function writeContext(
 ): void {
   const digest = createHash('sha256').update(name).digest('hex');
   const metaDir = join(home, '.docker/contexts/meta', digest);
-  mkdirSync(metaDir, { recursive: true });
+  mkdirSync(metaDir, {recursive: true});
   writeFileSync(
     join(metaDir, 'meta.json'),
     JSON.stringify({
       Name: name,
       Metadata: {},
-      Endpoints: { docker: { Host: host, SkipTLSVerify: false } },
+      Endpoints: {docker: {Host: host, SkipTLSVerify: false}},
     }),
   );
   if (tls) {
     const tlsDir = join(home, '.docker/contexts/tls', digest, 'docker');
-    mkdirSync(tlsDir, { recursive: true });
+    mkdirSync(tlsDir, {recursive: true});
     for (const [file, text] of Object.entries(tls)) {
       writeFileSync(join(tlsDir, file), text);
     }
@@ -46,7 +46,7 @@ describe('parseEngineAddress', () => {
       host: '127.0.0.1',
       port: 2375,
     });
-    expect(parseEngineAddress('tcp://engine.local', 'x')).toMatchObject({ port: 2375, tls: null });
+    expect(parseEngineAddress('tcp://engine.local', 'x')).toMatchObject({port: 2375, tls: null});
     expect(parseEngineAddress('tcp://[::1]:2376', 'x')).toMatchObject({
       host: '::1',
       address: 'tcp://[::1]:2376',
@@ -71,7 +71,7 @@ describe('parseEngineAddress', () => {
 describe('resolveEndpoints', () => {
   it('queries DOCKER_HOST alone, before CONTAINER_HOST', () => {
     const plan = resolveEndpoints({
-      env: { DOCKER_HOST: 'unix:///tmp/a.sock', CONTAINER_HOST: 'unix:///tmp/b.sock' },
+      env: {DOCKER_HOST: 'unix:///tmp/a.sock', CONTAINER_HOST: 'unix:///tmp/b.sock'},
       home: emptyHome,
     });
     expect(plan.exclusive).toBe(true);
@@ -82,7 +82,7 @@ describe('resolveEndpoints', () => {
 
   it("honours CONTAINER_HOST, Podman's variable", () => {
     const plan = resolveEndpoints({
-      env: { CONTAINER_HOST: 'unix:///tmp/b.sock' },
+      env: {CONTAINER_HOST: 'unix:///tmp/b.sock'},
       home: emptyHome,
     });
     expect(plan.endpoints.map((endpoint) => endpoint.source)).toEqual(['CONTAINER_HOST']);
@@ -94,7 +94,7 @@ describe('resolveEndpoints', () => {
     writeFileSync(join(certs, 'cert.pem'), 'CERT');
     writeFileSync(join(certs, 'key.pem'), 'KEY');
     const plan = resolveEndpoints({
-      env: { DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs },
+      env: {DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs},
       home: emptyHome,
     });
     const [endpoint] = plan.endpoints;
@@ -114,7 +114,7 @@ describe('resolveEndpoints', () => {
   });
 
   it('lists the well-known sockets once each, for this uid and home', () => {
-    const plan = resolveEndpoints({ env: {}, home: '/home/ann', uid: 1000 });
+    const plan = resolveEndpoints({env: {}, home: '/home/ann', uid: 1000});
     expect(plan.exclusive).toBe(false);
     expect(plan.endpoints.map((endpoint) => endpoint.address)).toEqual([
       'unix:///var/run/docker.sock',
@@ -136,8 +136,8 @@ describe('resolveEndpoints', () => {
       'cert.pem': 'C',
       'key.pem': 'K',
     });
-    writeFileSync(join(home, '.docker/config.json'), JSON.stringify({ currentContext: 'remote' }));
-    const plan = resolveEndpoints({ env: {}, home, uid: 0 });
+    writeFileSync(join(home, '.docker/config.json'), JSON.stringify({currentContext: 'remote'}));
+    const plan = resolveEndpoints({env: {}, home, uid: 0});
     expect(plan.endpoints[0]).toMatchObject({
       address: 'tcp://10.9.9.9:2376',
       source: 'context "remote"',
@@ -148,14 +148,14 @@ describe('resolveEndpoints', () => {
   it('DOCKER_CONTEXT wins over config.json; "default" adds nothing; a missing context is a problem', () => {
     const home = mkdtempSync(join(tmpdir(), 'nanodock-ctx-'));
     writeContext(home, 'other', 'unix:///tmp/other.sock');
-    writeFileSync(join(home, '.docker/config.json'), JSON.stringify({ currentContext: 'missing' }));
-    expect(resolveEndpoints({ env: { DOCKER_CONTEXT: 'other' }, home }).endpoints[0]?.address).toBe(
+    writeFileSync(join(home, '.docker/config.json'), JSON.stringify({currentContext: 'missing'}));
+    expect(resolveEndpoints({env: {DOCKER_CONTEXT: 'other'}, home}).endpoints[0]?.address).toBe(
       'unix:///tmp/other.sock',
     );
-    expect(
-      resolveEndpoints({ env: { DOCKER_CONTEXT: 'default' }, home }).endpoints[0]?.source,
-    ).toBe('default');
-    const broken = resolveEndpoints({ env: {}, home });
+    expect(resolveEndpoints({env: {DOCKER_CONTEXT: 'default'}, home}).endpoints[0]?.source).toBe(
+      'default',
+    );
+    const broken = resolveEndpoints({env: {}, home});
     expect(broken.problems[0]?.source).toBe('context "missing"');
     expect(broken.endpoints.length).toBeGreaterThan(0);
   });

@@ -1,13 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { awaitDetection, detectContainers, startDetection } from '../../source/engine/detect.js';
-import { DaemonNotFoundError } from '../../source/engine/errors/daemon-not-found-error.js';
-import { EngineRequestError } from '../../source/engine/errors/engine-request-error.js';
-import { EngineStatusError } from '../../source/engine/errors/engine-status-error.js';
-import { InvalidJsonError } from '../../source/engine/errors/invalid-json-error.js';
-import { ResponseTooLargeError } from '../../source/engine/errors/response-too-large-error.js';
-import { maxBodyBytes } from '../../source/engine/http.js';
-import { stopContainer, stopContainerWithReport } from '../../source/engine/stop.js';
-import { answerJson, type FakeEngine, startFakeEngine } from '../helpers/fake-engine.js';
+import {afterEach, describe, expect, it} from 'vitest';
+import {awaitDetection, detectContainers, startDetection} from '../../source/engine/detect.js';
+import {DaemonNotFoundError} from '../../source/engine/errors/daemon-not-found-error.js';
+import {EngineRequestError} from '../../source/engine/errors/engine-request-error.js';
+import {EngineStatusError} from '../../source/engine/errors/engine-status-error.js';
+import {InvalidJsonError} from '../../source/engine/errors/invalid-json-error.js';
+import {ResponseTooLargeError} from '../../source/engine/errors/response-too-large-error.js';
+import {maxBodyBytes} from '../../source/engine/http.js';
+import {stopContainer, stopContainerWithReport} from '../../source/engine/stop.js';
+import {answerJson, type FakeEngine, startFakeEngine} from '../helpers/fake-engine.js';
 
 let engine: FakeEngine | undefined;
 afterEach(async () => {
@@ -34,7 +34,7 @@ describe('faults a real engine cannot produce (local server on a temp Unix socke
     engine = await startFakeEngine((socket) =>
       answerJson(socket, 200, '[{"Id": "abc", "Names": ['),
     );
-    const error = await rejection(detectContainers({ env: hostOf(engine) }));
+    const error = await rejection(detectContainers({env: hostOf(engine)}));
     expect(error).toBeInstanceOf(InvalidJsonError);
     expect(error.message).toContain(engine.socketPath);
     expect(engine.requests).toEqual(['GET /containers/json HTTP/1.1']);
@@ -48,7 +48,7 @@ describe('faults a real engine cannot produce (local server on a temp Unix socke
       socket.write('10\r\n[{"Id":"abc","Na\r\n');
       socket.end('40\r\nmes":["/x"]');
     });
-    const error = await rejection(detectContainers({ env: hostOf(engine) }));
+    const error = await rejection(detectContainers({env: hostOf(engine)}));
     expect(error).toBeInstanceOf(DaemonNotFoundError);
     const cause = (error as DaemonNotFoundError).attempts[0]?.error;
     expect(cause).toBeInstanceOf(EngineRequestError);
@@ -60,7 +60,7 @@ describe('faults a real engine cannot produce (local server on a temp Unix socke
       // Reads the request, then says nothing, ever.
     });
     const started = performance.now();
-    const handle = startDetection({ env: hostOf(engine), timeoutMs: 400 });
+    const handle = startDetection({env: hostOf(engine), timeoutMs: 400});
     const map = await awaitDetection(handle);
     const elapsed = performance.now() - started;
     expect(map.size).toBe(0);
@@ -98,7 +98,7 @@ describe('faults a real engine cannot produce (local server on a temp Unix socke
       };
       pump();
     });
-    const error = await rejection(detectContainers({ env: hostOf(engine), timeoutMs: 20_000 }));
+    const error = await rejection(detectContainers({env: hostOf(engine), timeoutMs: 20_000}));
     const cause = (error as DaemonNotFoundError).attempts?.[0]?.error;
     expect(cause).toBeInstanceOf(ResponseTooLargeError);
     expect((cause as ResponseTooLargeError).part).toBe('body');
@@ -110,7 +110,7 @@ describe('faults a real engine cannot produce (local server on a temp Unix socke
     engine = await startFakeEngine((socket) => {
       socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${maxBodyBytes + 1}\r\n\r\n[`);
     });
-    const error = await rejection(detectContainers({ env: hostOf(engine) }));
+    const error = await rejection(detectContainers({env: hostOf(engine)}));
     expect((error as DaemonNotFoundError).attempts[0]?.error).toBeInstanceOf(ResponseTooLargeError);
   });
 
@@ -122,7 +122,7 @@ describe('faults a real engine cannot produce (local server on a temp Unix socke
       }
       socket.end('Content-Length: 2\r\n\r\n[]');
     });
-    const error = await rejection(detectContainers({ env: hostOf(engine) }));
+    const error = await rejection(detectContainers({env: hostOf(engine)}));
     const cause = (error as DaemonNotFoundError).attempts[0]?.error;
     expect(cause).toBeInstanceOf(ResponseTooLargeError);
     expect((cause as ResponseTooLargeError).part).toBe('headers');
@@ -132,7 +132,7 @@ describe('faults a real engine cannot produce (local server on a temp Unix socke
     engine = await startFakeEngine((socket) =>
       answerJson(socket, 500, '{"message":"database is locked"}'),
     );
-    const error = await rejection(detectContainers({ env: hostOf(engine) }));
+    const error = await rejection(detectContainers({env: hostOf(engine)}));
     const cause = (error as DaemonNotFoundError).attempts[0]?.error;
     expect(cause).toBeInstanceOf(EngineStatusError);
     expect(cause?.message).toContain('HTTP 500: database is locked');
@@ -141,10 +141,10 @@ describe('faults a real engine cannot produce (local server on a temp Unix socke
   it('an unsafe container id is refused as not-found before any request is sent', async () => {
     engine = await startFakeEngine((socket) => answerJson(socket, 204, ''));
     for (const id of ['', 'a/b', 'a?b', 'a#b', 'a%2e', 'a b', 'a\rb', 'a\nb', '../../x']) {
-      expect(await stopContainer(id, true, { env: hostOf(engine) })).toBe('not-found');
+      expect(await stopContainer(id, true, {env: hostOf(engine)})).toBe('not-found');
     }
     expect(engine.requests).toEqual([]);
-    expect(await stopContainer('abc', true, { env: hostOf(engine) })).toBe('stopped');
+    expect(await stopContainer('abc', true, {env: hostOf(engine)})).toBe('stopped');
     expect(engine.requests).toEqual(['POST /containers/abc/kill HTTP/1.1']);
   });
 
@@ -152,7 +152,7 @@ describe('faults a real engine cannot produce (local server on a temp Unix socke
     engine = await startFakeEngine((socket) =>
       answerJson(socket, 500, '{"message":"driver failed"}'),
     );
-    const report = await stopContainerWithReport('abc', false, { env: hostOf(engine) });
+    const report = await stopContainerWithReport('abc', false, {env: hostOf(engine)});
     expect(report.outcome).toBe('failed');
     expect(report.error?.message).toContain('driver failed');
   });
@@ -161,7 +161,7 @@ describe('faults a real engine cannot produce (local server on a temp Unix socke
 describe('no engine at all', () => {
   it('DOCKER_HOST at a missing socket rejects with DaemonNotFoundError naming it', async () => {
     const error = await rejection(
-      detectContainers({ env: { DOCKER_HOST: 'unix:///nonexistent/nanodock.sock' } }),
+      detectContainers({env: {DOCKER_HOST: 'unix:///nonexistent/nanodock.sock'}}),
     );
     expect(error).toBeInstanceOf(DaemonNotFoundError);
     expect(error.name).toBe('DaemonNotFoundError');
@@ -171,7 +171,7 @@ describe('no engine at all', () => {
 
   it('stop with no reachable engine is failed, not not-found', async () => {
     const report = await stopContainerWithReport('abc', true, {
-      env: { DOCKER_HOST: 'unix:///nonexistent/x.sock' },
+      env: {DOCKER_HOST: 'unix:///nonexistent/x.sock'},
     });
     expect(report.outcome).toBe('failed');
     expect(report.error).toBeInstanceOf(EngineRequestError);

@@ -1,12 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { InvalidJsonError } from '../../source/engine/errors/invalid-json-error.js';
+import {readFileSync} from 'node:fs';
+import {describe, expect, it} from 'vitest';
+import {InvalidJsonError} from '../../source/engine/errors/invalid-json-error.js';
 import {
   parseContainerList,
   parseContainersJson,
   parseContainersJsonStrict,
 } from '../../source/engine/parse-containers.js';
-import type { ContainerPortMap, PortKey } from '../../source/model/container-port-map.js';
+import type {ContainerPortMap, PortKey} from '../../source/model/container-port-map.js';
 
 const fixture = (name: string): string =>
   readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
@@ -25,10 +25,10 @@ describe('parseContainersJsonStrict on a Docker body', () => {
 
   it('keeps tcp, udp in any case, missing Type as tcp, IPv6; skips ports with no PublicPort and sctp', () => {
     expect(keysOf(map, 'web')).toEqual([
-      { hostIp: null, port: 8080, protocol: 'tcp' },
-      { hostIp: null, port: 8080, protocol: 'tcp' },
-      { hostIp: '127.0.0.1', port: 5353, protocol: 'udp' },
-      { hostIp: '::1', port: 6000, protocol: 'tcp' },
+      {hostIp: null, port: 8080, protocol: 'tcp'},
+      {hostIp: null, port: 8080, protocol: 'tcp'},
+      {hostIp: '127.0.0.1', port: 5353, protocol: 'udp'},
+      {hostIp: '::1', port: 6000, protocol: 'tcp'},
     ]);
   });
 
@@ -44,7 +44,7 @@ describe('parseContainersJsonStrict on a Docker body', () => {
       command: "nginx -g 'daemon off;'",
       created: 1_700_000_000,
       composeProject: 'shop',
-      labels: { 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'web' },
+      labels: {'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'web'},
       endpoint: 'unix:///var/run/docker.sock',
       engine: 'docker',
     });
@@ -65,7 +65,7 @@ describe('parseContainersJsonStrict on a Docker body', () => {
 
   it('skips one malformed port entry (bad IP, port out of range, port 0, not an object) and keeps the rest', () => {
     expect(keysOf(map, 'db\u00e9"quoted"\\slash\n')).toEqual([
-      { hostIp: '127.0.0.1', port: 15432, protocol: 'tcp' },
+      {hostIp: '127.0.0.1', port: 15432, protocol: 'tcp'},
     ]);
   });
 
@@ -83,13 +83,13 @@ describe('parseContainersJsonStrict on a Docker body', () => {
 });
 
 describe('Podman libpod port fields', () => {
-  const map = parseContainersJsonStrict(libpodBody, { endpoint: null, engine: 'podman' });
+  const map = parseContainersJsonStrict(libpodBody, {endpoint: null, engine: 'podman'});
 
   it('expands a range to consecutive ports with matching container ports', () => {
     expect(keysOf(map, 'podweb').filter((key) => key.port >= 18000 && key.port < 18010)).toEqual([
-      { hostIp: null, port: 18000, protocol: 'tcp' },
-      { hostIp: null, port: 18001, protocol: 'tcp' },
-      { hostIp: null, port: 18002, protocol: 'tcp' },
+      {hostIp: null, port: 18000, protocol: 'tcp'},
+      {hostIp: null, port: 18001, protocol: 'tcp'},
+      {hostIp: null, port: 18002, protocol: 'tcp'},
     ]);
     expect(map.get(null, 18002, 'tcp')?.ports[2]).toEqual({
       hostIp: null,
@@ -125,7 +125,7 @@ describe('invalid bodies', () => {
 
   it('keeps the JSON.parse error as cause and names the endpoint', () => {
     try {
-      parseContainersJsonStrict('[oops', { endpoint: 'unix:///x.sock', engine: 'unknown' });
+      parseContainersJsonStrict('[oops', {endpoint: 'unix:///x.sock', engine: 'unknown'});
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(InvalidJsonError);

@@ -1,7 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import {mkdtempSync} from 'node:fs';
+import {createServer, type Server, type Socket} from 'node:net';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 
 /** A raw socket server on a temp Unix socket that plays a broken engine. */
 export interface FakeEngine {

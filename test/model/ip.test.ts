@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { parseHostIp, parseIpAddress } from '../../source/model/ip.js';
+import {describe, expect, it} from 'vitest';
+import {parseHostIp, parseIpAddress} from '../../source/model/ip.js';
 
 describe('parseIpAddress', () => {
   it.each([

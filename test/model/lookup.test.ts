@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import type { ContainerInfo, Protocol } from '../../source/model/container-info.js';
-import { ContainerPortMap, type PortKey } from '../../source/model/container-port-map.js';
-import { lookupPublishedContainer } from '../../source/model/lookup.js';
+import {describe, expect, it} from 'vitest';
+import type {ContainerInfo, Protocol} from '../../source/model/container-info.js';
+import {ContainerPortMap, type PortKey} from '../../source/model/container-port-map.js';
+import {lookupPublishedContainer} from '../../source/model/lookup.js';
 
 function container(id: string, name = id): ContainerInfo {
   return {
@@ -22,7 +22,7 @@ function container(id: string, name = id): ContainerInfo {
 }
 
 function key(hostIp: string | null, port: number, protocol: Protocol = 'tcp'): PortKey {
-  return { hostIp, port, protocol };
+  return {hostIp, port, protocol};
 }
 
 const web = container('web');
@@ -44,25 +44,21 @@ const map = new ContainerPortMap([
 
 describe('lookupPublishedContainer', () => {
   it('prefers the exact binding, then the any-address binding', () => {
-    expect(
-      lookupPublishedContainer(map, { address: '127.0.0.1', port: 8080 }, 'tcp', false),
-    ).toEqual({
-      kind: 'match',
-      container: local,
-    });
-    expect(
-      lookupPublishedContainer(map, { address: '10.0.0.5', port: 8080 }, 'tcp', false),
-    ).toEqual({
+    expect(lookupPublishedContainer(map, {address: '127.0.0.1', port: 8080}, 'tcp', false)).toEqual(
+      {
+        kind: 'match',
+        container: local,
+      },
+    );
+    expect(lookupPublishedContainer(map, {address: '10.0.0.5', port: 8080}, 'tcp', false)).toEqual({
       kind: 'match',
       container: web,
     });
-    expect(lookupPublishedContainer(map, { address: '0.0.0.0', port: 8080 }, 'tcp', false)).toEqual(
-      {
-        kind: 'match',
-        container: web,
-      },
-    );
-    expect(lookupPublishedContainer(map, { address: '::', port: 8080 }, 'tcp', false)).toEqual({
+    expect(lookupPublishedContainer(map, {address: '0.0.0.0', port: 8080}, 'tcp', false)).toEqual({
+      kind: 'match',
+      container: web,
+    });
+    expect(lookupPublishedContainer(map, {address: '::', port: 8080}, 'tcp', false)).toEqual({
       kind: 'match',
       container: web,
     });
@@ -70,7 +66,7 @@ describe('lookupPublishedContainer', () => {
 
   it('matches an IPv4-mapped IPv6 socket to the IPv4 binding', () => {
     expect(
-      lookupPublishedContainer(map, { address: '::ffff:127.0.0.1', port: 8080 }, 'tcp', false),
+      lookupPublishedContainer(map, {address: '::ffff:127.0.0.1', port: 8080}, 'tcp', false),
     ).toEqual({
       kind: 'match',
       container: local,
@@ -79,7 +75,7 @@ describe('lookupPublishedContainer', () => {
 
   it('matches IPv6 in any spelling', () => {
     expect(
-      lookupPublishedContainer(map, { address: '0:0:0:0:0:0:0:1', port: 9000 }, 'tcp', false),
+      lookupPublishedContainer(map, {address: '0:0:0:0:0:0:0:1', port: 9000}, 'tcp', false),
     ).toEqual({
       kind: 'match',
       container: six,
@@ -88,31 +84,29 @@ describe('lookupPublishedContainer', () => {
 
   it('keeps protocols apart', () => {
     expect(
-      lookupPublishedContainer(map, { address: '127.0.0.1', port: 5353 }, 'udp', false).kind,
+      lookupPublishedContainer(map, {address: '127.0.0.1', port: 5353}, 'udp', false).kind,
     ).toBe('match');
     expect(
-      lookupPublishedContainer(map, { address: '127.0.0.1', port: 5353 }, 'tcp', true).kind,
+      lookupPublishedContainer(map, {address: '127.0.0.1', port: 5353}, 'tcp', true).kind,
     ).toBe('not-found');
   });
 
   it('uses the port-only fallback only when allowed', () => {
-    expect(
-      lookupPublishedContainer(map, { address: '0.0.0.0', port: 9000 }, 'tcp', false).kind,
-    ).toBe('not-found');
-    expect(lookupPublishedContainer(map, { address: '0.0.0.0', port: 9000 }, 'tcp', true)).toEqual({
+    expect(lookupPublishedContainer(map, {address: '0.0.0.0', port: 9000}, 'tcp', false).kind).toBe(
+      'not-found',
+    );
+    expect(lookupPublishedContainer(map, {address: '0.0.0.0', port: 9000}, 'tcp', true)).toEqual({
       kind: 'match',
       container: six,
     });
   });
 
   it('one container on several addresses is still one match; several containers are ambiguous', () => {
-    expect(lookupPublishedContainer(map, { address: '10.1.1.1', port: 7100 }, 'tcp', true)).toEqual(
-      {
-        kind: 'match',
-        container: a,
-      },
-    );
-    const result = lookupPublishedContainer(map, { address: '10.1.1.1', port: 7000 }, 'tcp', true);
+    expect(lookupPublishedContainer(map, {address: '10.1.1.1', port: 7100}, 'tcp', true)).toEqual({
+      kind: 'match',
+      container: a,
+    });
+    const result = lookupPublishedContainer(map, {address: '10.1.1.1', port: 7000}, 'tcp', true);
     expect(result.kind).toBe('ambiguous');
     expect(result.kind === 'ambiguous' && result.candidates).toEqual([a, b]);
   });
@@ -125,15 +119,14 @@ describe('lookupPublishedContainer', () => {
     ]);
     expect(clash.size).toBe(2);
     expect(clash.get(null, 80, 'tcp')).toBe(web);
-    expect(
-      lookupPublishedContainer(clash, { address: '0.0.0.0', port: 80 }, 'tcp', false).kind,
-    ).toBe('ambiguous');
+    expect(lookupPublishedContainer(clash, {address: '0.0.0.0', port: 80}, 'tcp', false).kind).toBe(
+      'ambiguous',
+    );
   });
 
   it('returns not-found on an empty map', () => {
     expect(
-      lookupPublishedContainer(new ContainerPortMap(), { address: '::1', port: 1 }, 'tcp', true)
-        .kind,
+      lookupPublishedContainer(new ContainerPortMap(), {address: '::1', port: 1}, 'tcp', true).kind,
     ).toBe('not-found');
   });
 });

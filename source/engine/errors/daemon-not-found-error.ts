@@ -1,4 +1,4 @@
-import { NanodockError } from './nanodock-error.js';
+import {NanodockError} from './nanodock-error.js';
 
 /** One engine address tried, and why it gave no container list. */
 export interface EndpointAttempt {
@@ -23,7 +23,7 @@ export class DaemonNotFoundError extends NanodockError {
       attempts.length === 0
         ? 'no engine address to try'
         : attempts.map((attempt) => describeAttempt(attempt)).join('; ');
-    super(`No container engine answered (${tried})`, { cause: attempts[0]?.error });
+    super(`No container engine answered (${tried})`, {cause: attempts[0]?.error});
     this.attempts = attempts;
   }
 }

@@ -1,4 +1,4 @@
-import { NanodockError } from './nanodock-error.js';
+import {NanodockError} from './nanodock-error.js';
 
 /**
  * An engine address from the environment or a docker context cannot be used: an unknown
@@ -9,7 +9,7 @@ export class EndpointConfigError extends NanodockError {
   override readonly name = 'EndpointConfigError';
   readonly source: string;
 
-  constructor(source: string, detail: string, options?: { cause?: unknown }) {
+  constructor(source: string, detail: string, options?: {cause?: unknown}) {
     super(`${source}: ${detail}`, options);
     this.source = source;
   }

@@ -1,4 +1,4 @@
-import { NanodockError } from './nanodock-error.js';
+import {NanodockError} from './nanodock-error.js';
 
 /** Why a request to an engine failed before a complete answer arrived. */
 export type EngineRequestFailure =
@@ -23,7 +23,7 @@ export class EngineRequestError extends NanodockError {
     endpoint: string,
     failure: EngineRequestFailure,
     detail: string,
-    options?: { cause?: unknown; code?: string },
+    options?: {cause?: unknown; code?: string},
   ) {
     super(`${endpoint}: ${detail}`, options);
     this.endpoint = endpoint;

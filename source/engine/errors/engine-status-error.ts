@@ -1,4 +1,4 @@
-import { NanodockError } from './nanodock-error.js';
+import {NanodockError} from './nanodock-error.js';
 
 /**
  * An engine answered with an HTTP status the operation does not expect. `statusCode` is that

@@ -1,4 +1,4 @@
-import { NanodockError } from './nanodock-error.js';
+import {NanodockError} from './nanodock-error.js';
 
 /**
  * An engine's body was not the JSON the API promises (for a container list: a JSON array of
@@ -9,7 +9,7 @@ export class InvalidJsonError extends NanodockError {
   override readonly name = 'InvalidJsonError';
   readonly endpoint: string | undefined;
 
-  constructor(detail: string, options?: { cause?: unknown; endpoint?: string }) {
+  constructor(detail: string, options?: {cause?: unknown; endpoint?: string}) {
     super(options?.endpoint ? `${options.endpoint}: ${detail}` : detail, options);
     this.endpoint = options?.endpoint;
   }

@@ -5,7 +5,7 @@
 export class NanodockError extends Error {
   override readonly name: string = 'NanodockError';
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: {cause?: unknown}) {
     super(message, options);
   }
 }

@@ -1,4 +1,4 @@
-import { NanodockError } from './nanodock-error.js';
+import {NanodockError} from './nanodock-error.js';
 
 /**
  * An engine's answer was larger than nanodock accepts: `part` says whether the headers or the
@@ -14,7 +14,7 @@ export class ResponseTooLargeError extends NanodockError {
     endpoint: string,
     part: 'headers' | 'body',
     limitBytes: number,
-    options?: { cause?: unknown },
+    options?: {cause?: unknown},
   ) {
     super(
       `${endpoint}: response ${part} exceed the limit of ${limitBytes} bytes; refused`,

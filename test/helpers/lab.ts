@@ -1,0 +1,110 @@
+import {parseEngineAddress} from '../../source/engine/endpoint.js';
+import {requestEngine} from '../../source/engine/http.js';
+
+/** Facts of the lab that scripts/lab.sh starts (see its summary). */
+export const lab = {
+  image: 'nanodock-lab/busybox:latest',
+  podmanImage: 'localhost/nanodock-lab/busybox:latest',
+  docker: {address: 'unix:///var/run/docker.sock', container: 'nd-web'},
+  tls: {address: 'tcp://127.0.0.1:2376', certs: '/etc/nanodock-lab/tls', container: 'nd-tls-web'},
+  podman: {address: 'unix:///run/podman/podman.sock', container: 'nd-podman-web'},
+  rootless: {user: 'ndlab', container: 'nd-rootless-web', port: 18090},
+} as const;
+
+/** True when CI (or a person) says the lab must be there: then an absent engine fails. */
+export const isLabRequired = process.env.NANODOCK_LAB === 'required';
+
+/** Null when the engine at `address` answers /_ping, else the reason it does not. */
+export async function probeEngine(address: string): Promise<string | null> {
+  try {
+    const response = await requestEngine(parseEngineAddress(address, 'lab'), '/_ping', {
+      timeoutMs: 2000,
+    });
+    return response.statusCode === 200
+      ? null
+      : `${address} answered /_ping with HTTP ${response.statusCode}`;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/**
+ * Whether to skip the lab tests of one engine: never when the lab is required (the tests then
+ * fail on their own, with the probe's reason); otherwise when the engine is absent, saying why
+ * in one line.
+ */
+export async function shouldSkipLab(name: string, address: string): Promise<boolean> {
+  const reason = await probeEngine(address);
+  if (reason === null) {
+    return false;
+  }
+  if (isLabRequired) {
+    throw new Error(
+      `NANODOCK_LAB=required but the lab's ${name} is not reachable: ${reason}. Run: sudo npm run lab`,
+    );
+  }
+  console.warn(`skipping ${name} lab tests: ${reason} (start it with: sudo npm run lab)`);
+  return true;
+}
+
+/** Sends a JSON request to a lab engine and returns status and parsed body. */
+export async function engineApi(
+  address: string,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<{status: number; json: unknown}> {
+  const response = await requestEngine(parseEngineAddress(address, 'lab'), path, {
+    method,
+    timeoutMs: 30_000,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let json: unknown = null;
+  try {
+    json = response.body === '' ? null : JSON.parse(response.body);
+  } catch {
+    json = response.body;
+  }
+  return {status: response.statusCode, json};
+}
+
+/**
+ * Creates and starts a throwaway container on a lab engine that exits at once on SIGTERM,
+ * and returns its id. Removed by removeContainer.
+ */
+export async function startScratchContainer(
+  address: string,
+  image: string,
+  name: string,
+): Promise<string> {
+  await engineApi(address, 'DELETE', `/containers/${name}?force=true`);
+  const created = await engineApi(address, 'POST', `/containers/create?name=${name}`, {
+    Image: image,
+    Cmd: ['/bin/sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'],
+    Labels: {'nanodock.test': '1'},
+  });
+  if (created.status !== 201) {
+    throw new Error(
+      `create ${name} on ${address}: HTTP ${created.status} ${JSON.stringify(created.json)}`,
+    );
+  }
+  const id = (created.json as {Id: string}).Id;
+  const started = await engineApi(address, 'POST', `/containers/${id}/start`);
+  if (started.status !== 204) {
+    throw new Error(
+      `start ${name} on ${address}: HTTP ${started.status} ${JSON.stringify(started.json)}`,
+    );
+  }
+  return id;
+}
+
+/** Force-removes a container; ignores one that is already gone. */
+export async function removeContainer(address: string, id: string): Promise<void> {
+  await engineApi(address, 'DELETE', `/containers/${id}?force=true`);
+}
+
+/** Whether the engine lists `id` among its running containers. */
+export async function isRunning(address: string, id: string): Promise<boolean> {
+  const list = await engineApi(address, 'GET', '/containers/json');
+  return (list.json as Array<{Id: string}>).some((container) => container.Id === id);
+}
