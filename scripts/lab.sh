@@ -423,15 +423,16 @@ up_rootless() {
   fi
   # A killed pause process (e.g. everything SIGKILLed at the end of a session)
   # leaves "invalid internal status ... podman system migrate": reset it.
-  local out
-  if ! out=$(pm_d info --format '{{.Store.GraphDriverName}}' 2>&1 >/dev/null); then
-    if grep -q 'system migrate' <<<"$out"; then
+  local out errf=$LOG_DIR/rootless.log
+  if ! out=$(pm_d info --format '{{.Store.GraphDriverName}} {{.Store.GraphRoot}}' 2>>"$errf"); then
+    if tail -n 5 "$errf" | grep -q 'system migrate'; then
       log "rootless(D): stale pause process, running podman system migrate"
       pm_d system migrate >>"$LOG_DIR/rootless.log" 2>&1 || warn "rootless(D): podman system migrate failed"
     fi
-    pm_d info >/dev/null 2>>"$LOG_DIR/rootless.log" \
+    out=$(pm_d info --format '{{.Store.GraphDriverName}} {{.Store.GraphRoot}}' 2>>"$LOG_DIR/rootless.log") \
       || die "rootless(D): podman info fails as $D_USER; see $LOG_DIR/rootless.log"
   fi
+  ROOTLESS_STORE=$out
   if pm_d image exists "$PODMAN_IMAGE" >/dev/null 2>&1; then
     log "rootless(D): image $PODMAN_IMAGE present"
   else
@@ -442,8 +443,10 @@ up_rootless() {
   ensure_ctr "rootless(D)" pm_d "$D_CTR" verify_d "${D_ARGS[@]}"
 }
 
-rootless_store() { # prints "driver graphroot"
-  pm_d info --format '{{.Store.GraphDriverName}} {{.Store.GraphRoot}}' 2>/dev/null
+ROOTLESS_STORE=
+rootless_store() { # prints "driver graphroot" (cached)
+  [[ -n $ROOTLESS_STORE ]] || ROOTLESS_STORE=$(pm_d info --format '{{.Store.GraphDriverName}} {{.Store.GraphRoot}}' 2>/dev/null) || return 1
+  echo "$ROOTLESS_STORE"
 }
 
 # ---------------------------------------------------------------- summary / env / status
