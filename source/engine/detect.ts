@@ -1,5 +1,5 @@
 import type {IncomingHttpHeaders} from 'node:http';
-import type {EngineKind} from '../model/container-info.js';
+import type {ContainerInfo, EngineKind} from '../model/container-info.js';
 import {ContainerPortMap, type EngineReport} from '../model/container-port-map.js';
 import {type Endpoint, type EndpointOptions, resolveEndpoints} from './endpoint.js';
 import {DaemonNotFoundError, type EndpointAttempt} from './errors/daemon-not-found-error.js';
@@ -7,7 +7,7 @@ import {EngineRequestError} from './errors/engine-request-error.js';
 import {EngineStatusError} from './errors/engine-status-error.js';
 import {InvalidJsonError} from './errors/invalid-json-error.js';
 import {readEngineMessage, requestEngine} from './http.js';
-import {parseContainersJsonStrict} from './parse-containers.js';
+import {parseContainerList} from './parse-containers.js';
 
 /** Options of detectContainers, startDetection and stopContainer. */
 export interface DetectOptions extends EndpointOptions {
@@ -36,7 +36,7 @@ async function queryEndpoint(
   endpoint: Endpoint,
   timeoutMs: number,
   signal: AbortSignal | undefined,
-): Promise<{map: ContainerPortMap; report: EngineReport}> {
+): Promise<{containers: ContainerInfo[]; report: EngineReport}> {
   const started = performance.now();
   let engine: EngineKind = 'unknown';
   try {
@@ -49,23 +49,22 @@ async function queryEndpoint(
         readEngineMessage(response.body),
       );
     }
-    const map = parseContainersJsonStrict(response.body, {endpoint: endpoint.address, engine});
-    const containers = new Set([...map].map(([, container]) => container)).size;
+    const containers = parseContainerList(response.body, {endpoint: endpoint.address, engine});
     return {
-      map,
+      containers,
       report: {
         endpoint: endpoint.address,
         source: endpoint.source,
         engine,
         ok: true,
-        containers,
+        containers: containers.length,
         durationMs: performance.now() - started,
         error: null,
       },
     };
   } catch (error) {
     return {
-      map: new ContainerPortMap(),
+      containers: [],
       report: {
         endpoint: endpoint.address,
         source: endpoint.source,
@@ -111,8 +110,8 @@ export async function scanEngines(options: DetectOptions = {}): Promise<EngineSc
     })),
     ...results.map((result) => result.report),
   ];
-  const map = ContainerPortMap.merge(
-    results.map((result) => result.map),
+  const map = ContainerPortMap.fromContainers(
+    results.flatMap((result) => result.containers),
     engines,
   );
   return {map, engines};

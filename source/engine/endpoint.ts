@@ -245,7 +245,6 @@ function identity(endpoint: Endpoint): string {
 export function resolveEndpoints(options: EndpointOptions = {}): EndpointPlan {
   const env = options.env ?? process.env;
   const home = options.home ?? homedir();
-  const uid = options.uid ?? process.getuid?.() ?? 0;
   const platform = options.platform ?? process.platform;
   const problems: EndpointAttempt[] = [];
   for (const variable of ['DOCKER_HOST', 'CONTAINER_HOST'] as const) {
@@ -259,6 +258,8 @@ export function resolveEndpoints(options: EndpointOptions = {}): EndpointPlan {
       }
     }
   }
+  // Read only now: process.getuid() costs more than the whole DOCKER_HOST path above.
+  const uid = options.uid ?? process.getuid?.() ?? 0;
   const candidates: Endpoint[] = [];
   try {
     const context = readDockerContext(env, home);

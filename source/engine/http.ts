@@ -113,17 +113,12 @@ export function requestEngine(
       path,
       agent: false as const,
       maxHeaderSize: maxHeaderBytes,
-      headers: {
-        // Over a socket there is no host name; over TCP node:http sends the real one (TLS checks it).
-        ...(endpoint.kind === 'socket' ? {Host: 'docker'} : {}),
-        Accept: 'application/json',
-        ...(options.body === undefined
-          ? {}
-          : {
-              'Content-Type': 'application/json',
-              'Content-Length': Buffer.byteLength(options.body),
-            }),
-      },
+      // node:http sends `Host: localhost` over a socket and the real host over TCP (which TLS
+      // checks); engines need nothing else for a GET.
+      headers:
+        options.body === undefined
+          ? undefined
+          : {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(options.body)},
     };
     const request =
       endpoint.kind === 'socket'
@@ -196,6 +191,10 @@ export function requestEngine(
         chunks.push(chunk);
       });
       const truncated = (): void => {
+        // 'close' follows every 'end': build no error (a stack trace is costly) once settled.
+        if (settled) {
+          return;
+        }
         finish(
           new EngineRequestError(
             endpoint.address,
@@ -204,23 +203,15 @@ export function requestEngine(
           ),
         );
       };
-      response.on('aborted', truncated);
+      // A cut-off body ends in 'error' (aborted) and 'close' without 'end'; either settles it.
       response.on('error', truncated);
+      response.on('close', truncated);
       response.on('end', () => {
-        if (!response.complete) {
-          truncated();
-          return;
-        }
         finish(null, {
           statusCode: response.statusCode ?? 0,
           headers: response.headers,
           body: Buffer.concat(chunks).toString('utf8'),
         });
-      });
-      response.on('close', () => {
-        if (!response.complete) {
-          truncated();
-        }
       });
     });
     request.end(options.body);

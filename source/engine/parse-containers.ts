@@ -5,7 +5,7 @@ import {
   type PublishedPort,
   shortContainerId,
 } from '../model/container-info.js';
-import {ContainerPortMap, type PortKey} from '../model/container-port-map.js';
+import {ContainerPortMap} from '../model/container-port-map.js';
 import {parseHostIp} from '../model/ip.js';
 import {InvalidJsonError} from './errors/invalid-json-error.js';
 
@@ -26,9 +26,16 @@ function isPort(value: unknown): value is number {
 }
 
 /** Protocols of one entry: Docker's `Type`, libpod's `protocol` (which may read "tcp,udp"). */
-function parseProtocols(value: unknown): Protocol[] {
-  if (value === undefined || value === null || value === '') {
-    return ['tcp'];
+const tcpOnly: readonly Protocol[] = ['tcp'];
+const udpOnly: readonly Protocol[] = ['udp'];
+
+/** Protocols of one entry: Docker's `Type`, libpod's `protocol` (which may read "tcp,udp"). */
+function parseProtocols(value: unknown): readonly Protocol[] {
+  if (value === undefined || value === null || value === '' || value === 'tcp') {
+    return tcpOnly;
+  }
+  if (value === 'udp') {
+    return udpOnly;
   }
   if (typeof value !== 'string') {
     return [];
@@ -80,25 +87,33 @@ function parsePortEntry(entry: unknown): PublishedPort[] {
     for (let offset = 0; offset < count; offset++) {
       ports.push({
         hostIp,
-        hostPort: publicPort + offset,
-        containerPort: containerPort === null ? null : Math.min(containerPort + offset, 65_535),
+        port: publicPort + offset,
         protocol,
+        containerPort: containerPort === null ? null : Math.min(containerPort + offset, 65_535),
       });
     }
   }
   return ports;
 }
 
-function parseLabels(value: unknown): Record<string, string> {
-  const labels: Record<string, string> = {};
-  if (isObject(value)) {
-    for (const [key, label] of Object.entries(value)) {
-      if (typeof label === 'string') {
-        labels[key] = label;
+function parseLabels(value: unknown): Readonly<Record<string, string>> {
+  if (!isObject(value)) {
+    return {};
+  }
+  // Engines send string labels; copy only when one is not, to keep the common case free.
+  for (const key in value) {
+    if (typeof value[key] !== 'string') {
+      const labels: Record<string, string> = {};
+      for (const name in value) {
+        const label = value[name];
+        if (typeof label === 'string') {
+          labels[name] = label;
+        }
       }
+      return labels;
     }
   }
-  return labels;
+  return value as Record<string, string>;
 }
 
 function parseNames(value: unknown): string[] {
@@ -122,12 +137,11 @@ function parseContainer(item: JsonObject, origin: ContainerOrigin): ContainerInf
   const image = typeof item.Image === 'string' ? item.Image : '';
   const names = parseNames(item.Names);
   const labels = parseLabels(item.Labels);
-  const ports: PublishedPort[] = [];
+  let ports: PublishedPort[] = [];
   if (Array.isArray(item.Ports)) {
     for (const entry of item.Ports) {
-      for (const port of parsePortEntry(entry)) {
-        ports.push(port);
-      }
+      const parsed = parsePortEntry(entry);
+      ports = ports.length === 0 ? parsed : ports.concat(parsed);
     }
   }
   const created = item.Created;
@@ -147,14 +161,6 @@ function parseContainer(item: JsonObject, origin: ContainerOrigin): ContainerInf
     endpoint: origin.endpoint,
     engine: origin.engine,
   };
-}
-
-function* portEntries(containers: readonly ContainerInfo[]): Generator<[PortKey, ContainerInfo]> {
-  for (const container of containers) {
-    for (const port of container.ports) {
-      yield [{hostIp: port.hostIp, port: port.hostPort, protocol: port.protocol}, container];
-    }
-  }
 }
 
 /**
@@ -181,7 +187,8 @@ export function parseContainerList(
     });
   }
   const containers: ContainerInfo[] = [];
-  for (const [index, item] of data.entries()) {
+  for (let index = 0; index < data.length; index++) {
+    const item: unknown = data[index];
     if (!isObject(item)) {
       throw new InvalidJsonError(
         `container list item ${index} is not an object (got ${describeJson(item)})`,
@@ -209,7 +216,7 @@ export function parseContainersJsonStrict(
   body: string,
   origin: ContainerOrigin = bareOrigin,
 ): ContainerPortMap {
-  return new ContainerPortMap(portEntries(parseContainerList(body, origin)));
+  return ContainerPortMap.fromContainers(parseContainerList(body, origin));
 }
 
 /**
@@ -235,5 +242,5 @@ export function parseContainersJson(
       containers.push(parseContainer(item, origin));
     }
   }
-  return new ContainerPortMap(portEntries(containers));
+  return ContainerPortMap.fromContainers(containers);
 }

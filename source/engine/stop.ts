@@ -37,6 +37,21 @@ const outcomeByStatus: Record<'stop' | 'kill', Record<number, StopOutcome>> = {
 };
 
 /**
+ * Podman 4's compat API answers a kill of a stopped container with 500 and the cause
+ * "container state improper" where Docker answers 409: the same fact, so the same outcome.
+ */
+function isPodmanNotRunning(action: 'stop' | 'kill', statusCode: number, body: string): boolean {
+  if (action !== 'kill' || statusCode !== 500) {
+    return false;
+  }
+  try {
+    return (JSON.parse(body) as {cause?: unknown} | null)?.cause === 'container state improper';
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Stops (`force` false: `POST /containers/ID/stop`, the engine's grace period, then SIGKILL)
  * or kills (`force` true: `POST /containers/ID/kill`) a container, asking each engine in
  * turn: a 404 passes to the next. `not-found` only when every engine said 404; `failed`
@@ -75,7 +90,9 @@ export async function stopContainerWithReport(
           signal: options.signal,
         },
       );
-      const outcome = outcomeByStatus[action][response.statusCode];
+      const outcome = isPodmanNotRunning(action, response.statusCode, response.body)
+        ? 'already-stopped'
+        : outcomeByStatus[action][response.statusCode];
       if (outcome !== undefined) {
         return {outcome, endpoint: endpoint.address, error: null};
       }

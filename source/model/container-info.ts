@@ -4,14 +4,15 @@ export type Protocol = 'tcp' | 'udp';
 /** Which kind of engine reported a container, read from the engine's response headers. */
 export type EngineKind = 'docker' | 'podman' | 'unknown';
 
-/** One host port a container publishes. */
+/** One host port a container publishes; it is also the port's key in a ContainerPortMap. */
 export interface PublishedPort {
   /** Host address the port is bound to; null means any address (0.0.0.0 or ::). */
   readonly hostIp: string | null;
-  readonly hostPort: number;
+  /** Host port. */
+  readonly port: number;
+  readonly protocol: Protocol;
   /** Port inside the container; null when the engine did not say. */
   readonly containerPort: number | null;
-  readonly protocol: Protocol;
 }
 
 /** A running container as an engine's container list describes it. */

@@ -25,12 +25,17 @@ export interface EngineReport {
   readonly error: Error | null;
 }
 
-function exactKey(hostIp: string | null, port: number, protocol: Protocol): string {
-  return `${protocol}|${hostIp ?? '*'}|${port}`;
+/** Everything published on one (port, protocol). */
+interface PortSlot {
+  /** Each distinct (address, container) binding on this port. */
+  readonly bindings: Array<{readonly hostIp: string | null; readonly container: ContainerInfo}>;
+  /** Each distinct container on this port, whatever the address. */
+  readonly containers: ContainerInfo[];
 }
 
-function portKey(port: number, protocol: Protocol): string {
-  return `${protocol}|${port}`;
+/** One number per (port, protocol): no string is built on the hot path. */
+function slotKey(port: number, protocol: Protocol): number {
+  return protocol === 'udp' ? -port : port;
 }
 
 /** Containers are the same when they have the same id (or are the same object, for id-less ones). */
@@ -38,24 +43,20 @@ function isSameContainer(a: ContainerInfo, b: ContainerInfo): boolean {
   return a === b || (a.id !== '' && a.id === b.id);
 }
 
-function addDistinct(list: ContainerInfo[], container: ContainerInfo): void {
-  if (!list.some((known) => isSameContainer(known, container))) {
-    list.push(container);
-  }
-}
+const noContainers: readonly ContainerInfo[] = [];
 
 /**
  * Published ports of running containers, iterable as `[PortKey, ContainerInfo]` pairs.
- * Two indexes make every lookup cost the same whatever the size: one by exact
- * (address, port, protocol), one by (port, protocol) listing each distinct container once.
- * Nothing is dropped: when two containers claim the same key, both are kept.
+ * Indexed by (port, protocol): every lookup reads one slot, whose size is the number of
+ * bindings on that one port, so its cost does not grow with the map. Nothing is dropped:
+ * when two containers claim the same key, both are kept.
  */
 export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
   /** What each engine address gave while this map was detected (empty for a parsed body). */
   readonly engines: readonly EngineReport[];
-  readonly #entries: Array<[PortKey, ContainerInfo]> = [];
-  readonly #exact = new Map<string, ContainerInfo[]>();
-  readonly #byPort = new Map<string, ContainerInfo[]>();
+  readonly #keys: PortKey[] = [];
+  readonly #values: ContainerInfo[] = [];
+  readonly #slots = new Map<number, PortSlot>();
 
   constructor(
     entries: Iterable<readonly [PortKey, ContainerInfo]> = [],
@@ -68,80 +69,90 @@ export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
   }
 
   /**
-   * A map holding every entry of `maps`, in order. A container that an earlier map already
-   * listed (same id: one engine reached at two addresses) is not added twice.
+   * A map of every published port of `containers`. A container whose id an earlier one
+   * already had (one engine reached at two addresses) is not added twice.
    */
-  static merge(
-    maps: Iterable<ContainerPortMap>,
+  static fromContainers(
+    containers: Iterable<ContainerInfo>,
     engines: readonly EngineReport[] = [],
   ): ContainerPortMap {
-    const merged = new ContainerPortMap([], engines);
+    const map = new ContainerPortMap([], engines);
     const seenIds = new Set<string>();
-    for (const map of maps) {
-      const idsOfThisMap = new Set<string>();
-      for (const [key, container] of map) {
-        if (container.id !== '' && seenIds.has(container.id)) {
+    for (const container of containers) {
+      if (container.id !== '') {
+        if (seenIds.has(container.id)) {
           continue;
         }
-        idsOfThisMap.add(container.id);
-        merged.#add(key, container);
+        seenIds.add(container.id);
       }
-      for (const id of idsOfThisMap) {
-        seenIds.add(id);
+      for (const port of container.ports) {
+        map.#add(port, container);
       }
     }
-    return merged;
+    return map;
   }
 
   #add(key: PortKey, container: ContainerInfo): void {
-    const frozenKey: PortKey = {hostIp: key.hostIp, port: key.port, protocol: key.protocol};
-    this.#entries.push([frozenKey, container]);
-    const exact = exactKey(key.hostIp, key.port, key.protocol);
-    const sameKey = this.#exact.get(exact);
-    if (sameKey === undefined) {
-      this.#exact.set(exact, [container]);
-    } else {
-      addDistinct(sameKey, container);
+    this.#keys.push(key);
+    this.#values.push(container);
+    const slotId = slotKey(key.port, key.protocol);
+    let slot = this.#slots.get(slotId);
+    if (slot === undefined) {
+      slot = {bindings: [], containers: []};
+      this.#slots.set(slotId, slot);
     }
-    const onPort = portKey(key.port, key.protocol);
-    const samePort = this.#byPort.get(onPort);
-    if (samePort === undefined) {
-      this.#byPort.set(onPort, [container]);
-    } else {
-      addDistinct(samePort, container);
+    if (
+      !slot.bindings.some(
+        (binding) => binding.hostIp === key.hostIp && isSameContainer(binding.container, container),
+      )
+    ) {
+      slot.bindings.push({hostIp: key.hostIp, container});
+    }
+    if (!slot.containers.some((known) => isSameContainer(known, container))) {
+      slot.containers.push(container);
     }
   }
 
   /** Number of (key, container) entries. */
   get size(): number {
-    return this.#entries.length;
+    return this.#keys.length;
   }
 
   /** The container published on exactly this key (the first, if several claim it). */
   get(hostIp: string | null, port: number, protocol: Protocol): ContainerInfo | undefined {
-    return this.#exact.get(exactKey(hostIp, port, protocol))?.[0];
+    return this.#slots
+      .get(slotKey(port, protocol))
+      ?.bindings.find((binding) => binding.hostIp === hostIp)?.container;
   }
 
   /** Every distinct container published on exactly this key. */
   getAll(hostIp: string | null, port: number, protocol: Protocol): readonly ContainerInfo[] {
-    return this.#exact.get(exactKey(hostIp, port, protocol)) ?? [];
+    const slot = this.#slots.get(slotKey(port, protocol));
+    if (slot === undefined) {
+      return noContainers;
+    }
+    const found: ContainerInfo[] = [];
+    for (const binding of slot.bindings) {
+      if (binding.hostIp === hostIp) {
+        found.push(binding.container);
+      }
+    }
+    return found;
   }
 
   /** Every distinct container publishing this port and protocol on any address. */
   containersOnPort(port: number, protocol: Protocol): readonly ContainerInfo[] {
-    return this.#byPort.get(portKey(port, protocol)) ?? [];
+    return this.#slots.get(slotKey(port, protocol))?.containers ?? noContainers;
   }
 
   /** Every distinct container in the map, in first-seen order. */
   containers(): ContainerInfo[] {
-    const seen = new Set<ContainerInfo>();
-    for (const [, container] of this.#entries) {
-      seen.add(container);
-    }
-    return [...seen];
+    return [...new Set(this.#values)];
   }
 
-  [Symbol.iterator](): Iterator<[PortKey, ContainerInfo]> {
-    return this.#entries[Symbol.iterator]();
+  *[Symbol.iterator](): Iterator<[PortKey, ContainerInfo]> {
+    for (let index = 0; index < this.#keys.length; index++) {
+      yield [this.#keys[index] as PortKey, this.#values[index] as ContainerInfo];
+    }
   }
 }

@@ -21,12 +21,21 @@ export function parseHostIp(text: string | null | undefined): string | null | un
   if (text === null || text === undefined || text === '') {
     return null;
   }
-  const canonical = parseIpAddress(text);
-  if (canonical === '0.0.0.0' || canonical === '::') {
-    return null;
+  // Container lists repeat a handful of addresses thousands of times: remember them.
+  if (hostIpCache.has(text)) {
+    return hostIpCache.get(text);
   }
-  return canonical;
+  const canonical = parseIpAddress(text);
+  const hostIp = canonical === '0.0.0.0' || canonical === '::' ? null : canonical;
+  if (hostIpCache.size >= hostIpCacheLimit) {
+    hostIpCache.clear();
+  }
+  hostIpCache.set(text, hostIp);
+  return hostIp;
 }
+
+const hostIpCacheLimit = 4096;
+const hostIpCache = new Map<string, string | null | undefined>();
 
 function parseIpv4(text: string): number[] | undefined {
   const parts = text.split('.');

@@ -14,7 +14,9 @@ const dockerBody = fixture('docker-containers.json');
 const libpodBody = fixture('libpod-containers.json');
 
 function keysOf(map: ContainerPortMap, name: string): PortKey[] {
-  return [...map].filter(([, container]) => container.name === name).map(([key]) => key);
+  return [...map]
+    .filter(([, container]) => container.name === name)
+    .map(([key]) => ({hostIp: key.hostIp, port: key.port, protocol: key.protocol}));
 }
 
 describe('parseContainersJsonStrict on a Docker body', () => {
@@ -50,9 +52,9 @@ describe('parseContainersJsonStrict on a Docker body', () => {
     });
     expect(web?.ports).toContainEqual({
       hostIp: '127.0.0.1',
-      hostPort: 5353,
-      containerPort: 53,
+      port: 5353,
       protocol: 'udp',
+      containerPort: 53,
     });
   });
 
@@ -93,9 +95,9 @@ describe('Podman libpod port fields', () => {
     ]);
     expect(map.get(null, 18002, 'tcp')?.ports[2]).toEqual({
       hostIp: null,
-      hostPort: 18002,
-      containerPort: 82,
+      port: 18002,
       protocol: 'tcp',
+      containerPort: 82,
     });
   });
 

@@ -137,14 +137,13 @@ describe('ContainerPortMap', () => {
     expect([...map][0]).toEqual([key(null, 8080), web]);
   });
 
-  it('merges maps, folding a container that a second address of the same engine reports again', () => {
-    const first = new ContainerPortMap([[key(null, 1), container('same')]]);
-    const second = new ContainerPortMap([
-      [key(null, 1), container('same')],
-      [key(null, 2), container('other')],
-    ]);
-    const merged = ContainerPortMap.merge([first, second]);
-    expect(merged.size).toBe(2);
-    expect(merged.containers().map((item) => item.id)).toEqual(['same', 'other']);
+  it('builds from containers, folding a container that a second address of the same engine reports again', () => {
+    const port = {hostIp: null, port: 1, protocol: 'tcp' as const, containerPort: 80};
+    const same = {...container('same'), ports: [port]};
+    const other = {...container('other'), ports: [{...port, port: 2}]};
+    const map = ContainerPortMap.fromContainers([same, {...same}, other]);
+    expect(map.size).toBe(2);
+    expect(map.containers().map((item) => item.id)).toEqual(['same', 'other']);
+    expect([...map][0]).toEqual([port, same]);
   });
 });
