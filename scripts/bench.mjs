@@ -174,10 +174,7 @@ if (existsSync(dockerSocket)) {
   };
   // Even rounds run the reference first, odd rounds ours first: neither always follows the other.
   for (let round = 0; round < 1000; round++) {
-    const pair = [
-      () => timed(bareGet, bare),
-      () => timed(() => detectContainers({env}), ours),
-    ];
+    const pair = [() => timed(bareGet, bare), () => timed(() => detectContainers({env}), ours)];
     if (round % 2 === 1) pair.reverse();
     for (const run of pair) await run();
   }
