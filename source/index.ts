@@ -38,6 +38,22 @@ export {
   stopContainerWithReport,
 } from './engine/stop.js';
 export {
+  type HostListener,
+  type HostProcess,
+  type HostScan,
+  HostScanner,
+  type HostScannerOptions,
+  scanHost,
+} from './host/host-scanner.js';
+export {resolveConmonContainer} from './host/podman-storage.js';
+export {type HostSocket, listHostSockets, parseProcNet} from './host/proc-net.js';
+export {
+  isPodmanRootlessportProcess,
+  lookupRootlessPodmanContainer,
+  RootlessPodmanResolver,
+  type RootlessPodmanResolverOptions,
+} from './host/rootless-podman.js';
+export {
   type ContainerInfo,
   type ContainerOrigin,
   type EngineKind,
@@ -46,5 +62,9 @@ export {
   shortContainerId,
 } from './model/container-info.js';
 export {ContainerPortMap, type EngineReport, type PortKey} from './model/container-port-map.js';
+export {classifyHelper, type HelperKind} from './model/helper.js';
 export {parseHostIp, parseIpAddress} from './model/ip.js';
+export {type JoinInput, joinSnapshot} from './model/join.js';
 export {lookupPublishedContainer, type PublishedContainerMatch} from './model/lookup.js';
+export type {SnapshotRow} from './model/snapshot-row.js';
+export {collectSnapshot, isAbsentEngine, type Snapshot, type SnapshotOptions} from './snapshot.js';

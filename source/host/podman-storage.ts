@@ -1,0 +1,349 @@
+import {readFile, stat} from 'node:fs/promises';
+import {dirname, join} from 'node:path';
+import {NanodockError} from '../engine/errors/nanodock-error.js';
+import {type ContainerInfo, shortContainerId} from '../model/container-info.js';
+
+/** One container as Podman's storage (`<graphroot>/<driver>-containers/containers.json`) lists it. */
+export interface StoredContainer {
+  /** Full container id. */
+  readonly id: string;
+  /** Every name storage lists (Podman keeps one). */
+  readonly names: readonly string[];
+  /** First name, else the metadata's name, else the short id. */
+  readonly name: string;
+  /** Image reference from the metadata (`image-name`), else the image id, else ''. */
+  readonly image: string;
+  /** Creation time in Unix milliseconds, or null. */
+  readonly created: number | null;
+}
+
+/** The stat facts that tell whether a containers.json changed, and what it held then. */
+export interface CachedStorageContainers {
+  readonly mtimeNs: bigint;
+  readonly size: bigint;
+  /** Podman rewrites containers.json by rename, so a new inode means a new file. */
+  readonly ino: bigint;
+  readonly containers: readonly StoredContainer[];
+}
+
+/** Parsed containers.json files by path; pass one to readStorageContainers to reuse it. */
+export type StorageContainersCache = Map<string, CachedStorageContainers>;
+
+/** What a conmon command line says about its container. */
+export interface ConmonArgs {
+  /** `-c` / `--cid`. */
+  readonly id: string;
+  /** `-n` / `--name`, or null. */
+  readonly name: string | null;
+  /** `-b` / `--bundle`: `<graphroot>/<driver>-containers/<id>/userdata` under Podman, or null. */
+  readonly bundle: string | null;
+}
+
+/** Options of resolveConmonContainer. */
+export interface ConmonResolveOptions {
+  /** Reuses parsed containers.json files across calls. Default: none (read every time). */
+  readonly cache?: StorageContainersCache;
+  /** Abandons the storage read. Default: none. */
+  readonly signal?: AbortSignal;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const nonEmptyString = (value: unknown): string | null =>
+  typeof value === 'string' && value !== '' ? value : null;
+
+/** Ids end up in paths (`<dir>/<id>/userdata`): refuse anything that could leave the folder. */
+const safeId = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** Whether `id` can name a folder under a storage containers folder. */
+export function isSafeStorageId(id: string): boolean {
+  return safeId.test(id);
+}
+
+function parseMetadata(value: unknown): Record<string, unknown> {
+  if (typeof value !== 'string') {
+    return isRecord(value) ? value : {};
+  }
+  // The metadata is JSON inside a JSON string; one broken entry must not hide the others.
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return isRecord(parsed) ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
+function parseCreated(
+  entry: Record<string, unknown>,
+  metadata: Record<string, unknown>,
+): number | null {
+  const created = nonEmptyString(entry.created);
+  if (created !== null) {
+    const ms = Date.parse(created);
+    if (Number.isFinite(ms)) {
+      return ms;
+    }
+  }
+  // Podman writes `created-at` in Unix seconds.
+  const seconds = metadata['created-at'];
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0
+    ? seconds * 1000
+    : null;
+}
+
+/**
+ * Parses Podman storage's containers.json. Entries without a usable id (missing, or one that is
+ * not a safe folder name) are skipped; a broken metadata string only loses what it would add.
+ * @throws NanodockError when the text is not JSON or not a JSON array.
+ */
+export function parseStorageContainers(text: string): StoredContainer[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new NanodockError(`containers.json is not JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (!Array.isArray(parsed)) {
+    throw new NanodockError('containers.json is not a JSON array');
+  }
+  const containers: StoredContainer[] = [];
+  for (const entry of parsed) {
+    if (!isRecord(entry)) {
+      continue;
+    }
+    const id = nonEmptyString(entry.id);
+    if (id === null || !isSafeStorageId(id)) {
+      continue;
+    }
+    const metadata = parseMetadata(entry.metadata);
+    const names = Array.isArray(entry.names)
+      ? entry.names.filter((name): name is string => typeof name === 'string' && name !== '')
+      : [];
+    containers.push({
+      id,
+      names,
+      name: names[0] ?? nonEmptyString(metadata.name) ?? shortContainerId(id),
+      image: nonEmptyString(metadata['image-name']) ?? nonEmptyString(entry.image) ?? '',
+      created: parseCreated(entry, metadata),
+    });
+  }
+  return containers;
+}
+
+/**
+ * Reads `<containersDir>/containers.json`. With a cache, the file is parsed again only when its
+ * mtime, size or inode changed; otherwise the same array is returned.
+ * @throws the fs error (ENOENT, EACCES, AbortError) as is; NanodockError naming the file when
+ * it is not a JSON array.
+ */
+export async function readStorageContainers(
+  containersDir: string,
+  cache?: StorageContainersCache,
+  options: {readonly signal?: AbortSignal} = {},
+): Promise<readonly StoredContainer[]> {
+  const file = join(containersDir, 'containers.json');
+  const facts = await stat(file, {bigint: true});
+  const cached = cache?.get(file);
+  if (
+    cached !== undefined &&
+    cached.mtimeNs === facts.mtimeNs &&
+    cached.size === facts.size &&
+    cached.ino === facts.ino
+  ) {
+    return cached.containers;
+  }
+  const text = await readFile(file, {encoding: 'utf8', signal: options.signal});
+  let containers: StoredContainer[];
+  try {
+    containers = parseStorageContainers(text);
+  } catch (error) {
+    throw new NanodockError(`${file}: ${(error as Error).message}`, {cause: error});
+  }
+  // The stat from before the read: if the file changed in between, the next call sees a new
+  // mtime and reads again, so the cache never keeps a stale parse.
+  cache?.set(file, {mtimeNs: facts.mtimeNs, size: facts.size, ino: facts.ino, containers});
+  return containers;
+}
+
+/**
+ * The network namespace path (`/run/user/1001/netns/netns-<uuid>`) of a container, from the OCI
+ * config Podman writes at `<containersDir>/<id>/userdata/config.json`. Returns null when the
+ * file is missing or unreadable, not JSON, the id is not a safe folder name, or the container
+ * has no network namespace path (host network, or not started since the file was written).
+ * @throws only the signal's AbortError.
+ */
+export async function readNetworkNamespace(
+  containersDir: string,
+  id: string,
+  options: {readonly signal?: AbortSignal} = {},
+): Promise<string | null> {
+  if (!isSafeStorageId(id)) {
+    return null;
+  }
+  let text: string;
+  try {
+    text = await readFile(join(containersDir, id, 'userdata', 'config.json'), {
+      encoding: 'utf8',
+      signal: options.signal,
+    });
+  } catch (error) {
+    if (options.signal?.aborted) {
+      throw error;
+    }
+    return null;
+  }
+  return parseNetworkNamespace(text);
+}
+
+/** The `network` namespace path of an OCI config.json text, or null. Never throws. */
+export function parseNetworkNamespace(text: string): string | null {
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isRecord(config) || !isRecord(config.linux) || !Array.isArray(config.linux.namespaces)) {
+    return null;
+  }
+  for (const namespace of config.linux.namespaces) {
+    if (isRecord(namespace) && namespace.type === 'network') {
+      return nonEmptyString(namespace.path);
+    }
+  }
+  return null;
+}
+
+/** conmon options (GLib) that take a value, so their values are skipped, never read as flags. */
+const conmonValueOptions = new Set([
+  '-c',
+  '--cid',
+  '-u',
+  '--cuuid',
+  '-n',
+  '--name',
+  '-r',
+  '--runtime',
+  '-b',
+  '--bundle',
+  '-0',
+  '--persist-dir',
+  '-p',
+  '--container-pidfile',
+  '-P',
+  '--conmon-pidfile',
+  '-l',
+  '--log-path',
+  '-T',
+  '--timeout',
+  '--restore',
+  '--restore-arg',
+  '--runtime-opt',
+  '--runtime-arg',
+  '--pidfile',
+  '--exec-process-spec',
+  '--exit-dir',
+  '--exit-command',
+  '--exit-command-arg',
+  '--log-size-max',
+  '--log-global-size-max',
+  '--socket-dir-path',
+  '--log-level',
+  '--log-tag',
+  '--log-label',
+  '--sdnotify-socket',
+  '--seccomp-notify-socket',
+  '--seccomp-notify-plugins',
+]);
+
+const conmonFields: Record<string, keyof ConmonArgs> = {
+  '-c': 'id',
+  '--cid': 'id',
+  '-n': 'name',
+  '--name': 'name',
+  '-b': 'bundle',
+  '--bundle': 'bundle',
+};
+
+/**
+ * Reads the container id, name and bundle from a conmon command line (argv[0] included or not).
+ * Values of every option are skipped, so `--exit-command-arg -n` is never taken for a name;
+ * `--opt=value` works too; the last occurrence wins, as in GLib. Returns null without an id.
+ */
+export function parseConmonArgs(argv: readonly string[]): ConmonArgs | null {
+  const found: {id?: string; name?: string; bundle?: string} = {};
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] ?? '';
+    if (arg === '--') {
+      break;
+    }
+    let option = arg;
+    let value: string | undefined;
+    const equals = arg.indexOf('=');
+    if (arg.startsWith('--') && equals > 0) {
+      option = arg.slice(0, equals);
+      value = arg.slice(equals + 1);
+    } else if (conmonValueOptions.has(arg)) {
+      value = argv[index + 1];
+      index++;
+    }
+    const field = conmonFields[option];
+    if (field !== undefined && value !== undefined && value !== '') {
+      found[field] = value;
+    }
+  }
+  if (found.id === undefined) {
+    return null;
+  }
+  return {id: found.id, name: found.name ?? null, bundle: found.bundle ?? null};
+}
+
+/**
+ * The container a conmon process watches, from its command line plus Podman's storage (the
+ * image lives in `containers.json` two folders above the bundle). Works with the Podman API
+ * down. The image is '' when storage cannot be read. Returns null when the command line has
+ * no container id.
+ * @throws only the signal's AbortError.
+ */
+export async function resolveConmonContainer(
+  argv: readonly string[],
+  options: ConmonResolveOptions = {},
+): Promise<ContainerInfo | null> {
+  const args = parseConmonArgs(argv);
+  if (args === null) {
+    return null;
+  }
+  // The bundle is `<containersDir>/<id>/userdata`; anything else is not Podman's layout.
+  const containersDir =
+    args.bundle === null ? null : dirname(dirname(args.bundle.replace(/\/+$/, '')));
+  let stored: StoredContainer | undefined;
+  if (containersDir !== null) {
+    try {
+      const containers = await readStorageContainers(containersDir, options.cache, options);
+      stored = containers.find((container) => container.id === args.id);
+    } catch (error) {
+      if (options.signal?.aborted) {
+        throw error;
+      }
+    }
+  }
+  const names = args.name === null ? [...(stored?.names ?? [])] : [args.name];
+  return {
+    id: args.id,
+    name: args.name ?? stored?.name ?? shortContainerId(args.id),
+    names,
+    image: stored?.image ?? '',
+    state: 'running',
+    status: null,
+    command: null,
+    created: stored?.created == null ? null : Math.floor(stored.created / 1000),
+    labels: {},
+    composeProject: null,
+    ports: [],
+    endpoint: containersDir === null ? null : `storage:${containersDir}`,
+    engine: 'podman',
+  };
+}

@@ -1,0 +1,100 @@
+import {shortContainerId} from './container-info.js';
+import type {SnapshotRow} from './snapshot-row.js';
+
+/** Compact uptime: `42s`, `17m`, `3h05m`, `12d04h`; `-` when unknown. */
+export function formatUptime(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) {
+    return '-';
+  }
+  const s = Math.floor(seconds);
+  if (s < 60) {
+    return `${s}s`;
+  }
+  if (s < 3600) {
+    return `${Math.floor(s / 60)}m`;
+  }
+  if (s < 86_400) {
+    return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  }
+  return `${Math.floor(s / 86_400)}d${String(Math.floor((s % 86_400) / 3600)).padStart(2, '0')}h`;
+}
+
+/** Addresses of a row for display: `0.0.0.0,::` for twins; `*` for the any-address pair. */
+export function formatAddresses(row: SnapshotRow): string {
+  if (row.addresses.length === 2 && row.addresses[0] === '0.0.0.0' && row.addresses[1] === '::') {
+    return '*';
+  }
+  return row.addresses.join(',');
+}
+
+/** The container cell: name, or the candidates' count when ambiguous, or `-`. */
+export function formatContainer(row: SnapshotRow): string {
+  if (row.container !== null) {
+    return row.container.name;
+  }
+  if (row.ambiguous) {
+    return `ambiguous (${row.candidates.length})`;
+  }
+  return '-';
+}
+
+/** The process cell: the process name, with helpers marked by what they are. */
+export function formatProcess(row: SnapshotRow): string {
+  return row.process ?? '-';
+}
+
+/** One row as the JSON of `nanodock-top --json`. */
+export interface JsonRow {
+  readonly protocol: 'tcp' | 'udp';
+  readonly address: string;
+  readonly addresses: readonly string[];
+  readonly port: number;
+  readonly pids: readonly number[];
+  readonly pid: number | null;
+  readonly process: string | null;
+  readonly user: string | null;
+  readonly uptimeSeconds: number | null;
+  readonly command: readonly string[];
+  readonly helper: string | null;
+  readonly container: {
+    readonly id: string;
+    readonly shortId: string;
+    readonly name: string;
+    readonly image: string;
+    readonly engine: string;
+    readonly endpoint: string | null;
+  } | null;
+  readonly ambiguous: boolean;
+  readonly candidates: readonly string[];
+}
+
+/** The JSON form of a row: plain data, container reduced to what identifies it. */
+export function toJsonRow(row: SnapshotRow): JsonRow {
+  const container = row.container;
+  return {
+    protocol: row.protocol,
+    address: row.address,
+    addresses: row.addresses,
+    port: row.port,
+    pids: row.pids,
+    pid: row.pid,
+    process: row.process,
+    user: row.user,
+    uptimeSeconds: row.uptimeSeconds,
+    command: row.command,
+    helper: row.helper,
+    container:
+      container === null
+        ? null
+        : {
+            id: container.id,
+            shortId: shortContainerId(container.id),
+            name: container.name,
+            image: container.image,
+            engine: container.engine,
+            endpoint: container.endpoint,
+          },
+    ambiguous: row.ambiguous,
+    candidates: row.candidates.map((candidate) => candidate.name),
+  };
+}

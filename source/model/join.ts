@@ -1,0 +1,204 @@
+import type {ContainerInfo, Protocol} from './container-info.js';
+import type {ContainerPortMap} from './container-port-map.js';
+import {classifyHelper, type HelperKind, parseDockerProxyArgs} from './helper.js';
+import {lookupPublishedContainer} from './lookup.js';
+import type {ListenerInput, ProcessInput, SnapshotRow} from './snapshot-row.js';
+
+/** What joinSnapshot joins. */
+export interface JoinInput {
+  readonly listeners: readonly ListenerInput[];
+  readonly processes: ReadonlyMap<number, ProcessInput>;
+  readonly containers: ContainerPortMap;
+  /**
+   * Containers found for helper pids without the engine list: conmon by its `-c` id in
+   * Podman's storage, rootlessport by its network namespace.
+   */
+  readonly resolved: ReadonlyMap<number, ContainerInfo>;
+  /** Current time in Unix seconds, for uptimes. */
+  readonly now: number;
+}
+
+interface Match {
+  readonly container: ContainerInfo | null;
+  readonly ambiguous: boolean;
+  readonly candidates: readonly ContainerInfo[];
+}
+
+const noMatch: Match = {container: null, ambiguous: false, candidates: []};
+
+function matchListener(
+  listener: ListenerInput,
+  helper: HelperKind | null,
+  resolvedContainer: ContainerInfo | undefined,
+  input: JoinInput,
+  byId: ReadonlyMap<string, ContainerInfo>,
+): Match {
+  if (resolvedContainer !== undefined) {
+    // The engine's own record has labels, state and ports; storage only id, name and image.
+    return {
+      container: byId.get(resolvedContainer.id) ?? resolvedContainer,
+      ambiguous: false,
+      candidates: [],
+    };
+  }
+  const result = lookupPublishedContainer(
+    input.containers,
+    listener,
+    listener.protocol,
+    helper !== null,
+  );
+  if (result.kind === 'match') {
+    return {container: result.container, ambiguous: false, candidates: []};
+  }
+  if (result.kind === 'ambiguous') {
+    return {container: null, ambiguous: true, candidates: result.candidates};
+  }
+  return noMatch;
+}
+
+function compareAddresses(a: string, b: string): number {
+  const aIsV6 = a.includes(':');
+  const bIsV6 = b.includes(':');
+  return aIsV6 === bIsV6 ? a.localeCompare(b) : aIsV6 ? 1 : -1;
+}
+
+function sortedUnique<T>(values: Iterable<T>, compare: (a: T, b: T) => number): T[] {
+  return [...new Set(values)].sort(compare);
+}
+
+/** Rows in port order, then protocol, then address. */
+export function compareRows(a: SnapshotRow, b: SnapshotRow): number {
+  return (
+    a.port - b.port ||
+    a.protocol.localeCompare(b.protocol) ||
+    compareAddresses(a.address, b.address)
+  );
+}
+
+/**
+ * Joins listening sockets, their processes and the engines' published ports into rows:
+ * one row per socket, except that a helper's binds of one container port (docker-proxy's
+ * IPv4 and IPv6 twins) are one row listing every address; a published port that no visible
+ * process holds is a row of its own with no pid. Helpers (docker-proxy, conmon, rootlessport,
+ * pasta) may match through the port-only fallback; other processes only by address.
+ */
+export function joinSnapshot(input: JoinInput): SnapshotRow[] {
+  const byId = new Map<string, ContainerInfo>();
+  for (const container of input.containers.containers()) {
+    if (container.id !== '') {
+      byId.set(container.id, container);
+    }
+  }
+  const rows: SnapshotRow[] = [];
+  const helperRows = new Map<string, SnapshotRow>();
+  const covered = new Set<string>();
+  for (const listener of input.listeners) {
+    const first = listener.pids[0];
+    const process = first === undefined ? undefined : input.processes.get(first);
+    const helper = classifyHelper(process?.name ?? null);
+    const resolvedContainer = listener.pids
+      .map((pid) => input.resolved.get(pid))
+      .find((container) => container !== undefined);
+    const match = matchListener(listener, helper, resolvedContainer, input, byId);
+    const uptime =
+      process?.startedAt == null ? null : Math.max(0, Math.floor(input.now - process.startedAt));
+    const row: SnapshotRow = {
+      key: '',
+      protocol: listener.protocol,
+      address: listener.address,
+      addresses: [listener.address],
+      port: listener.port,
+      pids: listener.pids,
+      pid: first ?? null,
+      process: process?.name ?? null,
+      user: process?.user ?? null,
+      uptimeSeconds: uptime,
+      command: process?.argv ?? [],
+      helper,
+      container: match.container,
+      ambiguous: match.ambiguous,
+      candidates: match.candidates,
+    };
+    const container = match.container;
+    if (container !== null) {
+      covered.add(`${container.id}|${listener.protocol}|${listener.port}`);
+    }
+    const twinIdentity = container?.id ?? proxyTarget(helper, process);
+    if (helper !== null && twinIdentity !== null) {
+      const groupKey = `${helper}|${twinIdentity}|${listener.protocol}|${listener.port}`;
+      const twin = helperRows.get(groupKey);
+      if (twin !== undefined) {
+        const addresses = sortedUnique([...twin.addresses, listener.address], compareAddresses);
+        const pids = sortedUnique([...twin.pids, ...listener.pids], (a, b) => a - b);
+        helperRows.set(groupKey, {...twin, addresses, address: addresses[0] ?? twin.address, pids});
+        continue;
+      }
+      helperRows.set(groupKey, {...row, key: `c|${groupKey}`});
+      continue;
+    }
+    rows.push({
+      ...row,
+      key: `s|${listener.protocol}|${listener.address}|${listener.port}|${first ?? ''}`,
+    });
+  }
+  rows.push(...helperRows.values());
+  rows.push(...publishedWithoutHolder(input.containers, covered));
+  return rows.sort(compareRows);
+}
+
+/**
+ * What a docker-proxy forwards to, so its twins collapse even when no engine answered;
+ * null for other processes.
+ */
+function proxyTarget(helper: HelperKind | null, process: ProcessInput | undefined): string | null {
+  if (helper !== 'docker-proxy' || process === undefined) {
+    return null;
+  }
+  const target = parseDockerProxyArgs(process.argv);
+  return target.containerIp === null ? null : `${target.containerIp}:${target.containerPort ?? ''}`;
+}
+
+/** Rows for published ports that no visible socket was matched to. */
+function publishedWithoutHolder(
+  map: ContainerPortMap,
+  covered: ReadonlySet<string>,
+): SnapshotRow[] {
+  const groups = new Map<
+    string,
+    {container: ContainerInfo; protocol: Protocol; port: number; addresses: Set<string>}
+  >();
+  for (const [key, container] of map) {
+    const coverKey = `${container.id}|${key.protocol}|${key.port}`;
+    if (covered.has(coverKey)) {
+      continue;
+    }
+    const group = groups.get(coverKey) ?? {
+      container,
+      protocol: key.protocol,
+      port: key.port,
+      addresses: new Set(),
+    };
+    group.addresses.add(key.hostIp ?? '0.0.0.0');
+    groups.set(coverKey, group);
+  }
+  return [...groups.entries()].map(([coverKey, group]) => {
+    const addresses = sortedUnique(group.addresses, compareAddresses);
+    return {
+      key: `p|${group.container.endpoint ?? ''}|${coverKey}`,
+      protocol: group.protocol,
+      address: addresses[0] ?? '0.0.0.0',
+      addresses,
+      port: group.port,
+      pids: [],
+      pid: null,
+      process: null,
+      user: null,
+      uptimeSeconds: null,
+      command: [],
+      helper: null,
+      container: group.container,
+      ambiguous: false,
+      candidates: [],
+    };
+  });
+}

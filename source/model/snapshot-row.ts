@@ -1,0 +1,51 @@
+import type {ContainerInfo, Protocol} from './container-info.js';
+import type {HelperKind} from './helper.js';
+
+/** One line of the host view: a port, who holds it, and the container behind it. */
+export interface SnapshotRow {
+  /** Stable identity across refreshes (container id, protocol, port, address or pid). */
+  readonly key: string;
+  readonly protocol: Protocol;
+  /** First address the port is bound to (`0.0.0.0`, `::`, `127.0.0.1`). */
+  readonly address: string;
+  /** Every address of the row: a helper's IPv4 and IPv6 twins are one row. */
+  readonly addresses: readonly string[];
+  readonly port: number;
+  /** Every process holding the socket(s), sorted; empty when none is visible. */
+  readonly pids: readonly number[];
+  /** The first pid, or null. */
+  readonly pid: number | null;
+  /** Name of the first process, or null. */
+  readonly process: string | null;
+  /** User of the first process, or null. */
+  readonly user: string | null;
+  /** Seconds since the first process started, or null. */
+  readonly uptimeSeconds: number | null;
+  /** Command line of the first process (empty when unknown). */
+  readonly command: readonly string[];
+  /** The helper kind when the holder is a proxy helper, else null. */
+  readonly helper: HelperKind | null;
+  /** The container that published the port, or null. */
+  readonly container: ContainerInfo | null;
+  /** True when several containers could own the port; see `candidates`. */
+  readonly ambiguous: boolean;
+  /** The containers an ambiguous match could be. */
+  readonly candidates: readonly ContainerInfo[];
+}
+
+/** A listening socket as the join needs it (host/ provides these). */
+export interface ListenerInput {
+  readonly protocol: Protocol;
+  readonly address: string;
+  readonly port: number;
+  readonly pids: readonly number[];
+}
+
+/** A process as the join needs it. */
+export interface ProcessInput {
+  readonly pid: number;
+  readonly name: string;
+  readonly user: string | null;
+  readonly startedAt: number | null;
+  readonly argv: readonly string[];
+}

@@ -1,0 +1,473 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {resolveConmonContainer} from '../../source/host/podman-storage.js';
+import {
+  isPodmanRootlessportProcess,
+  lookupRootlessPodmanContainer,
+  RootlessPodmanResolver,
+} from '../../source/host/rootless-podman.js';
+import {isLabRequired, lab} from '../helpers/lab.js';
+
+// ---------------------------------------------------------------- a fake host
+
+const uid = 1001;
+const netnsOverlay = '/run/user/1001/netns/netns-0a0a0a0a-1111-2222-3333-444444444444';
+const netnsVfs = '/run/user/1001/netns/netns-0b0b0b0b-1111-2222-3333-444444444444';
+const idOverlay = `a1${'0'.repeat(62)}`;
+const idVfs = `b2${'0'.repeat(62)}`;
+
+/** Fields of /proc/PID/stat after `(comm)`: state first, start time (field 22) at index 19. */
+function statLine(pid: number, comm: string, startTicks: number): string {
+  const fields = ['S', '1', ...Array.from({length: 17}, () => '0'), String(startTicks), '0', '0'];
+  return `${pid} (${comm}) ${fields.join(' ')}\n`;
+}
+
+interface FakeHost {
+  readonly root: string;
+  readonly procRoot: string;
+  readonly passwdPath: string;
+  readonly home: string;
+  /** `$HOME/custom-storage`, named by the home's storage.conf. */
+  readonly graphroot: string;
+  addProcess(pid: number, options: {uid?: number; startTicks?: number; links?: string[]}): void;
+  writeContainer(driver: string, id: string, name: string, netns: string | null): void;
+  writeContainersJson(driver: string, entries: ReadonlyArray<{id: string; name: string}>): void;
+}
+
+function fakeHost(): FakeHost {
+  const root = mkdtempSync(join(tmpdir(), 'nanodock-rootless-'));
+  const procRoot = join(root, 'proc');
+  const home = join(root, 'home', 'ndlab');
+  const graphroot = join(home, 'custom-storage');
+  const passwdPath = join(root, 'passwd');
+  mkdirSync(procRoot);
+  mkdirSync(join(home, '.config', 'containers'), {recursive: true});
+  writeFileSync(
+    passwdPath,
+    [
+      'root:x:0:0:root:/root:/bin/bash',
+      `ndlab:x:${uid}:${uid}::${home}:/bin/bash`,
+      `other:x:1002:1002::${join(root, 'home', 'other')}:/bin/sh`,
+      'broken-line',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(home, '.config', 'containers', 'storage.conf'),
+    [
+      '# written by a test',
+      '[storage]',
+      'driver = "overlay"',
+      'graphroot = "$HOME/custom-storage" # trailing comment',
+      '',
+      '[storage.options]',
+      'graphroot = "/not/this/one"',
+      '',
+    ].join('\n'),
+  );
+  return {
+    root,
+    procRoot,
+    passwdPath,
+    home,
+    graphroot,
+    addProcess(pid, {uid: owner = uid, startTicks = 5000, links = []}) {
+      const dir = join(procRoot, String(pid));
+      rmSync(dir, {recursive: true, force: true});
+      mkdirSync(join(dir, 'fd'), {recursive: true});
+      writeFileSync(join(dir, 'stat'), statLine(pid, 'rootlessport', startTicks));
+      writeFileSync(
+        join(dir, 'status'),
+        `Name:\trootlessport\nUmask:\t0022\nState:\tS (sleeping)\nPid:\t${pid}\nPPid:\t1\nUid:\t${owner}\t${owner}\t${owner}\t${owner}\n`,
+      );
+      const targets = ['/dev/null', 'pipe:[52530]', 'socket:[52553]', ...links];
+      targets.forEach((target, fd) => {
+        // readlink does not follow: targets that do not exist are what /proc shows too.
+        symlinkSync(target, join(dir, 'fd', String(fd)));
+      });
+    },
+    writeContainer(driver, id, name, netns) {
+      const dir = join(graphroot, `${driver}-containers`);
+      mkdirSync(join(dir, id, 'userdata'), {recursive: true});
+      const namespaces = [
+        {type: 'pid'},
+        netns === null ? {type: 'network'} : {type: 'network', path: netns},
+      ];
+      writeFileSync(
+        join(dir, id, 'userdata', 'config.json'),
+        JSON.stringify({linux: {namespaces}}),
+      );
+      this.writeContainersJson(driver, [{id, name}]);
+    },
+    writeContainersJson(driver, entries) {
+      const dir = join(graphroot, `${driver}-containers`);
+      mkdirSync(dir, {recursive: true});
+      writeFileSync(
+        join(dir, 'containers.json'),
+        JSON.stringify(
+          entries.map(({id, name}) => ({
+            id,
+            names: [name],
+            image: 'f'.repeat(64),
+            metadata: JSON.stringify({
+              'image-name': `localhost/${name}:1`,
+              name,
+              'created-at': 1_700_000_000,
+            }),
+          })),
+        ),
+      );
+    },
+  };
+}
+
+function resolverFor(host: FakeHost, currentUid = 0): RootlessPodmanResolver {
+  return new RootlessPodmanResolver({
+    procRoot: host.procRoot,
+    passwdPath: host.passwdPath,
+    env: {HOME: '/root'},
+    currentUid,
+  });
+}
+
+/** Moves a file's mtime forward by `seconds`, so a same-second rewrite still shows as a change. */
+function touchForward(file: string, seconds: number): void {
+  const when = new Date(Date.now() + seconds * 1000);
+  utimesSync(file, when, when);
+}
+
+describe('isPodmanRootlessportProcess', () => {
+  it('is true for the helper and its child, also as the kernel truncates the name', () => {
+    expect(
+      ['rootlessport', 'rootlessport-child', 'rootlessport-ch'].map(isPodmanRootlessportProcess),
+    ).toEqual([true, true, true]);
+  });
+
+  it('is false for look-alikes', () => {
+    expect(
+      [
+        'rootlessport2',
+        'my-rootlessport',
+        'rootlessport ',
+        'Rootlessport',
+        'rootless',
+        'conmon',
+        '',
+      ].map(isPodmanRootlessportProcess),
+    ).toEqual([false, false, false, false, false, false, false]);
+  });
+});
+
+describe('RootlessPodmanResolver on a fake host', () => {
+  it('finds containers in the overlay and the vfs folders of the graphroot storage.conf names', async () => {
+    const host = fakeHost();
+    host.writeContainer('overlay', idOverlay, 'web-overlay', netnsOverlay);
+    host.writeContainer('vfs', idVfs, 'web-vfs', netnsVfs);
+    host.addProcess(4100, {links: [netnsOverlay]});
+    host.addProcess(4200, {links: [netnsVfs]});
+    const resolver = resolverFor(host);
+
+    expect(await lookupRootlessPodmanContainer(4100, 'rootlessport', resolver)).toEqual({
+      id: idOverlay,
+      name: 'web-overlay',
+      names: ['web-overlay'],
+      image: 'localhost/web-overlay:1',
+      state: 'running',
+      status: null,
+      command: null,
+      created: 1_700_000_000,
+      labels: {},
+      composeProject: null,
+      ports: [],
+      endpoint: 'rootless:ndlab',
+      engine: 'podman',
+    });
+    expect(await lookupRootlessPodmanContainer(4200, 'rootlessport', resolver)).toMatchObject({
+      id: idVfs,
+      name: 'web-vfs',
+      image: 'localhost/web-vfs:1',
+    });
+  });
+
+  it('looks in ~/.local/share/containers/storage when there is no storage.conf', async () => {
+    const host = fakeHost();
+    rmSync(join(host.home, '.config', 'containers', 'storage.conf'));
+    const storage = join(host.home, '.local', 'share', 'containers', 'storage', 'vfs-containers');
+    mkdirSync(join(storage, idVfs, 'userdata'), {recursive: true});
+    writeFileSync(
+      join(storage, idVfs, 'userdata', 'config.json'),
+      JSON.stringify({linux: {namespaces: [{type: 'network', path: netnsVfs}]}}),
+    );
+    writeFileSync(
+      join(storage, 'containers.json'),
+      JSON.stringify([{id: idVfs, names: ['default-place']}]),
+    );
+    host.addProcess(4300, {links: [netnsVfs]});
+    expect(await resolverFor(host).resolve(4300)).toMatchObject({
+      name: 'default-place',
+      endpoint: 'rootless:ndlab',
+    });
+  });
+
+  it('reads rootless_storage_path with ~ and $UID, and adds XDG_DATA_HOME only for the current user', async () => {
+    const host = fakeHost();
+    writeFileSync(
+      join(host.home, '.config', 'containers', 'storage.conf'),
+      "[storage]\nrootless_storage_path = '~/store-$UID'\n",
+    );
+    const asOther = resolverFor(host, 0);
+    expect(await asOther.listStorageRoots(uid)).toEqual([
+      join(host.home, 'store-1001'),
+      join(host.home, '.local', 'share', 'containers', 'storage'),
+    ]);
+    const asSelf = new RootlessPodmanResolver({
+      procRoot: host.procRoot,
+      passwdPath: host.passwdPath,
+      env: {HOME: host.home, XDG_DATA_HOME: join(host.root, 'data')},
+      currentUid: uid,
+    });
+    expect(await asSelf.listStorageRoots(uid)).toEqual([
+      join(host.home, 'store-1001'),
+      join(host.root, 'data', 'containers', 'storage'),
+      join(host.home, '.local', 'share', 'containers', 'storage'),
+    ]);
+  });
+
+  it('answers from its cache while containers.json is unchanged, and reads it again when it changes', async () => {
+    const host = fakeHost();
+    host.writeContainer('vfs', idVfs, 'before', netnsVfs);
+    host.addProcess(4400, {links: [netnsVfs]});
+    const resolver = resolverFor(host);
+    const first = await resolver.resolve(4400);
+    expect(first?.name).toBe('before');
+    expect(await resolver.resolve(4400)).toBe(first);
+
+    host.writeContainersJson('vfs', [{id: idVfs, name: 'renamed'}]);
+    touchForward(join(host.graphroot, 'vfs-containers', 'containers.json'), 5);
+    expect((await resolver.resolve(4400))?.name).toBe('renamed');
+  });
+
+  it('finds a restarted container: new namespace in config.json, containers.json untouched', async () => {
+    const host = fakeHost();
+    host.writeContainer('vfs', idVfs, 'web', netnsVfs);
+    host.addProcess(4500, {links: [netnsVfs]});
+    const resolver = resolverFor(host);
+    expect((await resolver.resolve(4500))?.id).toBe(idVfs);
+
+    const restarted = '/run/user/1001/netns/netns-0c0c0c0c-1111-2222-3333-444444444444';
+    const config = join(host.graphroot, 'vfs-containers', idVfs, 'userdata', 'config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({linux: {namespaces: [{type: 'network', path: restarted}]}}),
+    );
+    touchForward(config, 5);
+    rmSync(join(host.procRoot, '4500'), {recursive: true});
+    host.addProcess(4501, {links: [restarted]});
+    expect((await resolver.resolve(4501))?.id).toBe(idVfs);
+  });
+
+  it('reads a reused pid afresh: a new start time means a new process', async () => {
+    const host = fakeHost();
+    host.writeContainer('overlay', idOverlay, 'web-overlay', netnsOverlay);
+    host.writeContainer('vfs', idVfs, 'web-vfs', netnsVfs);
+    host.addProcess(4600, {startTicks: 100, links: [netnsOverlay]});
+    const resolver = resolverFor(host);
+    expect((await resolver.resolve(4600))?.name).toBe('web-overlay');
+    host.addProcess(4600, {startTicks: 200, links: [netnsVfs]});
+    expect((await resolver.resolve(4600))?.name).toBe('web-vfs');
+  });
+
+  it('is null, never an error, for a vanished pid, unreadable files, or no match', async () => {
+    const host = fakeHost();
+    host.writeContainer('vfs', idVfs, 'web', netnsVfs);
+    host.addProcess(4700, {links: [netnsVfs]});
+    const resolver = resolverFor(host);
+    expect((await resolver.resolve(4700))?.name).toBe('web');
+    rmSync(join(host.procRoot, '4700'), {recursive: true});
+    expect(await resolver.resolve(4700)).toBeNull();
+    expect(await resolver.resolve(999_999)).toBeNull();
+
+    // No netns link among the fds.
+    host.addProcess(4701, {});
+    expect(await resolver.resolve(4701)).toBeNull();
+    // A netns that no container has.
+    host.addProcess(4702, {
+      links: ['/run/user/1001/netns/netns-ffffffff-0000-0000-0000-000000000000'],
+    });
+    expect(await resolver.resolve(4702)).toBeNull();
+    // An owner without a passwd entry or storage.
+    host.addProcess(4703, {uid: 4242, links: [netnsVfs]});
+    expect(await resolver.resolve(4703)).toBeNull();
+    // status unreadable (here: missing), as for a process that is exiting.
+    host.addProcess(4704, {links: [netnsVfs]});
+    rmSync(join(host.procRoot, '4704', 'status'));
+    expect(await resolver.resolve(4704)).toBeNull();
+    // Junk in containers.json.
+    writeFileSync(join(host.graphroot, 'vfs-containers', 'containers.json'), '[{"id":');
+    touchForward(join(host.graphroot, 'vfs-containers', 'containers.json'), 5);
+    host.addProcess(4705, {links: [netnsVfs]});
+    expect(await resolver.resolve(4705)).toBeNull();
+  });
+
+  it('skips a process that is not rootlessport without reading /proc', async () => {
+    const resolver = new RootlessPodmanResolver({procRoot: '/nonexistent-proc'});
+    expect(await lookupRootlessPodmanContainer(1, 'conmon', resolver)).toBeNull();
+  });
+
+  it('rejects with the abort reason when the signal is aborted', async () => {
+    const host = fakeHost();
+    host.addProcess(4800, {links: [netnsVfs]});
+    const controller = new AbortController();
+    controller.abort(new Error('tick cancelled'));
+    await expect(
+      lookupRootlessPodmanContainer(4800, 'rootlessport', resolverFor(host), {
+        signal: controller.signal,
+      }),
+    ).rejects.toThrow('tick cancelled');
+  });
+});
+
+// ---------------------------------------------------------------- the real lab
+
+interface LabProcesses {
+  readonly rootlessportPid: number | null;
+  readonly rootfulConmon: string[] | null;
+  readonly rootlessConmon: string[] | null;
+}
+
+function readText(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function uidOf(user: string): number | null {
+  const line = (readText('/etc/passwd') ?? '')
+    .split('\n')
+    .find((entry) => entry.startsWith(`${user}:`));
+  const value = line?.split(':')[2];
+  return value === undefined ? null : Number(value);
+}
+
+function findLabProcesses(): LabProcesses {
+  const labUid = uidOf(lab.rootless.user);
+  let rootlessportPid: number | null = null;
+  let rootfulConmon: string[] | null = null;
+  let rootlessConmon: string[] | null = null;
+  const pids = existsSync('/proc') ? readdirSync('/proc').filter((name) => /^\d+$/.test(name)) : [];
+  for (const pid of pids) {
+    const comm = readText(`/proc/${pid}/comm`)?.trim();
+    if (comm === 'rootlessport') {
+      const owner = /^Uid:\s+(\d+)/m.exec(readText(`/proc/${pid}/status`) ?? '')?.[1];
+      if (labUid !== null && owner === String(labUid)) {
+        rootlessportPid = Number(pid);
+      }
+    } else if (comm === 'conmon') {
+      const argv = (readText(`/proc/${pid}/cmdline`) ?? '').split('\0');
+      const name = argv[argv.indexOf('-n') + 1];
+      if (name === lab.podman.container) {
+        rootfulConmon = argv;
+      } else if (name === lab.rootless.container) {
+        rootlessConmon = argv;
+      }
+    }
+  }
+  return {rootlessportPid, rootfulConmon, rootlessConmon};
+}
+
+function canReadFds(pid: number): boolean {
+  try {
+    readlinkSync(`/proc/${pid}/fd/0`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const found = findLabProcesses();
+const missing = [
+  found.rootlessportPid === null && `no rootlessport process of ${lab.rootless.user}`,
+  found.rootlessportPid !== null &&
+    !canReadFds(found.rootlessportPid) &&
+    `cannot read the fds of rootlessport ${found.rootlessportPid} (run as root or ${lab.rootless.user})`,
+  found.rootfulConmon === null && `no conmon for ${lab.podman.container}`,
+  found.rootlessConmon === null && `no conmon for ${lab.rootless.container}`,
+].filter((reason): reason is string => typeof reason === 'string');
+const skipLab = missing.length > 0 && !isLabRequired;
+if (skipLab) {
+  console.warn(
+    `skipping rootless Podman lab tests: ${missing.join('; ')} (start it with: sudo npm run lab)`,
+  );
+}
+
+/** The lab's facts, or a failure that says what is missing (only reached when the lab is required). */
+function required<T>(value: T | null, what: string): T {
+  if (value === null || missing.length > 0) {
+    throw new Error(
+      `NANODOCK_LAB=required but ${what} is missing: ${missing.join('; ')}. Run: sudo npm run lab`,
+    );
+  }
+  return value;
+}
+
+describe.skipIf(skipLab)('rootless and rootful Podman from files alone (lab)', () => {
+  it('resolves the rootlessport of nd-rootless-web through its network namespace', async () => {
+    const pid = required(found.rootlessportPid, 'the rootlessport process');
+    const resolver = new RootlessPodmanResolver();
+    const info = await lookupRootlessPodmanContainer(pid, 'rootlessport', resolver);
+    expect(info).toMatchObject({
+      name: lab.rootless.container,
+      names: [lab.rootless.container],
+      image: lab.podmanImage,
+      engine: 'podman',
+      endpoint: `rootless:${lab.rootless.user}`,
+      state: 'running',
+      ports: [],
+    });
+    expect(info?.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(info?.created).toEqual(expect.any(Number));
+    // The same container as the one its conmon watches.
+    const conmon = required(found.rootlessConmon, 'the rootless conmon');
+    expect(info?.id).toBe(conmon[conmon.indexOf('-c') + 1]);
+    // A second lookup is served from the cache: the very same object.
+    expect(await resolver.resolve(pid)).toBe(info);
+  });
+
+  it('resolves the rootful conmon of nd-podman-web from its command line and storage', async () => {
+    const argv = required(found.rootfulConmon, 'the rootful conmon');
+    const info = await resolveConmonContainer(argv);
+    expect(info).toMatchObject({
+      name: lab.podman.container,
+      names: [lab.podman.container],
+      image: lab.podmanImage,
+      engine: 'podman',
+      endpoint: 'storage:/var/lib/containers/storage/overlay-containers',
+      state: 'running',
+    });
+    expect(info?.id).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('resolves the rootless conmon through the vfs storage its bundle lives in', async () => {
+    const argv = required(found.rootlessConmon, 'the rootless conmon');
+    expect(await resolveConmonContainer(argv)).toMatchObject({
+      name: lab.rootless.container,
+      image: lab.podmanImage,
+      endpoint: expect.stringMatching(/\/vfs-containers$/),
+    });
+  });
+});

@@ -1,0 +1,100 @@
+import {describe, expect, it} from 'vitest';
+import {
+  columns,
+  fitCell,
+  formatTable,
+  layoutColumns,
+  textWidth,
+  truncate,
+} from '../../source/model/columns.js';
+import {
+  formatFilter,
+  matchesFilter,
+  parseFilter,
+  parsePortFilter,
+} from '../../source/model/filter.js';
+import {formatUptime} from '../../source/model/format.js';
+import type {SnapshotRow} from '../../source/model/snapshot-row.js';
+
+const row = (port: number, extra: Partial<SnapshotRow> = {}): SnapshotRow => ({
+  key: `k${port}`,
+  protocol: 'tcp',
+  address: '0.0.0.0',
+  addresses: ['0.0.0.0'],
+  port,
+  pids: [1],
+  pid: 1,
+  process: 'nginx',
+  user: 'www-data',
+  uptimeSeconds: 3725,
+  command: [],
+  helper: null,
+  container: null,
+  ambiguous: false,
+  candidates: [],
+  ...extra,
+});
+
+describe('filters', () => {
+  it('parses ports and ranges, and says what is wrong', () => {
+    expect(parsePortFilter('5432')).toEqual({kind: 'port', from: 5432, to: 5432});
+    expect(parsePortFilter('3000-4000')).toEqual({kind: 'port', from: 3000, to: 4000});
+    expect(parsePortFilter(' 3000 - 4000 ')).toEqual({kind: 'port', from: 3000, to: 4000});
+    expect(parsePortFilter('0')).toMatch(/not a port/);
+    expect(parsePortFilter('70000')).toMatch(/not a port/);
+    expect(parsePortFilter('4000-3000')).toMatch(/backwards/);
+    expect(parsePortFilter('web')).toMatch(/not a port/);
+  });
+
+  it('reads prompt text as a port when it is one, else as text', () => {
+    expect(parseFilter('')).toEqual({kind: 'none'});
+    expect(parseFilter('80')).toEqual({kind: 'port', from: 80, to: 80});
+    expect(parseFilter('Nginx')).toEqual({kind: 'text', needle: 'nginx'});
+    expect(parseFilter('99999')).toEqual({kind: 'text', needle: '99999'});
+  });
+
+  it('matches ports, ranges and text against process, user, container and image', () => {
+    expect(matchesFilter(row(80), parseFilter('80'))).toBe(true);
+    expect(matchesFilter(row(81), parseFilter('80'))).toBe(false);
+    expect(matchesFilter(row(3500), parseFilter('3000-4000'))).toBe(true);
+    expect(matchesFilter(row(80), parseFilter('WWW'))).toBe(true);
+    expect(matchesFilter(row(80), parseFilter('postgres'))).toBe(false);
+    expect(formatFilter(parseFilter('3000-4000'))).toBe('3000-4000');
+  });
+});
+
+describe('columns and formatting', () => {
+  it('formats uptimes compactly', () => {
+    expect(formatUptime(null)).toBe('-');
+    expect(formatUptime(42)).toBe('42s');
+    expect(formatUptime(17 * 60)).toBe('17m');
+    expect(formatUptime(3725)).toBe('1h02m');
+    expect(formatUptime(3 * 86_400 + 7200)).toBe('3d02h');
+  });
+
+  it('truncates with an ellipsis and counts wide characters as two cells', () => {
+    expect(truncate('container-name', 8)).toBe('contain…');
+    expect(textWidth('数据库')).toBe(6);
+    expect(truncate('数据库服务', 5)).toBe('数据…');
+    expect(textWidth(truncate('数据库服务', 5))).toBe(5);
+    expect(fitCell('ab', 4, 'right')).toBe('  ab');
+    expect(fitCell('数据库', 5)).toBe('数据…');
+  });
+
+  it('lays out every column at natural width when there is room', () => {
+    const placed = layoutColumns([row(80)], 200);
+    expect(placed.map((entry) => entry.column.id)).toEqual(columns.map((column) => column.id));
+  });
+
+  it('shrinks to fit narrow widths, never wider than asked, dropping low-priority columns last', () => {
+    const rows = [row(80, {process: 'a-very-long-process-name', user: 'someone-long'})];
+    for (const width of [120, 80, 60, 40, 20]) {
+      for (const line of formatTable(rows, width)) {
+        expect(textWidth(line)).toBeLessThanOrEqual(width);
+      }
+    }
+    const narrow = layoutColumns(rows, 40).map((entry) => entry.column.id);
+    expect(narrow).toContain('port');
+    expect(narrow).not.toContain('uptime');
+  });
+});

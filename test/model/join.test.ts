@@ -1,0 +1,190 @@
+import {describe, expect, it} from 'vitest';
+import type {ContainerInfo, Protocol} from '../../source/model/container-info.js';
+import {ContainerPortMap} from '../../source/model/container-port-map.js';
+import {joinSnapshot} from '../../source/model/join.js';
+import type {ListenerInput, ProcessInput} from '../../source/model/snapshot-row.js';
+
+function container(id: string, ports: Array<[string | null, number, Protocol?]>): ContainerInfo {
+  return {
+    id,
+    name: `name-${id}`,
+    names: [`name-${id}`],
+    image: `image-${id}`,
+    state: 'running',
+    status: null,
+    command: null,
+    created: null,
+    labels: {},
+    composeProject: null,
+    ports: ports.map(([hostIp, port, protocol = 'tcp']) => ({
+      hostIp,
+      port,
+      protocol,
+      containerPort: 80,
+    })),
+    endpoint: 'unix:///var/run/docker.sock',
+    engine: 'docker',
+  };
+}
+
+function process(pid: number, name: string, argv: string[] = [name]): ProcessInput {
+  return {pid, name, user: 'root', startedAt: 1000, argv};
+}
+
+function listener(
+  address: string,
+  port: number,
+  pids: number[],
+  protocol: Protocol = 'tcp',
+): ListenerInput {
+  return {protocol, address, port, pids};
+}
+
+const web = container('aaaa', [
+  [null, 8080],
+  [null, 8080],
+]);
+const db = container('bbbb', [['127.0.0.1', 5432]]);
+const ghost = container('cccc', [[null, 9000, 'udp']]);
+const map = ContainerPortMap.fromContainers([web, db, ghost]);
+const proxyArgv = (hostIp: string): string[] => [
+  '/usr/sbin/docker-proxy',
+  '-proto',
+  'tcp',
+  '-host-ip',
+  hostIp,
+  '-host-port',
+  '8080',
+  '-container-ip',
+  '172.17.0.2',
+  '-container-port',
+  '80',
+];
+
+describe('joinSnapshot', () => {
+  const processes = new Map<number, ProcessInput>([
+    [10, process(10, 'docker-proxy', proxyArgv('0.0.0.0'))],
+    [11, process(11, 'docker-proxy', proxyArgv('::'))],
+    [20, process(20, 'postgres')],
+    [30, process(30, 'nginx')],
+    [31, process(31, 'nginx')],
+  ]);
+  const rows = joinSnapshot({
+    listeners: [
+      listener('0.0.0.0', 8080, [10]),
+      listener('::', 8080, [11]),
+      listener('127.0.0.1', 5432, [20]),
+      listener('0.0.0.0', 80, [30, 31]),
+      listener('::', 80, [30, 31]),
+    ],
+    processes,
+    containers: map,
+    resolved: new Map(),
+    now: 1060,
+  });
+
+  it('folds docker-proxy IPv4 and IPv6 twins into one row with both addresses and pids', () => {
+    const proxy = rows.filter((row) => row.port === 8080);
+    expect(proxy).toHaveLength(1);
+    expect(proxy[0]).toMatchObject({
+      addresses: ['0.0.0.0', '::'],
+      pids: [10, 11],
+      pid: 10,
+      helper: 'docker-proxy',
+      process: 'docker-proxy',
+      uptimeSeconds: 60,
+      container: web,
+      ambiguous: false,
+    });
+  });
+
+  it('keeps distinct binds of other processes distinct, each with all its pids', () => {
+    const nginx = rows.filter((row) => row.port === 80);
+    expect(nginx.map((row) => [row.address, row.pids, row.helper])).toEqual([
+      ['0.0.0.0', [30, 31], null],
+      ['::', [30, 31], null],
+    ]);
+    expect(new Set(nginx.map((row) => row.key)).size).toBe(2);
+  });
+
+  it('matches a non-helper by exact address only', () => {
+    expect(rows.find((row) => row.port === 5432)?.container).toBe(db);
+  });
+
+  it('lists a published port that no visible process holds, with no pid', () => {
+    const orphan = rows.find((row) => row.port === 9000);
+    expect(orphan).toMatchObject({
+      protocol: 'udp',
+      pid: null,
+      pids: [],
+      process: null,
+      container: ghost,
+      address: '0.0.0.0',
+    });
+  });
+
+  it('sorts by port and gives every row a unique key', () => {
+    expect(rows.map((row) => row.port)).toEqual([80, 80, 5432, 8080, 9000]);
+    expect(new Set(rows.map((row) => row.key)).size).toBe(rows.length);
+  });
+
+  it('collapses docker-proxy twins by their target even when no engine answered', () => {
+    const alone = joinSnapshot({
+      listeners: [listener('0.0.0.0', 8080, [10]), listener('::', 8080, [11])],
+      processes,
+      containers: new ContainerPortMap(),
+      resolved: new Map(),
+      now: 1060,
+    });
+    expect(alone).toHaveLength(1);
+    expect(alone[0]).toMatchObject({
+      container: null,
+      addresses: ['0.0.0.0', '::'],
+      helper: 'docker-proxy',
+    });
+  });
+
+  it('uses a helper container resolved without the engine (conmon id, rootlessport netns)', () => {
+    const stored = {
+      ...container('dddd', []),
+      endpoint: 'rootless:ndlab',
+      engine: 'podman' as const,
+    };
+    const rootless = joinSnapshot({
+      listeners: [listener('::', 18090, [40])],
+      processes: new Map([[40, process(40, 'rootlessport')]]),
+      containers: new ContainerPortMap(),
+      resolved: new Map([[40, stored]]),
+      now: 1060,
+    });
+    expect(rootless[0]).toMatchObject({helper: 'rootlessport', container: stored});
+  });
+
+  it('prefers the engine record over the storage record for the same id', () => {
+    const storage = {...web, labels: {}, image: ''};
+    const joined = joinSnapshot({
+      listeners: [listener('0.0.0.0', 7777, [50])],
+      processes: new Map([[50, process(50, 'conmon')]]),
+      containers: map,
+      resolved: new Map([[50, storage]]),
+      now: 1060,
+    });
+    expect(joined.find((row) => row.port === 7777)?.container).toBe(web);
+  });
+
+  it('says ambiguous when a helper port is published by several containers on other addresses', () => {
+    const twoOnPort = ContainerPortMap.fromContainers([
+      container('e1', [['10.0.0.1', 6000]]),
+      container('e2', [['10.0.0.2', 6000]]),
+    ]);
+    const [row] = joinSnapshot({
+      listeners: [listener('0.0.0.0', 6000, [60])],
+      processes: new Map([[60, process(60, 'pasta')]]),
+      containers: twoOnPort,
+      resolved: new Map(),
+      now: 1060,
+    }).filter((candidate) => candidate.pid === 60);
+    expect(row).toMatchObject({ambiguous: true, container: null, helper: 'pasta'});
+    expect(row?.candidates.map((candidate) => candidate.id)).toEqual(['e1', 'e2']);
+  });
+});

@@ -1,0 +1,159 @@
+import {execFileSync} from 'node:child_process';
+import {mkdtempSync, readFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {describe, expect, it} from 'vitest';
+import type {SnapshotRow} from '../source/model/snapshot-row.js';
+import {collectSnapshot} from '../source/snapshot.js';
+import {lab, probeEngine, shouldSkipLab} from './helpers/lab.js';
+
+const isRoot = process.getuid?.() === 0;
+const skipDocker = await shouldSkipLab('Docker', lab.docker.address);
+const skipPodman = await shouldSkipLab('rootful Podman', lab.podman.address);
+const bareHome = mkdtempSync(join(tmpdir(), 'nanodock-snapshot-home-'));
+const discovery = {env: {}, home: bareHome, uid: 0};
+const labScript = fileURLToPath(new URL('../scripts/lab.sh', import.meta.url));
+
+/** Brings the lab back (the Podman service), showing the script's output if it fails. */
+function restartLab(): void {
+  try {
+    execFileSync('bash', [labScript, 'up'], {encoding: 'utf8', stdio: 'pipe', timeout: 120_000});
+  } catch (error) {
+    const {stdout = '', stderr = ''} = error as {stdout?: string; stderr?: string};
+    throw new Error(`lab.sh up failed:\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function rowOn(
+  rows: readonly SnapshotRow[],
+  port: number,
+  protocol = 'tcp',
+): SnapshotRow | undefined {
+  return rows.find((row) => row.port === port && row.protocol === protocol);
+}
+
+describe.skipIf(skipDocker || skipPodman || !isRoot)(
+  'collectSnapshot against the lab (root)',
+  () => {
+    it('shows the Docker container behind docker-proxy, IPv4 and IPv6 twins as one row', async () => {
+      const snapshot = await collectSnapshot(discovery);
+      const row = rowOn(snapshot.rows, 18080);
+      expect(row).toMatchObject({
+        helper: 'docker-proxy',
+        process: 'docker-proxy',
+        user: 'root',
+        addresses: ['0.0.0.0', '::'],
+        container: {name: lab.docker.container, image: lab.image, engine: 'docker'},
+        ambiguous: false,
+      });
+      expect(row?.pids).toHaveLength(2);
+      expect(rowOn(snapshot.rows, 18081, 'udp')?.container?.name).toBe(lab.docker.container);
+      expect(rowOn(snapshot.rows, 18083)?.container?.name).toBe(lab.docker.container);
+      expect(
+        snapshot.engines
+          .filter((engine) => engine.ok)
+          .map((engine) => engine.engine)
+          .sort(),
+      ).toEqual(['docker', 'podman']);
+    });
+
+    it('shows the rootful Podman container behind conmon', async () => {
+      const snapshot = await collectSnapshot(discovery);
+      expect(rowOn(snapshot.rows, 18085)).toMatchObject({
+        helper: 'conmon',
+        process: 'conmon',
+        container: {
+          name: lab.podman.container,
+          image: lab.podmanImage,
+          engine: 'podman',
+          endpoint: lab.podman.address,
+        },
+      });
+      expect(rowOn(snapshot.rows, 18086, 'udp')?.container?.name).toBe(lab.podman.container);
+    });
+
+    it('shows the rootless Podman container behind rootlessport, with its API socket off', async () => {
+      expect(await probeEngine('unix:///run/user/1001/podman/podman.sock')).not.toBeNull();
+      const snapshot = await collectSnapshot(discovery);
+      expect(rowOn(snapshot.rows, lab.rootless.port)).toMatchObject({
+        helper: 'rootlessport',
+        process: 'rootlessport',
+        user: lab.rootless.user,
+        container: {name: lab.rootless.container, image: lab.podmanImage, engine: 'podman'},
+      });
+    });
+
+    it('still resolves the conmon row with the Podman API service stopped', async () => {
+      const pid = Number(readFileSync('/run/nanodock-lab/podman-service.pid', 'utf8').trim());
+      process.kill(pid, 'SIGTERM');
+      try {
+        await expect.poll(() => probeEngine(lab.podman.address), {timeout: 10_000}).not.toBeNull();
+        // Wait until the service is gone, so the restart below starts a new one.
+        await expect.poll(() => isAlive(pid), {timeout: 10_000}).toBe(false);
+        const snapshot = await collectSnapshot(discovery);
+        expect(snapshot.engines.find((engine) => engine.endpoint === lab.podman.address)?.ok).toBe(
+          false,
+        );
+        expect(rowOn(snapshot.rows, 18085)).toMatchObject({
+          helper: 'conmon',
+          container: {name: lab.podman.container, image: lab.podmanImage, engine: 'podman'},
+        });
+      } finally {
+        restartLab();
+      }
+      expect(await probeEngine(lab.podman.address)).toBeNull();
+    }, 150_000);
+  },
+);
+
+/** (protocol, port, pid) triples of `ss -H -ltunp`. */
+function ssTriples(): Set<string> {
+  const out = execFileSync('ss', ['-H', '-ltunp'], {encoding: 'utf8'});
+  const triples = new Set<string>();
+  for (const line of out.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    const local = fields[4];
+    if (!local) {
+      continue;
+    }
+    const port = local.slice(local.lastIndexOf(':') + 1);
+    for (const match of line.matchAll(/pid=(\d+)/g)) {
+      triples.add(`${fields[0]}/${port}/${match[1]}`);
+    }
+  }
+  return triples;
+}
+
+describe.skipIf(!isRoot)('parity with ss (root sees every process)', () => {
+  it('the set of (protocol, port, pid) equals what ss -H -ltunp reports at the same moment', async () => {
+    let last = '';
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const before = ssTriples();
+      const snapshot = await collectSnapshot({...discovery, timeoutMs: 1000});
+      const after = ssTriples();
+      if ([...before].sort().join() !== [...after].sort().join()) {
+        last = 'ss changed during the scan';
+        continue; // the host changed meanwhile: measure again
+      }
+      const ours = new Set<string>();
+      for (const row of snapshot.rows) {
+        for (const pid of row.pids) {
+          ours.add(`${row.protocol}/${row.port}/${pid}`);
+        }
+      }
+      expect([...ours].sort()).toEqual([...before].sort());
+      return;
+    }
+    throw new Error(`no stable moment to compare in 5 tries: ${last}`);
+  });
+});
