@@ -1,6 +1,7 @@
 // npm run bench: each figure printed next to a reference measured in the same run.
 // Needs `npm run build` first (the npm script does it). Engine figures need the lab.
 
+import {execFileSync, spawn, spawnSync} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import http from 'node:http';
 import {
@@ -186,6 +187,71 @@ if (existsSync(dockerSocket)) {
   );
 }
 
+// 4. The host scan, with a fixture of ~2,000 listening sockets in 20 processes plus 300 idle
+// processes, next to `ss -H -ltunp` on the same host at the same time.
+const absolute = [];
+const fixture = spawn(
+  process.execPath,
+  [new URL('./bench-fixture.mjs', import.meta.url).pathname],
+  {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  },
+);
+try {
+  await new Promise((resolve) => fixture.stdout.once('data', resolve));
+  const ssTimes = [];
+  let ssLines = 0;
+  for (let round = 0; round < 15; round++) {
+    const started = performance.now();
+    const out = spawnSync('ss', ['-H', '-ltunp'], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024});
+    ssTimes.push(performance.now() - started);
+    ssLines = out.stdout.trim().split('\n').length;
+  }
+  const ss = ssTimes.sort((a, b) => a - b)[7];
+  const measure = (mode) =>
+    JSON.parse(
+      execFileSync(
+        process.execPath,
+        ['--expose-gc', new URL('./bench-host.mjs', import.meta.url).pathname, mode],
+        {
+          encoding: 'utf8',
+        },
+      ),
+    );
+  const cold = measure('cold');
+  const steady = measure('steady');
+  if (steady.fullScans > 0) throw new Error('steady refreshes fell back to full scans');
+  const label = `${cold.sockets} sockets (ss: ${ssLines})`;
+  record(`host scan, cold, ${label}`, cold.medianMs, ss, 'ss -H -ltunp', 'ms', 1.2);
+  record(`host scan, steady refresh, ${label}`, steady.medianMs, ss, 'ss -H -ltunp', 'ms', 0.3);
+  absolute.push(
+    [
+      'longest event-loop stall, cold scans',
+      `${cold.stallMs.toFixed(1)} ms`,
+      `${cold.idleStallMs.toFixed(1)} ms idle loop`,
+      '<= 16 ms',
+      cold.stallMs <= 16,
+    ],
+    [
+      'longest event-loop stall, steady refreshes',
+      `${steady.stallMs.toFixed(1)} ms`,
+      `${steady.idleStallMs.toFixed(1)} ms idle loop`,
+      '<= 16 ms',
+      steady.stallMs <= 16,
+    ],
+    [
+      'RSS of the scanning process (1 cold + 60 refreshes)',
+      `${steady.rssMb.toFixed(1)} MB`,
+      '-',
+      '<= 80 MB',
+      steady.rssMb <= 80,
+    ],
+    ['RSS after 15 cold scans', `${cold.rssMb.toFixed(1)} MB`, '-', '(no goal)', true],
+  );
+} finally {
+  fixture.kill('SIGTERM');
+}
+
 const format = (value, unit) =>
   unit === 'ns' ? `${value.toFixed(0)} ns` : `${value.toFixed(2)} ms`;
 console.log('');
@@ -195,5 +261,11 @@ for (const row of rows) {
   console.log(
     `| ${row.name} | ${format(row.ours, row.unit)} | ${format(row.reference, row.unit)} (${row.referenceName}) | ${row.ratio.toFixed(2)}x | <= ${row.goal}x ${row.ok ? 'met' : 'MISSED'} |`,
   );
+}
+console.log('');
+console.log('| measure | nanodock | reference | goal |');
+console.log('| --- | --- | --- | --- |');
+for (const [name, value, reference, goal, ok] of absolute) {
+  console.log(`| ${name} | ${value} | ${reference} | ${goal} ${ok ? 'met' : 'MISSED'} |`);
 }
 console.log(`\nnode ${process.version}, ${new Date().toISOString()}`);

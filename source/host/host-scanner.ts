@@ -1,11 +1,13 @@
-import {readdirSync, readFileSync, readlinkSync, statSync} from 'node:fs';
-import {type HostSocket, listHostSockets} from './proc-net.js';
+import {readFileSync, statSync} from 'node:fs';
+import {readdir, readFile} from 'node:fs/promises';
+import type {Protocol} from '../model/container-info.js';
+import {sharedFdScanner} from './fd-scan.js';
+import {type HostSocket, isLittleEndianHost, parseProcNet, socketTables} from './proc-net.js';
 import {
   parseBootTime,
   parseCmdline,
   parsePasswd,
   parseProcStat,
-  parseSocketLink,
   parseStatusUid,
 } from './proc-process.js';
 
@@ -58,6 +60,25 @@ export interface HostScannerOptions {
 /** Clock ticks per second of /proc/PID/stat times: USER_HZ, 100 on every Linux architecture Node runs on. */
 const clockTicksPerSecond = 100;
 
+const noPids: readonly number[] = [];
+
+/** Whether a listener of the last scan still describes this socket held by these owners. */
+function isSameListener(
+  known: HostListener,
+  socket: HostSocket,
+  owners: readonly number[],
+): boolean {
+  if (
+    known.port !== socket.port ||
+    known.address !== socket.address ||
+    known.protocol !== socket.protocol ||
+    known.pids.length !== owners.length
+  ) {
+    return false;
+  }
+  return owners.every((pid) => known.pids.includes(pid));
+}
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 interface CachedProcess {
@@ -82,6 +103,10 @@ export class HostScanner {
   /** Owner pids of each listening socket inode seen so far. */
   #owners = new Map<number, number[]>();
   #knownPids = new Set<number>();
+  #unreadablePids = new Set<number>();
+  #tables = new Map<string, {text: string; sockets: HostSocket[]}>();
+  #listeners = new Map<number, HostListener>();
+  readonly #fdScanner = sharedFdScanner;
   #scansSinceFull = 0;
   #processCache = new Map<number, CachedProcess>();
   #bootTime: number | undefined;
@@ -97,53 +122,85 @@ export class HostScanner {
   /** Scans the host. Rejects only when the socket tables cannot be read, or on abort. */
   async scan(options: {readonly signal?: AbortSignal} = {}): Promise<HostScan> {
     const started = performance.now();
-    const sockets = await listHostSockets(this.#procRoot);
-    const pids = this.#listPids();
-    const inodes = new Set(sockets.map((socket) => socket.inode));
-    const hasNewSocket = sockets.some((socket) => !this.#owners.has(socket.inode));
+    const {sockets, changed} = await this.#readSocketTables();
+    const pids = await this.#listPids();
+    const livePids = new Set(pids);
+    const newPids = pids.filter((pid) => !this.#knownPids.has(pid));
+    const lostPid = pids.length - newPids.length !== this.#knownPids.size;
+    const hasNewSocket = changed && sockets.some((socket) => !this.#owners.has(socket.inode));
     const fullScan =
       this.#knownPids.size === 0 || hasNewSocket || this.#scansSinceFull + 1 >= this.#fullScanEvery;
-    const livePids = new Set(pids);
-    let unreadable = 0;
     if (fullScan) {
       const owners = new Map<number, number[]>();
-      for (const inode of inodes) {
-        owners.set(inode, []);
+      for (const socket of sockets) {
+        owners.set(socket.inode, []);
       }
-      unreadable = await this.#readFds(pids, owners, options.signal);
+      this.#unreadablePids = new Set();
+      await this.#readFds(pids, owners, options.signal);
       this.#owners = owners;
       this.#scansSinceFull = 0;
-    } else {
-      // Keep what is known, minus what is gone; read only the processes that are new.
+    } else if (changed || lostPid || newPids.length > 0) {
+      // Keep what is known, minus what is gone; read only the processes that are new
+      // (a fork inherits its parent's sockets).
       const owners = new Map<number, number[]>();
-      for (const inode of inodes) {
+      for (const socket of sockets) {
+        const known = this.#owners.get(socket.inode);
+        const isLive = (pid: number): boolean => livePids.has(pid);
         owners.set(
-          inode,
-          (this.#owners.get(inode) ?? []).filter((pid) => livePids.has(pid)),
+          socket.inode,
+          known === undefined ? [] : known.every(isLive) ? known : known.filter(isLive),
         );
       }
-      const newPids = pids.filter((pid) => !this.#knownPids.has(pid));
-      unreadable = await this.#readFds(newPids, owners, options.signal);
+      for (const pid of this.#unreadablePids) {
+        if (!livePids.has(pid)) {
+          this.#unreadablePids.delete(pid);
+        }
+      }
+      await this.#readFds(newPids, owners, options.signal);
       this.#owners = owners;
+      this.#scansSinceFull++;
+    } else {
       this.#scansSinceFull++;
     }
     this.#knownPids = livePids;
     this.#refreshUsers();
 
     const processes = new Map<number, HostProcess>();
-    const listeners: HostListener[] = [];
+    const ownerPids = new Set<number>();
     for (const socket of sockets) {
-      const pids = [...new Set(this.#owners.get(socket.inode) ?? [])].sort((a, b) => a - b);
-      const alive = pids.filter((pid) => {
-        if (!processes.has(pid)) {
-          const info = this.#readProcess(pid);
-          if (info !== undefined) {
-            processes.set(pid, info);
-          }
+      for (const pid of this.#owners.get(socket.inode) ?? noPids) {
+        ownerPids.add(pid);
+      }
+    }
+    await Promise.all(
+      [...ownerPids].map(async (pid) => {
+        const info = await this.#readProcess(pid);
+        if (info !== undefined) {
+          processes.set(pid, info);
         }
-        return processes.has(pid);
-      });
-      listeners.push({...socket, pids: alive});
+      }),
+    );
+    const listeners: HostListener[] = [];
+    const previous = this.#listeners;
+    this.#listeners = new Map();
+    let sliceStart = performance.now();
+    for (const socket of sockets) {
+      const owners = this.#owners.get(socket.inode) ?? noPids;
+      const allAlive = owners.every((pid) => processes.has(pid));
+      // Reuse last scan's object when nothing about the socket changed: a steady host
+      // then allocates almost nothing per scan.
+      const known = previous.get(socket.inode);
+      const listener =
+        known !== undefined && allAlive && isSameListener(known, socket, owners)
+          ? known
+          : {...socket, pids: owners.filter((pid) => processes.has(pid)).sort((a, b) => a - b)};
+      this.#listeners.set(socket.inode, listener);
+      listeners.push(listener);
+      if (performance.now() - sliceStart >= this.#sliceMs) {
+        await yieldToEventLoop();
+        options.signal?.throwIfAborted();
+        sliceStart = performance.now();
+      }
     }
     for (const pid of this.#processCache.keys()) {
       if (!livePids.has(pid)) {
@@ -153,15 +210,72 @@ export class HostScanner {
     return {
       listeners,
       processes,
-      unreadableProcesses: unreadable,
+      unreadableProcesses: this.#unreadablePids.size,
       fullScan,
       durationMs: performance.now() - started,
     };
   }
 
-  #listPids(): number[] {
+  /**
+   * parseProcNet over a large table, a few hundred rows at a time, yielding between slices:
+   * before the JIT warms up, one pass over 2,000 rows would hold the event loop for 30 ms.
+   */
+  async #parseInSlices(text: string, protocol: Protocol, family: 4 | 6): Promise<HostSocket[]> {
+    const sockets: HostSocket[] = [];
+    let sliceStart = performance.now();
+    let offset = 0;
+    while (offset < text.length) {
+      let end = offset;
+      for (let rows = 0; rows < 200 && end !== -1 && end < text.length; rows++) {
+        end = text.indexOf('\n', end + 1);
+      }
+      const stop = end === -1 ? text.length : end + 1;
+      for (const socket of parseProcNet(
+        text.slice(offset, stop),
+        protocol,
+        family,
+        isLittleEndianHost,
+      )) {
+        sockets.push(socket);
+      }
+      offset = stop;
+      if (performance.now() - sliceStart >= this.#sliceMs) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
+    }
+    return sockets;
+  }
+
+  /** The four socket tables; a table whose text did not change keeps its parsed sockets. */
+  async #readSocketTables(): Promise<{sockets: HostSocket[]; changed: boolean}> {
+    let changed = false;
+    const parts = await Promise.all(
+      socketTables.map(async ({file, protocol, family}) => {
+        let text = '';
+        try {
+          text = await readFile(`${this.#procRoot}/net/${file}`, 'latin1');
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+            throw error;
+          }
+        }
+        const cached = this.#tables.get(file);
+        if (cached !== undefined && cached.text === text) {
+          return cached.sockets;
+        }
+        changed = true;
+        const sockets = await this.#parseInSlices(text, protocol, family);
+        this.#tables.set(file, {text, sockets});
+        return sockets;
+      }),
+    );
+    return {sockets: parts.flat(), changed};
+  }
+
+  async #listPids(): Promise<number[]> {
     const pids: number[] = [];
-    for (const entry of readdirSync(this.#procRoot)) {
+    for (const entry of await readdir(this.#procRoot)) {
       const code = entry.charCodeAt(0);
       if (code >= 48 && code <= 57) {
         pids.push(Number(entry));
@@ -170,50 +284,27 @@ export class HostScanner {
     return pids;
   }
 
-  /** Reads the fd links of `pids`, adding each to the owners of the socket inodes it holds. */
+  /** Reads the fd links of `pids` (in a worker), adding each to the owners of the sockets it holds. */
   async #readFds(
     pids: readonly number[],
     owners: Map<number, number[]>,
     signal: AbortSignal | undefined,
-  ): Promise<number> {
-    let unreadable = 0;
-    let sliceStart = performance.now();
-    for (const pid of pids) {
-      const dir = `${this.#procRoot}/${pid}/fd`;
-      let fds: string[];
-      try {
-        fds = readdirSync(dir);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-          unreadable++;
-        }
-        continue;
-      }
-      for (const fd of fds) {
-        let target: string;
-        try {
-          target = readlinkSync(`${dir}/${fd}`);
-        } catch {
-          continue; // closed meanwhile
-        }
-        const inode = parseSocketLink(target);
-        if (inode !== undefined) {
-          owners.get(inode)?.push(pid);
-        }
-        if (performance.now() - sliceStart >= this.#sliceMs) {
-          await yieldToEventLoop();
-          signal?.throwIfAborted();
-          sliceStart = performance.now();
-        }
+  ): Promise<void> {
+    const result = await this.#fdScanner.scan(this.#procRoot, pids, signal);
+    for (const pid of result.unreadable) {
+      this.#unreadablePids.add(pid);
+    }
+    for (const [pid, inodes] of result.sockets) {
+      for (const inode of inodes) {
+        owners.get(inode)?.push(pid);
       }
     }
-    return unreadable;
   }
 
-  #readProcess(pid: number): HostProcess | undefined {
+  async #readProcess(pid: number): Promise<HostProcess | undefined> {
     let stat: ReturnType<typeof parseProcStat>;
     try {
-      stat = parseProcStat(readFileSync(`${this.#procRoot}/${pid}/stat`, 'utf8'));
+      stat = parseProcStat(await readFile(`${this.#procRoot}/${pid}/stat`, 'utf8'));
     } catch {
       return undefined; // exited
     }
@@ -222,7 +313,8 @@ export class HostScanner {
     }
     let cached = this.#processCache.get(pid);
     if (cached === undefined || cached.startTicks !== stat.startTicks) {
-      cached = {startTicks: stat.startTicks, uid: this.#readUid(pid), argv: this.#readArgv(pid)};
+      const [uid, argv] = await Promise.all([this.#readUid(pid), this.#readArgv(pid)]);
+      cached = {startTicks: stat.startTicks, uid, argv};
       this.#processCache.set(pid, cached);
     }
     const bootTime = this.#readBootTime();
@@ -237,17 +329,17 @@ export class HostScanner {
     };
   }
 
-  #readUid(pid: number): number | null {
+  async #readUid(pid: number): Promise<number | null> {
     try {
-      return parseStatusUid(readFileSync(`${this.#procRoot}/${pid}/status`, 'utf8')) ?? null;
+      return parseStatusUid(await readFile(`${this.#procRoot}/${pid}/status`, 'utf8')) ?? null;
     } catch {
       return null;
     }
   }
 
-  #readArgv(pid: number): string[] {
+  async #readArgv(pid: number): Promise<string[]> {
     try {
-      return parseCmdline(readFileSync(`${this.#procRoot}/${pid}/cmdline`, 'utf8'));
+      return parseCmdline(await readFile(`${this.#procRoot}/${pid}/cmdline`, 'utf8'));
     } catch {
       return [];
     }

@@ -63,30 +63,95 @@ export function parseProcNet(
 ): HostSocket[] {
   const wantedState = protocol === 'tcp' ? tcpListen : udpUnconnected;
   const sockets: HostSocket[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...
-    if (
-      fields.length < 10 ||
-      !fields[0]?.endsWith(':') ||
-      fields[3]?.toUpperCase() !== wantedState
-    ) {
-      continue;
+  // Hand-rolled field scan: a regex or split per line costs ten times more on 2,000 rows.
+  let lineStart = 0;
+  while (lineStart < text.length) {
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd === -1) {
+      lineEnd = text.length;
     }
-    const [addressHex, portHex] = (fields[1] ?? '').split(':');
-    const address = parseProcAddress(addressHex ?? '', littleEndian);
-    const port = Number.parseInt(portHex ?? '', 16);
-    const uid = Number(fields[7]);
-    const inode = Number(fields[9]);
-    if (address === undefined || !Number.isInteger(port) || port <= 0 || !Number.isInteger(inode)) {
-      continue;
+    const socket = parseRow(text, lineStart, lineEnd, wantedState, protocol, family, littleEndian);
+    if (socket !== undefined) {
+      sockets.push(socket);
     }
-    sockets.push({protocol, family, address, port, inode, uid: Number.isInteger(uid) ? uid : -1});
+    lineStart = lineEnd + 1;
   }
   return sockets;
 }
 
-const tables: ReadonlyArray<{file: string; protocol: Protocol; family: 4 | 6}> = [
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+/** Field boundaries of one row: fields[i] = [start, end) of the i-th blank-separated field. */
+function parseRow(
+  text: string,
+  start: number,
+  end: number,
+  wantedState: string,
+  protocol: Protocol,
+  family: 4 | 6,
+  littleEndian: boolean,
+): HostSocket | undefined {
+  const bounds: number[] = [];
+  let index = start;
+  // sl local rem st tx:rx tr:when retrnsmt uid timeout inode: ten fields are enough.
+  while (index < end && bounds.length < 20) {
+    while (index < end && isBlank(text.charCodeAt(index))) {
+      index++;
+    }
+    if (index >= end) {
+      break;
+    }
+    const fieldStart = index;
+    while (index < end && !isBlank(text.charCodeAt(index))) {
+      index++;
+    }
+    bounds.push(fieldStart, index);
+    if (bounds.length === 8) {
+      // Field 3 is the state: reject most rows before reading further.
+      const state = text.slice(bounds[6], bounds[7]).toUpperCase();
+      if (state !== wantedState || text.charCodeAt((bounds[1] ?? 0) - 1) !== 58) {
+        return undefined;
+      }
+    }
+  }
+  if (bounds.length < 20) {
+    return undefined;
+  }
+  const local = text.slice(bounds[2], bounds[3]);
+  const colon = local.indexOf(':');
+  const address = cachedProcAddress(local.slice(0, colon), littleEndian);
+  const port = Number.parseInt(local.slice(colon + 1), 16);
+  const uid = Number(text.slice(bounds[14], bounds[15]));
+  const inode = Number(text.slice(bounds[18], bounds[19]));
+  if (address === undefined || !(port > 0 && port <= 65_535) || !Number.isInteger(inode)) {
+    return undefined;
+  }
+  return {protocol, family, address, port, inode, uid: Number.isInteger(uid) ? uid : -1};
+}
+
+const addressCache = new Map<string, string | undefined>();
+
+/** parseProcAddress, remembered: a host has few distinct listening addresses. */
+function cachedProcAddress(hex: string, littleEndian: boolean): string | undefined {
+  const key = littleEndian ? hex : `be:${hex}`;
+  if (addressCache.has(key)) {
+    return addressCache.get(key);
+  }
+  if (addressCache.size >= 4096) {
+    addressCache.clear();
+  }
+  const address = parseProcAddress(hex, littleEndian);
+  addressCache.set(key, address);
+  return address;
+}
+
+/** True when this machine stores the words of /proc/net addresses little-endian. */
+export const isLittleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The four socket tables of /proc/net. */
+export const socketTables: ReadonlyArray<{file: string; protocol: Protocol; family: 4 | 6}> = [
   {file: 'tcp', protocol: 'tcp', family: 4},
   {file: 'tcp6', protocol: 'tcp', family: 6},
   {file: 'udp', protocol: 'udp', family: 4},
@@ -98,15 +163,14 @@ const tables: ReadonlyArray<{file: string; protocol: Protocol; family: 4 | 6}> =
  * exist (IPv6 disabled) contributes nothing; other read errors reject.
  */
 export async function listHostSockets(procRoot = '/proc'): Promise<HostSocket[]> {
-  const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   const parts = await Promise.all(
-    tables.map(async ({file, protocol, family}) => {
+    socketTables.map(async ({file, protocol, family}) => {
       try {
         return parseProcNet(
           await readFile(`${procRoot}/net/${file}`, 'latin1'),
           protocol,
           family,
-          littleEndian,
+          isLittleEndianHost,
         );
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') {

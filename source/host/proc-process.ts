@@ -74,12 +74,3 @@ export function parsePasswd(text: string): Map<number, {name: string; home: stri
   }
   return users;
 }
-
-/** The socket inode of a /proc/PID/fd link target (`socket:[12345]`), or undefined. */
-export function parseSocketLink(target: string): number | undefined {
-  if (!target.startsWith('socket:[') || !target.endsWith(']')) {
-    return undefined;
-  }
-  const inode = Number(target.slice(8, -1));
-  return Number.isInteger(inode) ? inode : undefined;
-}

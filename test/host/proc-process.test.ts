@@ -4,7 +4,6 @@ import {
   parseCmdline,
   parsePasswd,
   parseProcStat,
-  parseSocketLink,
   parseStatusUid,
 } from '../../source/host/proc-process.js';
 
@@ -48,11 +47,5 @@ describe('/proc/PID parsers', () => {
     expect(users.get(0)).toEqual({name: 'root', home: '/root'});
     expect(users.get(1001)).toEqual({name: 'ndlab', home: '/home/ndlab'});
     expect(users.size).toBe(2);
-  });
-
-  it('reads socket inodes from fd links and nothing else', () => {
-    expect(parseSocketLink('socket:[52553]')).toBe(52_553);
-    expect(parseSocketLink('pipe:[52553]')).toBeUndefined();
-    expect(parseSocketLink('/run/user/1001/netns/netns-1')).toBeUndefined();
   });
 });
