@@ -1,3 +1,4 @@
+import {type ColumnId, columns} from './model/columns.js';
 import {parsePortFilter, type RowFilter} from './model/filter.js';
 
 /** What the command line asks for. */
@@ -5,6 +6,9 @@ export interface CliConfig {
   readonly mode: 'json' | 'once' | 'interactive';
   readonly filter: RowFilter;
   readonly color: boolean;
+  readonly intervalMs: number;
+  readonly sort: ColumnId;
+  readonly descending: boolean;
 }
 
 /** The flags meow parsed, as this module reads them. */
@@ -13,6 +17,8 @@ export interface CliFlags {
   readonly json: boolean;
   readonly port: string | undefined;
   readonly color: boolean;
+  readonly interval: string | undefined;
+  readonly sort: string | undefined;
 }
 
 /** Flag names the command accepts (meow's `--no-color` arrives as `color`). */
@@ -21,9 +27,41 @@ export const knownFlags: ReadonlySet<string> = new Set([
   'json',
   'port',
   'color',
+  'interval',
+  'sort',
   'help',
   'version',
 ]);
+
+/** Shortest and longest refresh interval accepted, in ms. */
+export const intervalBounds = {min: 100, max: 3_600_000} as const;
+
+/** Milliseconds of `500ms`, `2s`, `1.5s`, `1m` or a bare number of seconds; a reason when not one. */
+export function parseInterval(text: string): number | string {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!match) {
+    return `--interval: "${text}" is not a duration like 500ms, 2s or 1m`;
+  }
+  const unit = match[2] ?? 's';
+  const ms = Math.round(Number(match[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000));
+  if (ms < intervalBounds.min || ms > intervalBounds.max) {
+    return `--interval: ${text} is out of range (100ms to 1h)`;
+  }
+  return ms;
+}
+
+/** The column of `--sort NAME` (`-NAME` sorts descending); a reason when unknown. */
+export function parseSort(text: string): {column: ColumnId; descending: boolean} | string {
+  const descending = text.startsWith('-');
+  const name = (descending ? text.slice(1) : text).toLowerCase();
+  const column = columns.find(
+    (candidate) => candidate.id === name || candidate.title.toLowerCase() === name,
+  );
+  if (column === undefined) {
+    return `--sort: "${text}" is not a column (${columns.map((candidate) => candidate.id).join(', ')}; prefix - for descending)`;
+  }
+  return {column: column.id, descending};
+}
 
 /**
  * The configuration for a command line, or a one-line reason it is wrong (the caller exits 2).
@@ -49,9 +87,25 @@ export function resolveCliConfig(
     }
     filter = parsed;
   }
+  const intervalMs = flags.interval === undefined ? 2000 : parseInterval(flags.interval);
+  if (typeof intervalMs === 'string') {
+    return intervalMs;
+  }
+  const sort =
+    flags.sort === undefined ? {column: 'port' as const, descending: false} : parseSort(flags.sort);
+  if (typeof sort === 'string') {
+    return sort;
+  }
   if (flags.json && flags.once) {
     return '--json and --once are two outputs: pick one';
   }
   const mode = flags.json ? 'json' : flags.once || !environment.isTty ? 'once' : 'interactive';
-  return {mode, filter, color: flags.color && !environment.noColorEnv};
+  return {
+    mode,
+    filter,
+    color: flags.color && !environment.noColorEnv,
+    intervalMs,
+    sort: sort.column,
+    descending: sort.descending,
+  };
 }

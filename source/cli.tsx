@@ -1,25 +1,34 @@
 #!/usr/bin/env node
+import {render} from 'ink';
 import meow from 'meow';
 import {type CliConfig, knownFlags, resolveCliConfig} from './cli-config.js';
 import {formatTable} from './model/columns.js';
-import {matchesFilter} from './model/filter.js';
 import {toJsonRow} from './model/format.js';
 import {collectSnapshot, isAbsentEngine, type Snapshot} from './snapshot.js';
+import {App} from './tui/app.js';
+import {createLiveServices} from './tui/live-services.js';
+import {selectRows} from './tui/select.js';
 
 const help = `
   Usage
     $ nanodock-top [flags]
 
   Every listening socket on this host, the process holding it, and the container that
-  published it (Docker, Podman, rootless Podman).
+  published it (Docker, Podman, rootless Podman), refreshed live.
 
   Flags
+    --interval T    Refresh every T: 500ms, 2s, 1m (default 2s)
+    --port N|A-B    Start filtered to port N, or ports A to B
+    --sort COLUMN   Sort by proto, address, port, pid, process, user, container, image
+                    or uptime; -COLUMN sorts descending (default port)
     --once          Print the table once and exit (the default when stdout is not a terminal)
     --json          Print the rows as a JSON array and exit
-    --port N|A-B    Only ports N, or A to B
     --no-color      No colours (NO_COLOR is honoured too)
     --help          Show this help
     --version       Show the version
+
+  Keys: arrows/j, PgUp/PgDn, Home/End (g/G) move · / filter · Enter details · k kill ·
+  s stop · < > sort · I invert · p pause · ? help · q quit
 
   Exit codes: 0 ok, 1 runtime failure, 2 bad flags.
 `;
@@ -32,16 +41,25 @@ const cli = meow(help, {
     json: {type: 'boolean', default: false},
     port: {type: 'string'},
     color: {type: 'boolean', default: true},
+    interval: {type: 'string'},
+    sort: {type: 'string'},
   },
 });
 
+const camel = (name: string): string =>
+  name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 const unknown = Object.keys(cli.unnormalizedFlags).filter(
-  (name) =>
-    !knownFlags.has(name) &&
-    !knownFlags.has(name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())),
+  (name) => !knownFlags.has(name) && !knownFlags.has(camel(name)),
 );
 const resolved = resolveCliConfig(
-  {once: cli.flags.once, json: cli.flags.json, port: cli.flags.port, color: cli.flags.color},
+  {
+    once: cli.flags.once,
+    json: cli.flags.json,
+    port: cli.flags.port,
+    color: cli.flags.color,
+    interval: cli.flags.interval,
+    sort: cli.flags.sort,
+  },
   unknown,
   cli.input,
   {
@@ -69,7 +87,11 @@ function engineSummary(snapshot: Snapshot): string {
 
 async function printOnce(config: CliConfig): Promise<void> {
   const snapshot = await collectSnapshot();
-  const rows = snapshot.rows.filter((row) => matchesFilter(row, config.filter));
+  const rows = selectRows({
+    snapshot,
+    filter: config.filter,
+    sort: {column: config.sort, descending: config.descending},
+  });
   for (const warning of snapshot.warnings) {
     process.stderr.write(`nanodock-top: ${warning}\n`);
   }
@@ -96,8 +118,42 @@ async function printOnce(config: CliConfig): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
+/** The live dashboard on the terminal's alternate screen, which q gives back as it was. */
+async function runInteractive(config: CliConfig): Promise<void> {
+  const alternateScreen = {enter: '\u001B[?1049h\u001B[H', leave: '\u001B[?1049l'};
+  process.stdout.write(alternateScreen.enter);
+  const restore = (): void => {
+    process.stdout.write(`\u001B[?25h${alternateScreen.leave}`);
+  };
+  process.once('exit', restore);
+  const instance = render(
+    <App
+      services={createLiveServices()}
+      color={config.color}
+      initial={{
+        filter: config.filter,
+        sort: config.sort,
+        descending: config.descending,
+        intervalMs: config.intervalMs,
+      }}
+    />,
+    {exitOnCtrlC: false, patchConsole: false},
+  );
+  await instance.waitUntilExit();
+  instance.cleanup();
+  restore();
+  process.removeListener('exit', restore);
+  // Engine event streams and timers are closed by unmounting; exit now rather than wait
+  // for sockets to finish closing.
+  process.exit(0);
+}
+
 try {
-  await printOnce(resolved);
+  if (resolved.mode === 'interactive') {
+    await runInteractive(resolved);
+  } else {
+    await printOnce(resolved);
+  }
 } catch (error) {
   process.stderr.write(`nanodock-top: ${(error as Error).message}\n`);
   process.exit(1);

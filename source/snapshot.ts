@@ -5,7 +5,7 @@ import {type HostScan, HostScanner} from './host/host-scanner.js';
 import {resolveConmonContainer, type StorageContainersCache} from './host/podman-storage.js';
 import {lookupRootlessPodmanContainer, RootlessPodmanResolver} from './host/rootless-podman.js';
 import type {ContainerInfo} from './model/container-info.js';
-import type {EngineReport} from './model/container-port-map.js';
+import {ContainerPortMap, type EngineReport} from './model/container-port-map.js';
 import {classifyHelper} from './model/helper.js';
 import {joinSnapshot} from './model/join.js';
 import type {SnapshotRow} from './model/snapshot-row.js';
@@ -25,6 +25,8 @@ export interface Snapshot {
   readonly durationMs: number;
   /** Whether the host scan read every process's fds this time. */
   readonly fullHostScan: boolean;
+  /** True while the container detection of this refresh is still running (rows use the last list). */
+  readonly enginesPending: boolean;
 }
 
 /** Options of collectSnapshot. */
@@ -86,61 +88,135 @@ const emptyScan: HostScan = {
   durationMs: 0,
 };
 
+interface HostPart {
+  readonly scan: HostScan;
+  readonly resolved: ReadonlyMap<number, ContainerInfo>;
+  readonly warnings: readonly string[];
+  readonly startedAt: number;
+}
+
+/**
+ * A snapshot source for a live view. Each refresh scans the host, joins it at once with the
+ * newest container list there is, and joins again when the detection it is waiting for
+ * lands: a slow or frozen engine delays only its own containers, never the host rows. A
+ * detection still running when the next refresh starts is shared, not started twice.
+ */
+export class LiveSnapshot {
+  readonly #options: SnapshotOptions;
+  readonly #scanner: HostScanner;
+  readonly #resolver: RootlessPodmanResolver;
+  readonly #storageCache: StorageContainersCache;
+  #containers: ContainerPortMap | null = null;
+  #detection: Promise<ContainerPortMap> | null = null;
+
+  constructor(options: SnapshotOptions = {}) {
+    this.#options = options;
+    this.#scanner = options.scanner ?? new HostScanner();
+    this.#resolver = options.resolver ?? new RootlessPodmanResolver();
+    this.#storageCache = options.storageCache ?? new Map();
+  }
+
+  /**
+   * Refreshes: calls `onUpdate` with the host joined to the newest containers (marked
+   * `enginesPending` when their detection is still running), then again once it lands.
+   * Rejects only on abort; nothing is reported after an abort.
+   */
+  async refresh(onUpdate: (snapshot: Snapshot) => void, signal?: AbortSignal): Promise<void> {
+    const detection = this.#detection ?? this.#startDetection();
+    let settled = false;
+    void detection.then(() => {
+      settled = true;
+    });
+    const host = await this.#scanHost(signal);
+    signal?.throwIfAborted();
+    // Let a detection that finished meanwhile land before the first join.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (!settled) {
+      onUpdate(this.#join(host, true));
+      await detection;
+      signal?.throwIfAborted();
+    }
+    onUpdate(this.#join(host, false));
+  }
+
+  #startDetection(): Promise<ContainerPortMap> {
+    const handle = startDetection({...this.#options, signal: undefined});
+    const detection = awaitDetection(handle).then((map) => {
+      this.#containers = map;
+      this.#detection = null;
+      return map;
+    });
+    this.#detection = detection;
+    return detection;
+  }
+
+  async #scanHost(signal: AbortSignal | undefined): Promise<HostPart> {
+    const startedAt = performance.now();
+    const warnings: string[] = [];
+    let scan = emptyScan;
+    try {
+      scan = await this.#scanner.scan({signal});
+    } catch (error) {
+      signal?.throwIfAborted();
+      warnings.push(`host sockets could not be read: ${(error as Error).message}`);
+    }
+    if (scan.unreadableProcesses > 0) {
+      warnings.push(
+        `${scan.unreadableProcesses} processes could not be inspected (not root): their sockets show no owner; run with sudo to see them`,
+      );
+    }
+    const resolved = await resolveHelpers(scan, this.#resolver, this.#storageCache, signal);
+    return {scan, resolved, warnings, startedAt};
+  }
+
+  #join(host: HostPart, enginesPending: boolean): Snapshot {
+    const containers = this.#containers ?? new ContainerPortMap();
+    const warnings = [...host.warnings];
+    if (this.#containers !== null) {
+      for (const report of containers.engines) {
+        if (!report.ok && !isAbsentEngine(report)) {
+          warnings.push(
+            `engine ${report.endpoint} (${report.source}): ${report.error?.message ?? 'failed'}`,
+          );
+        }
+      }
+      if (!containers.engines.some((report) => report.ok)) {
+        warnings.push(
+          'no container engine answered: showing host sockets only (start Docker or Podman, or set DOCKER_HOST)',
+        );
+      }
+    }
+    return {
+      rows: joinSnapshot({
+        listeners: host.scan.listeners,
+        processes: host.scan.processes,
+        containers,
+        resolved: host.resolved,
+        now: Date.now() / 1000,
+      }),
+      engines: containers.engines,
+      enginesPending,
+      warnings,
+      hostname: hostname(),
+      takenAt: Date.now(),
+      durationMs: performance.now() - host.startedAt,
+      fullHostScan: host.scan.fullScan,
+    };
+  }
+}
+
 /**
  * Runs container detection and the host scan concurrently and joins them into rows. Never
  * rejects for an engine or a host-scan failure: those become `engines` reports and
  * `warnings`, and whatever could be read is still shown. Rejects only on abort.
  */
 export async function collectSnapshot(options: SnapshotOptions = {}): Promise<Snapshot> {
-  const started = performance.now();
-  const detection = startDetection(options);
-  const scanner = options.scanner ?? new HostScanner();
-  const resolver = options.resolver ?? new RootlessPodmanResolver();
-  const storageCache = options.storageCache ?? new Map();
-  const warnings: string[] = [];
-  let scan = emptyScan;
-  try {
-    scan = await scanner.scan({signal: options.signal});
-  } catch (error) {
-    options.signal?.throwIfAborted();
-    warnings.push(`host sockets could not be read: ${(error as Error).message}`);
+  let last: Snapshot | undefined;
+  await new LiveSnapshot(options).refresh((snapshot) => {
+    last = snapshot;
+  }, options.signal);
+  if (last === undefined) {
+    throw new Error('no snapshot was taken');
   }
-  const [resolved, containers] = await Promise.all([
-    resolveHelpers(scan, resolver, storageCache, options.signal),
-    awaitDetection(detection),
-  ]);
-  options.signal?.throwIfAborted();
-  if (scan.unreadableProcesses > 0) {
-    warnings.push(
-      `${scan.unreadableProcesses} processes could not be inspected (not root): their sockets show no owner; run with sudo to see them`,
-    );
-  }
-  for (const report of containers.engines) {
-    if (!report.ok && !isAbsentEngine(report)) {
-      warnings.push(
-        `engine ${report.endpoint} (${report.source}): ${report.error?.message ?? 'failed'}`,
-      );
-    }
-  }
-  if (!containers.engines.some((report) => report.ok)) {
-    warnings.push(
-      'no container engine answered: showing host sockets only (start Docker or Podman, or set DOCKER_HOST)',
-    );
-  }
-  const rows = joinSnapshot({
-    listeners: scan.listeners,
-    processes: scan.processes,
-    containers,
-    resolved,
-    now: Date.now() / 1000,
-  });
-  return {
-    rows,
-    engines: containers.engines,
-    warnings,
-    hostname: hostname(),
-    takenAt: Date.now(),
-    durationMs: performance.now() - started,
-    fullHostScan: scan.fullScan,
-  };
+  return last;
 }

@@ -1,4 +1,9 @@
-import http, {type IncomingHttpHeaders, type IncomingMessage} from 'node:http';
+import http, {
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import https from 'node:https';
 import type {Endpoint} from './endpoint.js';
 import {EngineRequestError} from './errors/engine-request-error.js';
@@ -43,7 +48,12 @@ const connectHints: Record<string, string> = {
   ETIMEDOUT: 'connection timed out',
 };
 
-function describeSystemError(endpoint: Endpoint, error: NodeJS.ErrnoException): Error {
+/**
+ * The nanodock error for a system or parser error of a request to `endpoint`:
+ * ResponseTooLargeError for a header flood, else an EngineRequestError whose `failure` says
+ * what went wrong (connect, truncated, protocol) with a hint for the usual connect codes.
+ */
+export function describeSystemError(endpoint: Endpoint, error: NodeJS.ErrnoException): Error {
   const code = error.code ?? '';
   if (code === 'HPE_HEADER_OVERFLOW') {
     return new ResponseTooLargeError(endpoint.address, 'headers', maxHeaderBytes, {cause: error});
@@ -95,6 +105,41 @@ function describeSystemError(endpoint: Endpoint, error: NodeJS.ErrnoException): 
 }
 
 /**
+ * Creates (does not send) a request to an engine: over its socket, or TCP with TLS when the
+ * endpoint has it; never through a shared agent, so no connection outlives its request;
+ * headers capped at maxHeaderBytes. The caller adds listeners, then calls `end()`.
+ */
+export function createEngineRequest(
+  endpoint: Endpoint,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  headers?: OutgoingHttpHeaders,
+): ClientRequest {
+  const common = {
+    method,
+    path,
+    agent: false as const,
+    maxHeaderSize: maxHeaderBytes,
+    // node:http sends `Host: localhost` over a socket and the real host over TCP (which TLS
+    // checks); engines need nothing else for a GET.
+    headers,
+  };
+  return endpoint.kind === 'socket'
+    ? http.request({...common, socketPath: endpoint.socketPath})
+    : endpoint.tls === null
+      ? http.request({...common, host: endpoint.host, port: endpoint.port})
+      : https.request({
+          ...common,
+          host: endpoint.host,
+          port: endpoint.port,
+          ca: endpoint.tls.ca,
+          cert: endpoint.tls.cert,
+          key: endpoint.tls.key,
+          rejectUnauthorized: endpoint.tls.verify,
+        });
+}
+
+/**
  * Sends one request to an engine over its socket or TCP (TLS when the endpoint has it) and
  * reads the whole answer. Never keeps a connection open afterwards.
  * Rejects with EngineRequestError (unreachable, timeout, aborted, truncated, not HTTP) or
@@ -108,32 +153,14 @@ export function requestEngine(
   const bodyLimit = options.maxBodyBytes ?? maxBodyBytes;
   return new Promise((resolve, reject) => {
     let settled = false;
-    const common = {
-      method: options.method ?? 'GET',
+    const request = createEngineRequest(
+      endpoint,
+      options.method ?? 'GET',
       path,
-      agent: false as const,
-      maxHeaderSize: maxHeaderBytes,
-      // node:http sends `Host: localhost` over a socket and the real host over TCP (which TLS
-      // checks); engines need nothing else for a GET.
-      headers:
-        options.body === undefined
-          ? undefined
-          : {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(options.body)},
-    };
-    const request =
-      endpoint.kind === 'socket'
-        ? http.request({...common, socketPath: endpoint.socketPath})
-        : endpoint.tls === null
-          ? http.request({...common, host: endpoint.host, port: endpoint.port})
-          : https.request({
-              ...common,
-              host: endpoint.host,
-              port: endpoint.port,
-              ca: endpoint.tls.ca,
-              cert: endpoint.tls.cert,
-              key: endpoint.tls.key,
-              rejectUnauthorized: endpoint.tls.verify,
-            });
+      options.body === undefined
+        ? undefined
+        : {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(options.body)},
+    );
 
     const finish = (error: Error | null, response?: EngineResponse): void => {
       if (settled) {

@@ -1,0 +1,396 @@
+import type {ClientRequest, IncomingMessage} from 'node:http';
+import {type DetectOptions, defaultDetectTimeoutMs} from './detect.js';
+import {type Endpoint, resolveEndpoints} from './endpoint.js';
+import {EngineRequestError} from './errors/engine-request-error.js';
+import {EngineStatusError} from './errors/engine-status-error.js';
+import {NanodockError} from './errors/nanodock-error.js';
+import {createEngineRequest, describeSystemError, readEngineMessage} from './http.js';
+
+/** One container event of an engine, from watchEngineEvents or parseEngineEvent. */
+export interface EngineEvent {
+  /** The engine's address, e.g. `unix:///var/run/docker.sock` (as ContainerInfo.endpoint). */
+  readonly endpoint: string;
+  /** The event type; always `container` for the events watchEngineEvents delivers. */
+  readonly type: string;
+  /**
+   * What happened, as the engine says it: `create`, `start`, `die`, `stop`, `kill`, `pause`,
+   * `unpause`, `restart` on both engines; `destroy` on Docker where Podman says `remove`;
+   * Podman adds `init` and `cleanup`; Docker also sends `exec_start: CMD`,
+   * `health_status: healthy` and the like.
+   */
+  readonly action: string;
+  /** The container's full id. */
+  readonly id: string;
+  /** The container's name (without a leading slash), or null when the event has none. */
+  readonly name: string | null;
+  /** When it happened, in milliseconds since the Unix epoch; null when the event has no time. */
+  readonly time: number | null;
+}
+
+/** Options of watchEngineEvents; `env`, `home`, `uid` and `platform` pick the engines as in detection. */
+export interface EventStreamOptions extends DetectOptions {
+  /**
+   * Called for each container event (start, die, stop, kill, destroy, create, pause, unpause,
+   * restart...). Events that happen while a stream is down are not replayed: refresh when
+   * onStatus reports a connection.
+   */
+  readonly onEvent: (event: EngineEvent) => void;
+  /**
+   * Called when a stream connects (true) or drops or fails (false, with the error). Called
+   * once per change, not once per retry: an absent engine reports false once, then nothing
+   * until it answers. Endpoints that cannot even be tried (a malformed DOCKER_HOST) report
+   * false once. Optional.
+   */
+  readonly onStatus?: (endpoint: string, connected: boolean, error: Error | null) => void;
+  /** First reconnect delay after a drop or failure, in milliseconds. Default: 500. */
+  readonly minRetryMs?: number;
+  /** Longest reconnect delay: the delay doubles from minRetryMs up to this. Default: 10_000. */
+  readonly maxRetryMs?: number;
+  /**
+   * Deadline for an engine to answer the subscription with its headers, in milliseconds;
+   * the stream itself has no deadline. Default: 3000.
+   */
+  readonly timeoutMs?: number;
+  /** Stops every stream and retry, as close() does; no callback is called after it fires. */
+  readonly signal?: AbortSignal;
+}
+
+/** A running watchEngineEvents. */
+export interface EngineEventWatcher {
+  /** Closes every stream and cancels every retry; no callback is called afterwards. Idempotent. */
+  close(): void;
+}
+
+/** Longest event line accepted: 1 MiB. A longer one drops the stream, which then reconnects. */
+export const maxEventLineBytes = 1024 * 1024;
+
+/** Default first reconnect delay, in milliseconds. */
+export const defaultMinRetryMs = 500;
+/** Default longest reconnect delay, in milliseconds. */
+export const defaultMaxRetryMs = 10_000;
+
+// Docker 20.10 and Podman 4's compat API both honour this filter; parseEngineEvent still
+// checks the type in case an engine or proxy ignores it.
+const eventsPath = `/events?filters=${encodeURIComponent(JSON.stringify({type: ['container']}))}`;
+
+/** A refusal body is only read for its message. */
+const maxRefusalBytes = 64 * 1024;
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function asText(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function readTime(record: Record<string, unknown>): number | null {
+  // timeNano is past 2^53 and loses its last digits in JSON.parse; milliseconds survive.
+  const nanos = record.timeNano;
+  if (typeof nanos === 'number' && Number.isFinite(nanos) && nanos > 0) {
+    return Math.floor(nanos / 1e6);
+  }
+  const seconds = record.time;
+  if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0) {
+    return seconds * 1000;
+  }
+  return null;
+}
+
+/**
+ * The EngineEvent of one parsed `/events` object, or null when it is not a container event
+ * or lacks an id or action. Reads Docker's fields (`Type`, `Action`, `Actor.ID`,
+ * `Actor.Attributes.name`, `timeNano`/`time`) and Podman's compat fields (the same), and
+ * falls back to the older lowercase `status` and `id` (Docker before API 1.22 sent only
+ * those, and only for containers). Never throws.
+ */
+export function parseEngineEvent(value: unknown, endpoint: string): EngineEvent | null {
+  const record = asRecord(value);
+  if (record === undefined) {
+    return null;
+  }
+  const actor = asRecord(record.Actor);
+  const id = asText(actor?.ID) ?? asText(record.id);
+  const action = asText(record.Action) ?? asText(record.status);
+  const legacy = asText(record.status) !== undefined && asText(record.id) !== undefined;
+  const type = asText(record.Type) ?? asText(record.type) ?? (legacy ? 'container' : undefined);
+  if (type !== 'container' || id === undefined || action === undefined) {
+    return null;
+  }
+  const name = asText(asRecord(actor?.Attributes)?.name) ?? null;
+  return {endpoint, type, action, id, name, time: readTime(record)};
+}
+
+/**
+ * Splits a byte stream into lines. Works on bytes, not text: a newline byte never occurs
+ * inside a UTF-8 sequence, so a character split across chunks is joined before decoding.
+ */
+class LineSplitter {
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  readonly #limit: number;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** The lines completed by `chunk`, and whether a line went over the limit (then stop). */
+  push(chunk: Buffer): {lines: string[]; overflow: boolean} {
+    const lines: string[] = [];
+    let start = 0;
+    for (let end = chunk.indexOf(0x0a); end !== -1; end = chunk.indexOf(0x0a, start)) {
+      const piece = chunk.subarray(start, end);
+      if (this.#pendingBytes + piece.length > this.#limit) {
+        return {lines, overflow: true};
+      }
+      const line = this.#pending.length === 0 ? piece : Buffer.concat([...this.#pending, piece]);
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      lines.push(line.toString('utf8'));
+      start = end + 1;
+    }
+    if (start < chunk.length) {
+      this.#pendingBytes += chunk.length - start;
+      if (this.#pendingBytes > this.#limit) {
+        return {lines, overflow: true};
+      }
+      this.#pending.push(chunk.subarray(start));
+    }
+    return {lines, overflow: false};
+  }
+}
+
+function parseLine(line: string, endpoint: string): EngineEvent | null {
+  const text = line.trim();
+  if (text === '') {
+    return null;
+  }
+  try {
+    return parseEngineEvent(JSON.parse(text), endpoint);
+  } catch {
+    // One bad line costs one event, never the stream.
+    return null;
+  }
+}
+
+interface SubscriptionSettings {
+  readonly onEvent: (event: EngineEvent) => void;
+  readonly onStatus: ((endpoint: string, connected: boolean, error: Error | null) => void) | null;
+  readonly minRetryMs: number;
+  readonly maxRetryMs: number;
+  readonly timeoutMs: number;
+}
+
+/** One engine's event stream, reconnected with backoff until closed. */
+class EventSubscription {
+  readonly #endpoint: Endpoint;
+  readonly #settings: SubscriptionSettings;
+  #request: ClientRequest | null = null;
+  #deadline: NodeJS.Timeout | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #delayMs: number;
+  /** A failure was reported and no connection since: retries stay quiet. */
+  #isDown = false;
+  #isClosed = false;
+
+  constructor(endpoint: Endpoint, settings: SubscriptionSettings) {
+    this.#endpoint = endpoint;
+    this.#settings = settings;
+    this.#delayMs = settings.minRetryMs;
+  }
+
+  connect(): void {
+    this.#retry = undefined;
+    if (this.#isClosed) {
+      return;
+    }
+    const endpoint = this.#endpoint;
+    let request: ClientRequest;
+    try {
+      request = createEngineRequest(endpoint, 'GET', eventsPath);
+    } catch (error) {
+      // node:http refuses some options synchronously; treat it like a failed connect.
+      this.#fail(null, error instanceof Error ? error : new Error(String(error)), null);
+      return;
+    }
+    this.#request = request;
+    let connectedAt: number | null = null;
+    const fail = (error: Error): void => this.#fail(request, error, connectedAt);
+    this.#deadline = setTimeout(() => {
+      fail(
+        new EngineRequestError(
+          endpoint.address,
+          'timeout',
+          `no answer to the event subscription within ${this.#settings.timeoutMs} ms`,
+        ),
+      );
+    }, this.#settings.timeoutMs);
+    if (endpoint.kind === 'tcp') {
+      // A stream can stay idle for hours; keepalive notices a remote engine that vanished
+      // without closing the connection.
+      request.on('socket', (socket) => socket.setKeepAlive(true, 30_000));
+    }
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      fail(error instanceof NanodockError ? error : describeSystemError(endpoint, error));
+    });
+    request.on('response', (response: IncomingMessage) => {
+      if (response.statusCode !== 200) {
+        this.#readRefusal(response, fail);
+        return;
+      }
+      clearTimeout(this.#deadline);
+      connectedAt = performance.now();
+      this.#isDown = false;
+      this.#settings.onStatus?.(endpoint.address, true, null);
+      const splitter = new LineSplitter(maxEventLineBytes);
+      response.on('data', (chunk: Buffer) => {
+        const {lines, overflow} = splitter.push(chunk);
+        for (const line of lines) {
+          // A callback may have closed the watcher: deliver nothing more.
+          if (this.#request !== request) {
+            return;
+          }
+          const event = parseLine(line, endpoint.address);
+          if (event !== null) {
+            this.#settings.onEvent(event);
+          }
+        }
+        if (overflow) {
+          fail(
+            new EngineRequestError(
+              endpoint.address,
+              'protocol',
+              `an event line is longer than ${maxEventLineBytes} bytes; stream dropped`,
+            ),
+          );
+        }
+      });
+      const ended = (): void => {
+        fail(
+          new EngineRequestError(
+            endpoint.address,
+            'truncated',
+            'the engine closed the event stream',
+          ),
+        );
+      };
+      // An engine that stops ends the body; a cut connection errors or closes without 'end'.
+      response.on('end', ended);
+      response.on('error', ended);
+      response.on('close', ended);
+    });
+    request.end();
+  }
+
+  close(): void {
+    this.#isClosed = true;
+    clearTimeout(this.#retry);
+    clearTimeout(this.#deadline);
+    const request = this.#request;
+    this.#request = null;
+    request?.destroy();
+  }
+
+  /** Reads a refusal (404, 500...) for the engine's message, then fails with it. */
+  #readRefusal(response: IncomingMessage, fail: (error: Error) => void): void {
+    const status = response.statusCode ?? 0;
+    const chunks: Buffer[] = [];
+    let received = 0;
+    response.on('data', (chunk: Buffer) => {
+      if (received < maxRefusalBytes) {
+        chunks.push(chunk);
+      }
+      received += chunk.length;
+    });
+    const refused = (): void => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      fail(new EngineStatusError(this.#endpoint.address, status, readEngineMessage(body)));
+    };
+    response.on('end', refused);
+    response.on('error', refused);
+    response.on('close', refused);
+  }
+
+  #fail(request: ClientRequest | null, error: Error, connectedAt: number | null): void {
+    // Late events of a request already dropped or closed change nothing.
+    if (this.#isClosed || this.#request !== request) {
+      return;
+    }
+    this.#request = null;
+    clearTimeout(this.#deadline);
+    request?.destroy();
+    const {minRetryMs, maxRetryMs, onStatus} = this.#settings;
+    // A stream that lived a while was healthy: retry soon. One that drops at once (an engine
+    // that accepts and closes) keeps backing off, so a flapping engine cannot spin.
+    if (connectedAt !== null && performance.now() - connectedAt >= maxRetryMs) {
+      this.#delayMs = minRetryMs;
+    }
+    if (!this.#isDown) {
+      this.#isDown = true;
+      onStatus?.(this.#endpoint.address, false, error);
+      if (this.#isClosed) {
+        return;
+      }
+    }
+    this.#retry = setTimeout(() => this.connect(), this.#delayMs);
+    this.#delayMs = Math.min(this.#delayMs * 2, maxRetryMs);
+  }
+}
+
+/**
+ * Subscribes to the container events of every engine address (or the one named by
+ * DOCKER_HOST or CONTAINER_HOST) concurrently with `GET /events`, and calls `onEvent` for
+ * each. A stream that ends or fails (engine restarted, socket absent) is reconnected with
+ * exponential backoff until close() or the signal. Never throws and never rejects: failures
+ * go to `onStatus`. While open, the streams and retry timers keep the process alive (as
+ * fs.watch does); after close() or abort nothing is left behind. `onEvent` and `onStatus`
+ * must not throw.
+ */
+export function watchEngineEvents(options: EventStreamOptions): EngineEventWatcher {
+  let isClosed = false;
+  const subscriptions: EventSubscription[] = [];
+  const close = (): void => {
+    if (isClosed) {
+      return;
+    }
+    isClosed = true;
+    options.signal?.removeEventListener('abort', close);
+    for (const subscription of subscriptions) {
+      subscription.close();
+    }
+  };
+  if (options.signal?.aborted) {
+    return {close};
+  }
+  options.signal?.addEventListener('abort', close, {once: true});
+
+  const minRetryMs = Math.max(1, options.minRetryMs ?? defaultMinRetryMs);
+  const settings: SubscriptionSettings = {
+    onEvent: options.onEvent,
+    onStatus: options.onStatus ?? null,
+    minRetryMs,
+    maxRetryMs: Math.max(minRetryMs, options.maxRetryMs ?? defaultMaxRetryMs),
+    timeoutMs: options.timeoutMs ?? defaultDetectTimeoutMs,
+  };
+  const plan = resolveEndpoints(options);
+  if (plan.problems.length > 0 && settings.onStatus !== null) {
+    const report = settings.onStatus;
+    // Deferred so that no callback runs before watchEngineEvents has returned its handle.
+    queueMicrotask(() => {
+      for (const problem of plan.problems) {
+        if (isClosed) {
+          return;
+        }
+        report(problem.endpoint, false, problem.error);
+      }
+    });
+  }
+  for (const endpoint of plan.endpoints) {
+    const subscription = new EventSubscription(endpoint, settings);
+    subscriptions.push(subscription);
+    subscription.connect();
+  }
+  return {close};
+}

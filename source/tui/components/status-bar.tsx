@@ -1,0 +1,29 @@
+import {Text} from 'ink';
+import type {Mode, StatusMessage} from '../state.js';
+import {statusLine} from '../view.js';
+
+/** Props of StatusBar. */
+export interface StatusBarProps {
+  readonly mode: Mode;
+  readonly status: StatusMessage | null;
+  readonly filterText: string;
+  readonly refreshError: string | null;
+  readonly width: number;
+  readonly color: boolean;
+}
+
+const tones = {info: undefined, ok: 'green', error: 'red', prompt: 'yellow'} as const;
+
+/** The prompt of the current mode (filter, question), else the last outcome, else the filter. */
+export function StatusBar({mode, status, filterText, refreshError, width, color}: StatusBarProps) {
+  const line = statusLine(mode, status, filterText, refreshError, width);
+  return (
+    <Text
+      color={color ? tones[line.tone] : undefined}
+      bold={line.tone === 'prompt'}
+      wrap="truncate-end"
+    >
+      {line.text === '' ? ' ' : line.text}
+    </Text>
+  );
+}

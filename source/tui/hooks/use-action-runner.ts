@@ -1,0 +1,26 @@
+import {type Dispatch, useEffect} from 'react';
+import type {DashboardServices} from '../services.js';
+import type {AppAction, QueuedAction} from '../state.js';
+
+/**
+ * Runs confirmed actions as they are queued. The refresh loop keeps running meanwhile (a
+ * stop can take the engine's 10 s grace); the outcome goes to the status line and a refresh
+ * follows it.
+ */
+export function useActionRunner(
+  services: DashboardServices,
+  queue: readonly QueuedAction[],
+  dispatch: Dispatch<AppAction>,
+  refreshNow: () => void,
+): void {
+  useEffect(() => {
+    for (const {id, action} of queue) {
+      dispatch({type: 'action-started', id});
+      const key = action.kind === 'container' ? action.containerId : `pid:${action.pid}`;
+      void services.runAction(action).then((status) => {
+        dispatch({type: 'action-finished', id, key, status});
+        refreshNow();
+      });
+    }
+  }, [services, queue, dispatch, refreshNow]);
+}

@@ -1,0 +1,53 @@
+import type {DetectOptions} from '../engine/detect.js';
+import {watchEngineEvents} from '../engine/events.js';
+import {stopContainerWithReport} from '../engine/stop.js';
+import {signalProcess} from '../host/signal.js';
+import {LiveSnapshot} from '../snapshot.js';
+import type {DashboardServices} from './services.js';
+import {describeTarget, type PendingAction, type StatusMessage} from './state.js';
+
+const outcomeText = {
+  stopped: (verb: 'kill' | 'stop') => (verb === 'kill' ? 'killed' : 'stopped'),
+  'already-stopped': () => 'was already stopped',
+  'not-found': () => 'not found on any engine',
+} as const;
+
+async function runContainerAction(
+  action: Extract<PendingAction, {kind: 'container'}>,
+  options: DetectOptions,
+): Promise<StatusMessage> {
+  const report = await stopContainerWithReport(action.containerId, action.verb === 'kill', options);
+  const target = describeTarget(action);
+  if (report.outcome === 'failed') {
+    return {
+      text: `${action.verb} ${target} failed: ${report.error?.message ?? 'no engine answered'}`,
+      tone: 'error',
+    };
+  }
+  if (report.outcome === 'stopped') {
+    return {text: `${outcomeText.stopped(action.verb)} ${target}`, tone: 'ok'};
+  }
+  return {
+    text: `${target} ${outcomeText[report.outcome]()}`,
+    tone: report.outcome === 'not-found' ? 'error' : 'info',
+  };
+}
+
+/** The dashboard's services on the real host and engines. */
+export function createLiveServices(options: DetectOptions = {}): DashboardServices {
+  const live = new LiveSnapshot(options);
+  return {
+    refresh: (onUpdate, signal) => live.refresh(onUpdate, signal),
+    runAction: async (action) => {
+      if (action.kind === 'container') {
+        return runContainerAction(action, options);
+      }
+      const report = signalProcess(action.pid, action.signal, describeTarget(action));
+      return {text: report.message, tone: report.ok ? 'ok' : 'error'};
+    },
+    watchEvents: (onChange) => {
+      const watcher = watchEngineEvents({...options, onEvent: () => onChange()});
+      return () => watcher.close();
+    },
+  };
+}

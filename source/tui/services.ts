@@ -1,0 +1,15 @@
+import type {Snapshot} from '../snapshot.js';
+import type {PendingAction, StatusMessage} from './state.js';
+
+/**
+ * Everything the dashboard asks of the world. The app receives it as a prop: production wires
+ * the library (createServices), tests pass fakes, and no component does I/O of its own.
+ */
+export interface DashboardServices {
+  /** One refresh: calls onUpdate with each snapshot it produces; rejects only on abort. */
+  refresh(onUpdate: (snapshot: Snapshot) => void, signal: AbortSignal): Promise<void>;
+  /** Carries out a confirmed action and says how it went. Never rejects. */
+  runAction(action: PendingAction): Promise<StatusMessage>;
+  /** Calls onChange when an engine reports a container event; returns the unsubscribe. */
+  watchEvents(onChange: () => void): () => void;
+}

@@ -1,0 +1,229 @@
+import {
+  type Column,
+  fitCell,
+  layoutColumns,
+  type PlacedColumn,
+  truncate,
+} from '../model/columns.js';
+import type {SnapshotRow} from '../model/snapshot-row.js';
+import type {Snapshot} from '../snapshot.js';
+import {bindings} from './keys.js';
+import {describeTarget, type Mode, type StatusMessage} from './state.js';
+
+/** Width of the marker column in front of each row (`*` marks a port helper). */
+export const markerWidth = 2;
+
+/** Column widths for the whole filtered list (not just the window: scrolling must not reflow). */
+export function layoutFor(rows: readonly SnapshotRow[], width: number): PlacedColumn[] {
+  return layoutColumns(rows, Math.max(10, width - markerWidth));
+}
+
+/** The cell text of a row, with an action in progress shown on the container. */
+export function cellText(
+  row: SnapshotRow,
+  column: Column,
+  inProgress: Readonly<Record<string, string>>,
+): string {
+  const text = column.cell(row);
+  if (column.id === 'container') {
+    const key = row.container?.id ?? (row.pid === null ? '' : `pid:${row.pid}`);
+    const running = inProgress[key];
+    return running === undefined ? text : `${text} (${running}…)`;
+  }
+  return text;
+}
+
+/** One list line, exactly `width` cells wide. */
+export function rowLine(
+  row: SnapshotRow,
+  placed: readonly PlacedColumn[],
+  inProgress: Readonly<Record<string, string>>,
+  width: number,
+): string {
+  const marker = row.helper === null ? '  ' : '* ';
+  const cells = placed.map((entry) =>
+    fitCell(cellText(row, entry.column, inProgress), entry.width, entry.column.align),
+  );
+  return fitCell(marker + cells.join(' '), width);
+}
+
+/** The column titles line, with the sort column marked ▲ or ▼. */
+export function titleLine(
+  placed: readonly PlacedColumn[],
+  sort: {readonly column: string; readonly descending: boolean},
+  width: number,
+): string {
+  const cells = placed.map((entry) => {
+    const mark = entry.column.id === sort.column ? (sort.descending ? '▼' : '▲') : '';
+    return fitCell(entry.column.title + mark, entry.width, entry.column.align);
+  });
+  return fitCell(' '.repeat(markerWidth) + cells.join(' '), width);
+}
+
+function formatInterval(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** First header line: what, where, how many, how often, how fast, paused. */
+export function headerLine(
+  snapshot: Snapshot | null,
+  shown: number,
+  state: {readonly paused: boolean; readonly intervalMs: number},
+  width: number,
+): string {
+  const parts = ['nanodock-top'];
+  if (snapshot === null) {
+    parts.push('scanning…');
+  } else {
+    parts.push(snapshot.hostname);
+    parts.push(
+      shown === snapshot.rows.length ? `${shown} rows` : `${shown}/${snapshot.rows.length} rows`,
+    );
+    parts.push(`every ${formatInterval(state.intervalMs)}`);
+    parts.push(`refresh ${Math.round(snapshot.durationMs)}ms`);
+  }
+  if (state.paused) {
+    parts.push('PAUSED (p resumes)');
+  }
+  return fitCell(parts.join('  '), width);
+}
+
+/** Second header line: engines reached and failed (with why), or why there are none. */
+export function enginesLine(
+  snapshot: Snapshot | null,
+  width: number,
+): {text: string; isProblem: boolean} {
+  if (snapshot === null) {
+    return {text: fitCell('looking for engines…', width), isProblem: false};
+  }
+  const reached = snapshot.engines
+    .filter((report) => report.ok)
+    .map((report) => `${report.engine} ${report.endpoint} (${report.containers})`);
+  const parts: string[] = [];
+  if (reached.length > 0) {
+    parts.push(`engines: ${reached.join(', ')}`);
+  }
+  if (snapshot.enginesPending) {
+    parts.push('(engines answering…)');
+  }
+  const problems = snapshot.warnings;
+  if (problems.length > 0) {
+    parts.push(`⚠ ${problems.join(' · ')}`);
+  }
+  return {text: fitCell(parts.join('  '), width), isProblem: problems.length > 0};
+}
+
+/** The footer: the footer bindings, as many as fit. */
+export function footerLine(width: number): string {
+  return fitCell(
+    bindings
+      .filter((binding) => binding.inFooter)
+      .map((binding) => `${binding.keys} ${binding.short}`)
+      .join('  '),
+    width,
+  );
+}
+
+/** The line above the footer: the prompt of the mode, else the status, else the active filter. */
+export function statusLine(
+  mode: Mode,
+  status: StatusMessage | null,
+  filterText: string,
+  refreshError: string | null,
+  width: number,
+): {text: string; tone: StatusMessage['tone'] | 'prompt'} {
+  switch (mode.kind) {
+    case 'filter':
+      return {text: fitCell(`/${mode.draft}█  Enter keeps · Esc clears`, width), tone: 'prompt'};
+    case 'confirm': {
+      const action = mode.action;
+      const question =
+        action.kind === 'container'
+          ? `${action.verb === 'kill' ? 'Kill' : 'Stop'} container ${describeTarget(action)}? [y/N]`
+          : `Send ${action.signal} to ${describeTarget(action)}? [y/N]`;
+      return {text: fitCell(question, width), tone: 'prompt'};
+    }
+    case 'choose-signal':
+      return {
+        text: fitCell(
+          `Signal ${mode.name} (${mode.pid}): t or Enter TERM · K KILL · Esc cancels`,
+          width,
+        ),
+        tone: 'prompt',
+      };
+    default:
+      break;
+  }
+  if (status !== null) {
+    return {text: fitCell(status.text, width), tone: status.tone};
+  }
+  if (refreshError !== null) {
+    return {text: fitCell(`refresh failed: ${refreshError}`, width), tone: 'error'};
+  }
+  return {
+    text: fitCell(
+      filterText === '' ? '' : `filter: ${filterText}  (/ to change, Esc in the prompt clears)`,
+      width,
+    ),
+    tone: 'info',
+  };
+}
+
+/** The help screen's lines, fitted to the space. */
+export function helpLines(width: number, height: number): string[] {
+  const lines = [
+    'nanodock-top keys',
+    '',
+    ...bindings.map((binding) => `  ${binding.keys.padEnd(8)} ${binding.description}`),
+    '',
+    '  in the filter prompt: type to filter live · Enter keeps · Esc clears',
+    '  in a question: y confirms · anything else cancels',
+    '  rows marked * are held by a port helper (docker-proxy, conmon, rootlessport, pasta)',
+    '',
+    '  Esc, Enter or ? closes this screen',
+  ];
+  return lines.slice(0, height).map((line) => fitCell(line, width));
+}
+
+/** The detail pane's lines for a row: every fact the row has. */
+export function detailLines(row: SnapshotRow, width: number, height: number): string[] {
+  const container = row.container;
+  const lines: string[] = [
+    `${row.protocol} port ${row.port} on ${row.addresses.join(', ')}`,
+    `processes: ${row.pids.length === 0 ? 'none visible' : row.pids.join(', ')}${row.process ? ` (${row.process}, user ${row.user ?? '?'})` : ''}`,
+    `command: ${row.command.length === 0 ? '-' : row.command.join(' ')}`,
+  ];
+  if (row.helper !== null) {
+    lines.push(`port helper: ${row.helper}`);
+  }
+  if (container !== null) {
+    lines.push(
+      `container: ${container.name}`,
+      `id: ${container.id}`,
+      `image: ${container.image || '-'}`,
+      `engine: ${container.engine} at ${container.endpoint ?? '?'}`,
+      `state: ${container.state ?? '-'}${container.status ? ` (${container.status})` : ''}`,
+      `compose project: ${container.composeProject ?? '-'}`,
+      `ports: ${
+        container.ports.length === 0
+          ? '-'
+          : container.ports
+              .map(
+                (port) =>
+                  `${port.hostIp ?? '*'}:${port.port}->${port.containerPort ?? '?'}/${port.protocol}`,
+              )
+              .join(', ')
+      }`,
+      'labels:',
+      ...Object.entries(container.labels).map(([key, value]) => `  ${key}=${value}`),
+    );
+  } else if (row.ambiguous) {
+    lines.push(
+      `ambiguous: ${row.candidates.map((candidate) => `${candidate.name} (${candidate.image})`).join(', ')}`,
+    );
+  } else {
+    lines.push('container: none');
+  }
+  lines.push('', 'Esc or Enter closes');
+  return lines.slice(0, height).map((line) => fitCell(truncate(line, width), width));
+}
