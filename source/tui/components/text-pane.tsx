@@ -1,5 +1,15 @@
 import {Box, Text} from 'ink';
 
+/** Keys for lines that may repeat: the text plus how many times it came before. */
+function lineKeys(lines: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return lines.map((line) => {
+    const count = seen.get(line) ?? 0;
+    seen.set(line, count + 1);
+    return `${count}:${line}`;
+  });
+}
+
 /** Lines in place of the list (help screen, detail pane); the first is the title. */
 export function TextPane({
   lines,
@@ -8,13 +18,12 @@ export function TextPane({
   readonly lines: readonly string[];
   readonly color: boolean;
 }) {
+  const keys = lineKeys(lines);
   return (
     <Box flexDirection="column">
       {lines.map((line, index) => (
-        // Lines are static text in a fixed order: their index is their identity.
-        // biome-ignore lint/suspicious/noArrayIndexKey: see above
         <Text
-          key={index}
+          key={keys[index]}
           bold={index === 0}
           color={color && index === 0 ? 'cyan' : undefined}
           wrap="truncate-end"
