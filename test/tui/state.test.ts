@@ -1,0 +1,195 @@
+import type {Key} from 'ink';
+import {describe, expect, it} from 'vitest';
+import {interpretKey} from '../../source/tui/keys.js';
+import {selectRows} from '../../source/tui/select.js';
+import {
+  type AppAction,
+  type AppState,
+  initialState,
+  listHeight,
+  reduce,
+  selectedRow,
+} from '../../source/tui/state.js';
+import {fakeRow, fakeSnapshot} from '../helpers/snapshot-fixture.js';
+
+const key = (input: string, flags: Partial<Key> = {}): AppAction => ({
+  type: 'key',
+  press: {input, key: flags},
+});
+
+function run(state: AppState, ...actions: AppAction[]): AppState {
+  return actions.reduce(reduce, state);
+}
+
+const base = run(initialState({columns: 100, rows: 20}), {
+  type: 'snapshot',
+  snapshot: fakeSnapshot(),
+});
+
+describe('reducer: selection and windowing', () => {
+  it('selects the first row, moves, and clamps at the ends', () => {
+    expect(selectedRow(base)?.port).toBe(22);
+    expect(selectedRow(run(base, key('', {downArrow: true})))?.port).toBe(5432);
+    expect(selectedRow(run(base, key('j'), key('j'), key('j'), key('j')))?.port).toBe(18080);
+    expect(selectedRow(run(base, key('', {upArrow: true})))?.port).toBe(22);
+    expect(selectedRow(run(base, key('G')))?.port).toBe(18080);
+    expect(selectedRow(run(base, key('G'), key('g')))?.port).toBe(22);
+  });
+
+  it('keeps the selection on its row when a refresh reorders or adds rows', () => {
+    const onPostgres = run(base, key('j'));
+    const refreshed = fakeSnapshot([fakeRow(80), ...fakeSnapshot().rows]);
+    expect(selectedRow(run(onPostgres, {type: 'snapshot', snapshot: refreshed}))?.port).toBe(5432);
+  });
+
+  it('keeps the place when the selected row disappears', () => {
+    const onPostgres = run(base, key('j'));
+    const without = fakeSnapshot([fakeRow(22), fakeRow(6000), fakeRow(7000)]);
+    expect(selectedRow(run(onPostgres, {type: 'snapshot', snapshot: without}))?.port).toBe(6000);
+  });
+
+  it('scrolls so the selection stays visible, a page at a time with PgDn', () => {
+    const many = fakeSnapshot(Array.from({length: 50}, (_, index) => fakeRow(1000 + index)));
+    const state = run(initialState({columns: 100, rows: 15}), {type: 'snapshot', snapshot: many});
+    const height = listHeight(state);
+    expect(height).toBe(15 - 1 - 5);
+    const paged = run(state, key('', {pageDown: true}));
+    expect(selectedRow(paged)?.port).toBe(1000 + height);
+    expect(paged.scrollTop).toBe(1);
+    const end = run(state, key('', {end: true}));
+    expect(end.scrollTop).toBe(50 - height);
+    expect(selectedRow(end)?.port).toBe(1049);
+    const resized = run(end, {type: 'resize', columns: 100, rows: 30});
+    expect(resized.scrollTop).toBe(50 - listHeight(resized));
+  });
+});
+
+describe('reducer: filter', () => {
+  it('filters live as you type, keeps it on Enter, clears it on Esc', () => {
+    const partial = run(base, key('/'), key('5'), key('4'));
+    expect(partial.mode).toEqual({kind: 'filter', draft: '54'});
+    // A number is a port, matched exactly: 54 is not 5432.
+    expect(selectRows(partial)).toEqual([]);
+    const typing = run(partial, key('3'), key('2'));
+    expect(selectRows(typing).map((row) => row.port)).toEqual([5432]);
+    const kept = run(typing, key('', {return: true}));
+    expect(kept.mode.kind).toBe('list');
+    expect(selectRows(kept)).toHaveLength(1);
+    const cleared = run(kept, key('/'), key('', {escape: true}));
+    expect(selectRows(cleared)).toHaveLength(3);
+  });
+
+  it('reads ranges and text, and deletes with backspace', () => {
+    expect(
+      selectRows(run(base, key('/'), ...'5000-20000'.split('').map((c) => key(c)))).map(
+        (row) => row.port,
+      ),
+    ).toEqual([5432, 18080]);
+    expect(
+      selectRows(run(base, key('/'), ...'web'.split('').map((c) => key(c)))).map((row) => row.port),
+    ).toEqual([18080]);
+    expect(run(base, key('/'), key('a'), key('b'), key('', {backspace: true})).mode).toEqual({
+      kind: 'filter',
+      draft: 'a',
+    });
+  });
+
+  it('keys typed right after / go to the prompt, not to the list', () => {
+    const state = run(base, key('/'), key('k'), key('q'));
+    expect(state.mode).toEqual({kind: 'filter', draft: 'kq'});
+    expect(state.quitting).toBe(false);
+  });
+});
+
+describe('reducer: sort', () => {
+  it('cycles the column with < and >, inverts with I', () => {
+    expect(run(base, key('>')).sort).toEqual({column: 'pid', descending: false});
+    expect(run(base, key('<')).sort).toEqual({column: 'address', descending: false});
+    const inverted = run(base, key('I'));
+    expect(selectRows(inverted).map((row) => row.port)).toEqual([18080, 5432, 22]);
+    const byProcess = run(base, key('>'), key('>'));
+    expect(byProcess.sort.column).toBe('process');
+    expect(selectRows(byProcess).map((row) => row.process)).toEqual([
+      'docker-proxy',
+      'postgres',
+      'sshd',
+    ]);
+  });
+});
+
+describe('reducer: kill and stop', () => {
+  const onWeb = run(base, key('G'));
+
+  it('asks before killing a container, and only y says yes', () => {
+    const asking = run(onWeb, key('k'));
+    expect(asking.mode).toEqual({
+      kind: 'confirm',
+      action: {kind: 'container', verb: 'kill', containerId: 'a1b2c3d4e5f6a7b8c9d0', name: 'web'},
+    });
+    const no = run(asking, key('n'));
+    expect(no.queue).toEqual([]);
+    expect(no.status?.text).toBe('cancelled');
+    expect(run(asking, key('', {return: true})).queue).toEqual([]);
+    const yes = run(asking, key('y'));
+    expect(yes.queue).toEqual([{id: 1, action: (asking.mode as {action: unknown}).action}]);
+    expect(yes.inProgress).toEqual({a1b2c3d4e5f6a7b8c9d0: 'killing'});
+  });
+
+  it('s stops a container gracefully; s on a plain process explains itself', () => {
+    expect(run(onWeb, key('s')).mode).toMatchObject({action: {verb: 'stop'}});
+    expect(run(base, key('s')).status?.text).toMatch(/s stops containers/);
+  });
+
+  it('k on a host process asks which signal, TERM by default, then confirms', () => {
+    const choosing = run(base, key('k'));
+    expect(choosing.mode).toEqual({kind: 'choose-signal', pid: 1022, name: 'sshd'});
+    expect(run(choosing, key('', {return: true})).mode).toMatchObject({
+      action: {kind: 'process', signal: 'SIGTERM'},
+    });
+    expect(run(choosing, key('K')).mode).toMatchObject({action: {signal: 'SIGKILL', pid: 1022}});
+    expect(run(choosing, key('', {escape: true})).mode.kind).toBe('list');
+  });
+
+  it('never signals a helper process whose container is unknown', () => {
+    const orphanProxy = fakeSnapshot([
+      fakeRow(9000, {process: 'docker-proxy', helper: 'docker-proxy'}),
+    ]);
+    const state = run(
+      initialState({columns: 100, rows: 20}),
+      {type: 'snapshot', snapshot: orphanProxy},
+      key('k'),
+    );
+    expect(state.mode.kind).toBe('list');
+    expect(state.status?.text).toMatch(/docker-proxy helper/);
+  });
+
+  it('clears the in-progress mark and shows the outcome when the action finishes', () => {
+    const running = run(onWeb, key('k'), key('y'), {type: 'action-started', id: 1});
+    expect(running.queue).toEqual([]);
+    const done = run(running, {
+      type: 'action-finished',
+      id: 1,
+      key: 'a1b2c3d4e5f6a7b8c9d0',
+      status: {text: 'killed web (a1b2c3d4e5f6)', tone: 'ok'},
+    });
+    expect(done.inProgress).toEqual({});
+    expect(done.status).toEqual({text: 'killed web (a1b2c3d4e5f6)', tone: 'ok'});
+  });
+});
+
+describe('reducer: panes, pause, quit', () => {
+  it('opens and closes help and detail, pauses, quits on q and Ctrl-C', () => {
+    expect(run(base, key('?')).mode.kind).toBe('help');
+    expect(run(base, key('?'), key('', {escape: true})).mode.kind).toBe('list');
+    expect(run(base, key('', {return: true})).mode.kind).toBe('detail');
+    expect(run(base, key('p')).paused).toBe(true);
+    expect(run(base, key('p'), key('p')).paused).toBe(false);
+    expect(run(base, key('q')).quitting).toBe(true);
+    expect(run(base, key('c', {ctrl: true})).quitting).toBe(true);
+    expect(run(base, key('/'), key('c', {ctrl: true})).quitting).toBe(true);
+  });
+
+  it('interpretKey ignores unbound keys', () => {
+    expect(interpretKey({kind: 'list'}, {input: 'z', key: {}})).toBeUndefined();
+  });
+});
