@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import {writeFileSync} from 'node:fs';
+import {monitorEventLoopDelay} from 'node:perf_hooks';
 import {render} from 'ink';
 import meow from 'meow';
 import {type CliConfig, knownFlags, resolveCliConfig} from './cli-config.js';
@@ -118,8 +120,28 @@ async function printOnce(config: CliConfig): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
+/**
+ * For the benchmark: when NANODOCK_TOP_STALL_FILE names a file, the longest event-loop delay
+ * seen while running is written there as JSON on quit.
+ */
+function watchStalls(file: string | undefined): () => void {
+  if (!file) {
+    return () => {};
+  }
+  const histogram = monitorEventLoopDelay({resolution: 1});
+  histogram.enable();
+  return () => {
+    histogram.disable();
+    writeFileSync(
+      file,
+      JSON.stringify({maxMs: histogram.max / 1e6, p99Ms: histogram.percentile(99) / 1e6}),
+    );
+  };
+}
+
 /** The live dashboard on the terminal's alternate screen, which q gives back as it was. */
 async function runInteractive(config: CliConfig): Promise<void> {
+  const stopStallWatch = watchStalls(process.env.NANODOCK_TOP_STALL_FILE);
   const alternateScreen = {enter: '\u001B[?1049h\u001B[H', leave: '\u001B[?1049l'};
   process.stdout.write(alternateScreen.enter);
   const restore = (): void => {
@@ -143,6 +165,7 @@ async function runInteractive(config: CliConfig): Promise<void> {
   instance.cleanup();
   restore();
   process.removeListener('exit', restore);
+  stopStallWatch();
   // Engine event streams and timers are closed by unmounting; exit now rather than wait
   // for sockets to finish closing.
   process.exit(0);
