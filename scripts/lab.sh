@@ -62,12 +62,16 @@ D_USER=ndlab
 D_SUBID_START=200000
 D_SUBID_COUNT=65536
 
-APT_PACKAGES=(docker.io podman uidmap slirp4netns busybox-static openssl iproute2 curl runc)
+APT_PACKAGES=(docker.io podman uidmap slirp4netns busybox-static openssl iproute2 curl runc tmux htop)
 
 # Standing containers: name and the `run` arguments after the name.
 A_CTR=nd-web
 A_ARGS=(--restart no --label com.docker.compose.project=ndlab --label nanodock.lab=1
         -p 18080:80 -p 18081:81/udp -p 18082-18084:82-84
+        "$IMAGE" /bin/busybox httpd -f -p 80)
+# The demo's victim (demo.tape kills it; the next `up` starts it again).
+A_DEMO_CTR=nd-demo
+A_DEMO_ARGS=(--restart no --label nanodock.lab=1 -p 18088:80
         "$IMAGE" /bin/busybox httpd -f -p 80)
 B_CTR=nd-tls-web
 B_ARGS=(--restart no --label nanodock.lab=1 -p 127.0.0.1:18095:80
@@ -223,6 +227,7 @@ port_held_by() { # proto port comm [user]
 # expected host-port holders of each standing container
 verify_a() { port_held_by t 18080 docker-proxy && port_held_by u 18081 docker-proxy && port_held_by t 18084 docker-proxy; }
 verify_b() { port_held_by t 18095 docker-proxy; }
+verify_demo() { port_held_by t 18088 docker-proxy; }
 verify_c() { port_held_by t 18085 conmon && port_held_by u 18086 conmon; }
 verify_d() { port_held_by t 18090 rootlessport "$D_USER"; }
 
@@ -278,6 +283,7 @@ up_docker() {
     dockerd --host "unix://$A_SOCK" --pidfile "$A_PID" --iptables=false --ip-masq=false
   import_image "docker(A)" dk_a "$IMAGE"
   ensure_ctr "docker(A)" dk_a "$A_CTR" verify_a "${A_ARGS[@]}"
+  ensure_ctr "docker(A)" dk_a "$A_DEMO_CTR" verify_demo "${A_DEMO_ARGS[@]}"
 }
 
 # ---------------------------------------------------------------- B: docker over TLS
@@ -499,6 +505,7 @@ image (podman)  $PODMAN_IMAGE
 
 A docker        unix://$A_SOCK                 log $A_LOG
   $A_CTR          0.0.0.0:18080->80/tcp, 0.0.0.0:18081->81/udp, 0.0.0.0:18082-18084->82-84/tcp
+  $A_DEMO_CTR         0.0.0.0:18088->80/tcp (demo.tape kills it)
 B docker TLS    $B_TCP (certs: DOCKER_CERT_PATH=$TLS_DIR, DOCKER_TLS_VERIFY=1)
                 also unix://$B_SOCK            log $B_LOG
   $B_CTR      127.0.0.1:18095->80/tcp

@@ -23,6 +23,12 @@ export {
   type TlsMaterial,
 } from './engine/endpoint.js';
 export * from './engine/errors/index.js';
+export {
+  type EngineEvent,
+  type EngineEventWatcher,
+  type EventStreamOptions,
+  watchEngineEvents,
+} from './engine/events.js';
 export {maxBodyBytes, maxHeaderBytes} from './engine/http.js';
 export {
   parseContainerList,
@@ -53,6 +59,7 @@ export {
   RootlessPodmanResolver,
   type RootlessPodmanResolverOptions,
 } from './host/rootless-podman.js';
+export {type SignalReport, signalProcess} from './host/signal.js';
 export {
   type ContainerInfo,
   type ContainerOrigin,
@@ -67,4 +74,10 @@ export {parseHostIp, parseIpAddress} from './model/ip.js';
 export {type JoinInput, joinSnapshot} from './model/join.js';
 export {lookupPublishedContainer, type PublishedContainerMatch} from './model/lookup.js';
 export type {SnapshotRow} from './model/snapshot-row.js';
-export {collectSnapshot, isAbsentEngine, type Snapshot, type SnapshotOptions} from './snapshot.js';
+export {
+  collectSnapshot,
+  isAbsentEngine,
+  LiveSnapshot,
+  type Snapshot,
+  type SnapshotOptions,
+} from './snapshot.js';

@@ -44,7 +44,10 @@ export interface EventStreamOptions extends DetectOptions {
   readonly onStatus?: (endpoint: string, connected: boolean, error: Error | null) => void;
   /** First reconnect delay after a drop or failure, in milliseconds. Default: 500. */
   readonly minRetryMs?: number;
-  /** Longest reconnect delay: the delay doubles from minRetryMs up to this. Default: 10_000. */
+  /**
+   * Longest reconnect delay: the delay doubles from minRetryMs up to this, and starts again
+   * from minRetryMs after a stream that stayed up at least this long. Default: 10_000.
+   */
   readonly maxRetryMs?: number;
   /**
    * Deadline for an engine to answer the subscription with its headers, in milliseconds;
