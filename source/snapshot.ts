@@ -173,17 +173,18 @@ export class LiveSnapshot {
     const containers = this.#containers ?? new ContainerPortMap();
     const warnings = [...host.warnings];
     if (this.#containers !== null) {
+      // The verdict first: the header has one line for all of it.
+      if (!containers.engines.some((report) => report.ok)) {
+        warnings.unshift(
+          'no container engine answered: showing host sockets only (start Docker or Podman, or set DOCKER_HOST)',
+        );
+      }
       for (const report of containers.engines) {
         if (!report.ok && !isAbsentEngine(report)) {
           warnings.push(
             `engine ${report.endpoint} (${report.source}): ${report.error?.message ?? 'failed'}`,
           );
         }
-      }
-      if (!containers.engines.some((report) => report.ok)) {
-        warnings.push(
-          'no container engine answered: showing host sockets only (start Docker or Podman, or set DOCKER_HOST)',
-        );
       }
     }
     return {
