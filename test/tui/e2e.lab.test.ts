@@ -87,7 +87,8 @@ describe.skipIf(skip)('nanodock-top in a real terminal (tmux) against the lab', 
   it('k + y kills the container behind a port, and it leaves the engine list and the screen', async () => {
     const id = await publishScratch('nd-e2e-kill', 18097);
     const tmux = await start(['--interval', '1s'], 120, 30);
-    await tmux.waitFor((text) => text.includes('PROTO'));
+    // Type only once the app reads keys: before raw mode the terminal would echo them.
+    await tmux.waitFor((text) => text.includes('nd-e2e-kill'), {timeoutMs: 15_000});
     await tmux.send('/');
     await tmux.type('18097');
     await tmux.send('Enter');
