@@ -196,8 +196,14 @@ describe.skipIf(skip)('nanodock-top in a real terminal (tmux) against the lab', 
     });
     const tmux = session;
     try {
+      let isUp = false;
       await replayTape(tmux, steps, {
         onStep: async (step) => {
+          // The tape's first Sleep waits for the app; on a slow machine, wait for its rows.
+          if (!isUp && step.kind === 'sleep') {
+            await tmux.waitFor((text) => text.includes(demo), {timeoutMs: 20_000});
+            isUp = true;
+          }
           // Before the y, the question must name the demo container: never confirm blind.
           if (step.kind === 'type' && step.text === 'k') {
             await tmux.waitFor((text) => text.includes(`Kill container ${demo}`));
