@@ -42,7 +42,7 @@ if (mode === 'cold') {
     }
   });
 } else {
-  const scanner = new HostScanner({fullScanEvery: Number.POSITIVE_INFINITY});
+  const scanner = new HostScanner({fullScanEveryMs: Number.POSITIVE_INFINITY});
   sockets = (await scanner.scan()).listeners.length;
   measured = await longestGap(async () => {
     for (let round = 0; round < 60; round++) {

@@ -252,6 +252,63 @@ try {
   fixture.kill('SIGTERM');
 }
 
+// 5. The dashboard itself (bench-tui.mjs): first frame, idle CPU, RSS and stalls of
+// nanodock-top in a real terminal, next to a bare Ink app and htop measured in the same window.
+const dashboard = [];
+let dashboardNote = null;
+{
+  const run = spawnSync(process.execPath, [new URL('./bench-tui.mjs', import.meta.url).pathname], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 15 * 60 * 1000,
+  });
+  const line = (run.stdout ?? '').trim().split('\n').at(-1) ?? '';
+  let tui = null;
+  try {
+    tui = JSON.parse(line);
+  } catch {}
+  if (run.status !== 0 || tui === null) {
+    dashboardNote = `dashboard measures failed (bench-tui.mjs exit ${run.status ?? run.signal})`;
+    process.exitCode = 1;
+  } else if (tui.skipped) {
+    dashboardNote = `skipped dashboard measures: ${tui.skipped}`;
+  } else {
+    const percent = (value) => `${value.toFixed(2)} %`;
+    const mb = (value) => `${value.toFixed(1)} MB`;
+    const rssRatio = tui.rssMb / tui.bareInkRssMb;
+    dashboard.push(
+      [
+        `time to first full frame (120x40, ${tui.rows} rows)`,
+        `${tui.firstFrameMs} ms`,
+        'none',
+        '(no goal)',
+        null,
+      ],
+      [
+        'idle CPU, --interval 1s, 60 s',
+        `${percent(tui.cpuPercent)} (${percent(tui.cpuPercentNoStallMonitor)} without the stall monitor)`,
+        `${percent(tui.bareInkCpuPercent)} bare Ink app; ${tui.htopCpuPercent === null ? 'htop not available' : `${percent(tui.htopCpuPercent)} htop -d 10`}`,
+        '<= 2 %',
+        tui.cpuPercent <= 2,
+      ],
+      [
+        'RSS vs a bare Ink app',
+        `${mb(tui.rssMb)} (${rssRatio.toFixed(2)}x)`,
+        `${mb(tui.bareInkRssMb)} bare Ink app`,
+        '<= 1.25x',
+        rssRatio <= 1.25,
+      ],
+      [
+        'longest stall (whole run, startup included)',
+        `${tui.stallMaxMs === null ? 'no report' : `${tui.stallMaxMs.toFixed(1)} ms`}${tui.stallP99Ms === null ? '' : ` (p99 ${tui.stallP99Ms.toFixed(1)} ms)`}`,
+        '-',
+        '<= 16 ms',
+        tui.stallMaxMs !== null && tui.stallMaxMs <= 16,
+      ],
+    );
+  }
+}
+
 const format = (value, unit) =>
   unit === 'ns' ? `${value.toFixed(0)} ns` : `${value.toFixed(2)} ms`;
 console.log('');
@@ -267,5 +324,16 @@ console.log('| measure | nanodock | reference | goal |');
 console.log('| --- | --- | --- | --- |');
 for (const [name, value, reference, goal, ok] of absolute) {
   console.log(`| ${name} | ${value} | ${reference} | ${goal} ${ok ? 'met' : 'MISSED'} |`);
+}
+console.log('');
+if (dashboardNote !== null) {
+  console.log(dashboardNote);
+} else {
+  console.log('| dashboard measure | nanodock-top | reference | goal |');
+  console.log('| --- | --- | --- | --- |');
+  for (const [name, value, reference, goal, ok] of dashboard) {
+    const verdict = ok === null ? '' : ok ? ' met' : ' MISSED';
+    console.log(`| ${name} | ${value} | ${reference} | ${goal}${verdict} |`);
+  }
 }
 console.log(`\nnode ${process.version}, ${new Date().toISOString()}`);

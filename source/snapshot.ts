@@ -37,6 +37,12 @@ export interface SnapshotOptions extends DetectOptions {
   readonly resolver?: RootlessPodmanResolver;
   /** Reuse parsed Podman storage files across refreshes. Default: a fresh cache. */
   readonly storageCache?: StorageContainersCache;
+  /**
+   * LiveSnapshot: how old the container list may get before a refresh asks the engines again,
+   * asked at each refresh. Default: 0 (every refresh). A live view that watches the engines'
+   * events (and calls invalidateContainers on each) can afford seconds.
+   */
+  readonly containersMaxAgeMs?: () => number;
 }
 
 /**
@@ -108,12 +114,16 @@ export class LiveSnapshot {
   readonly #storageCache: StorageContainersCache;
   #containers: ContainerPortMap | null = null;
   #detection: Promise<ContainerPortMap> | null = null;
+  #detectedAt = 0;
+  #isStale = false;
+  readonly #containersMaxAgeMs: () => number;
 
   constructor(options: SnapshotOptions = {}) {
     this.#options = options;
     this.#scanner = options.scanner ?? new HostScanner();
     this.#resolver = options.resolver ?? new RootlessPodmanResolver();
     this.#storageCache = options.storageCache ?? new Map();
+    this.#containersMaxAgeMs = options.containersMaxAgeMs ?? (() => 0);
   }
 
   /**
@@ -122,7 +132,15 @@ export class LiveSnapshot {
    * Rejects only on abort; nothing is reported after an abort.
    */
   async refresh(onUpdate: (snapshot: Snapshot) => void, signal?: AbortSignal): Promise<void> {
-    const detection = this.#detection ?? this.#startDetection();
+    const isFresh =
+      this.#containers !== null &&
+      !this.#isStale &&
+      performance.now() - this.#detectedAt < this.#containersMaxAgeMs();
+    const detection =
+      this.#detection ??
+      (isFresh && this.#containers !== null
+        ? Promise.resolve(this.#containers)
+        : this.#startDetection());
     let settled = false;
     void detection.then(() => {
       settled = true;
@@ -139,10 +157,25 @@ export class LiveSnapshot {
     onUpdate(this.#join(host, false));
   }
 
+  /**
+   * Marks the container list out of date (an engine reported a container event): the next
+   * refresh asks the engines again, whatever containersMaxAgeMs says.
+   */
+  invalidateContainers(): void {
+    this.#isStale = true;
+  }
+
+  /** What each engine address gave at the last detection (empty before the first). */
+  get engines(): readonly EngineReport[] {
+    return this.#containers?.engines ?? [];
+  }
+
   #startDetection(): Promise<ContainerPortMap> {
+    this.#isStale = false;
     const handle = startDetection({...this.#options, signal: undefined});
     const detection = awaitDetection(handle).then((map) => {
       this.#containers = map;
+      this.#detectedAt = performance.now();
       this.#detection = null;
       return map;
     });

@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs';
 import type {IncomingHttpHeaders} from 'node:http';
 import type {ContainerInfo, EngineKind} from '../model/container-info.js';
 import {ContainerPortMap, type EngineReport} from '../model/container-port-map.js';
@@ -40,6 +41,21 @@ async function queryEndpoint(
   const started = performance.now();
   let engine: EngineKind = 'unknown';
   try {
+    if (
+      endpoint.kind === 'socket' &&
+      endpoint.source === 'default' &&
+      !existsSync(endpoint.socketPath)
+    ) {
+      // A well-known place with nothing there: say so without a connect attempt.
+      throw new EngineRequestError(
+        endpoint.address,
+        'connect',
+        'ENOENT: no socket there (is the engine running?)',
+        {
+          code: 'ENOENT',
+        },
+      );
+    }
     const response = await requestEngine(endpoint, '/containers/json', {timeoutMs, signal});
     engine = readEngineKind(response.headers);
     if (response.statusCode !== 200) {

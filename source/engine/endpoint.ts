@@ -228,6 +228,10 @@ function identity(endpoint: Endpoint): string {
   if (endpoint.kind === 'tcp') {
     return endpoint.address;
   }
+  // Most well-known sockets do not exist: a stat is cheaper than a realpath that throws.
+  if (!existsSync(endpoint.socketPath)) {
+    return `socket:${endpoint.socketPath}`;
+  }
   try {
     return `socket:${realpathSync(endpoint.socketPath)}`;
   } catch {

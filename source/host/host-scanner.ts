@@ -51,8 +51,11 @@ export interface HostScannerOptions {
   readonly procRoot?: string;
   /** The passwd file for user names. Default: '/etc/passwd'. */
   readonly passwdPath?: string;
-  /** Read every process's fds at least every this many scans, to catch sockets passed between processes. Default: 15. */
-  readonly fullScanEvery?: number;
+  /**
+   * Read every process's fds again after this many ms, to catch sockets passed between
+   * processes (nothing else makes a known socket change hands). Default: 60000.
+   */
+  readonly fullScanEveryMs?: number;
   /** Longest stretch of synchronous /proc reads before yielding to the event loop, in ms. Default: 4. */
   readonly sliceMs?: number;
 }
@@ -98,7 +101,8 @@ interface CachedProcess {
 export class HostScanner {
   readonly #procRoot: string;
   readonly #passwdPath: string;
-  readonly #fullScanEvery: number;
+  readonly #fullScanEveryMs: number;
+  #lastFullScanAt = 0;
   readonly #sliceMs: number;
   /** Owner pids of each listening socket inode seen so far. */
   #owners = new Map<number, number[]>();
@@ -106,8 +110,8 @@ export class HostScanner {
   #unreadablePids = new Set<number>();
   #tables = new Map<string, {text: string; sockets: HostSocket[]}>();
   #listeners = new Map<number, HostListener>();
+  #last: HostScan | undefined;
   readonly #fdScanner = sharedFdScanner;
-  #scansSinceFull = 0;
   #processCache = new Map<number, CachedProcess>();
   #bootTime: number | undefined;
   #users: {mtimeMs: number; users: Map<number, {name: string; home: string}>} | undefined;
@@ -115,7 +119,7 @@ export class HostScanner {
   constructor(options: HostScannerOptions = {}) {
     this.#procRoot = options.procRoot ?? '/proc';
     this.#passwdPath = options.passwdPath ?? '/etc/passwd';
-    this.#fullScanEvery = options.fullScanEvery ?? 15;
+    this.#fullScanEveryMs = options.fullScanEveryMs ?? 60_000;
     this.#sliceMs = options.sliceMs ?? 4;
   }
 
@@ -129,7 +133,21 @@ export class HostScanner {
     const lostPid = pids.length - newPids.length !== this.#knownPids.size;
     const hasNewSocket = changed && sockets.some((socket) => !this.#owners.has(socket.inode));
     const fullScan =
-      this.#knownPids.size === 0 || hasNewSocket || this.#scansSinceFull + 1 >= this.#fullScanEvery;
+      this.#knownPids.size === 0 ||
+      hasNewSocket ||
+      performance.now() - this.#lastFullScanAt >= this.#fullScanEveryMs;
+    const last = this.#last;
+    if (
+      !fullScan &&
+      last !== undefined &&
+      newPids.length === 0 &&
+      !lostPid &&
+      last.listeners.length === sockets.length &&
+      last.listeners.every((listener, index) => listener.inode === sockets[index]?.inode)
+    ) {
+      // Same listeners, same processes: nothing to read again (uptimes follow from startedAt).
+      return {...last, fullScan: false, durationMs: performance.now() - started};
+    }
     if (fullScan) {
       const owners = new Map<number, number[]>();
       for (const socket of sockets) {
@@ -138,7 +156,7 @@ export class HostScanner {
       this.#unreadablePids = new Set();
       await this.#readFds(pids, owners, options.signal);
       this.#owners = owners;
-      this.#scansSinceFull = 0;
+      this.#lastFullScanAt = performance.now();
     } else if (changed || lostPid || newPids.length > 0) {
       // Keep what is known, minus what is gone; read only the processes that are new
       // (a fork inherits its parent's sockets).
@@ -158,9 +176,7 @@ export class HostScanner {
       }
       await this.#readFds(newPids, owners, options.signal);
       this.#owners = owners;
-      this.#scansSinceFull++;
     } else {
-      this.#scansSinceFull++;
     }
     this.#knownPids = livePids;
     this.#refreshUsers();
@@ -207,13 +223,14 @@ export class HostScanner {
         this.#processCache.delete(pid);
       }
     }
-    return {
+    this.#last = {
       listeners,
       processes,
       unreadableProcesses: this.#unreadablePids.size,
       fullScan,
       durationMs: performance.now() - started,
     };
+    return this.#last;
   }
 
   /**

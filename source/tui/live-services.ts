@@ -33,9 +33,24 @@ async function runContainerAction(
   };
 }
 
+/** How old the container list may get while every engine streams its events. */
+const containersSafetyAgeMs = 15_000;
+
 /** The dashboard's services on the real host and engines. */
 export function createLiveServices(options: DetectOptions = {}): DashboardServices {
-  const live = new LiveSnapshot(options);
+  // Engines whose event stream is up. While every engine that answered has one, a container
+  // change arrives as an event, and the engines need asking only now and then (a safety net);
+  // otherwise they are asked at every refresh.
+  const streaming = new Set<string>();
+  const live: LiveSnapshot = new LiveSnapshot({
+    ...options,
+    containersMaxAgeMs: (): number => {
+      const answering = live.engines.filter((report) => report.ok);
+      return answering.length > 0 && answering.every((report) => streaming.has(report.endpoint))
+        ? containersSafetyAgeMs
+        : 0;
+    },
+  });
   return {
     refresh: (onUpdate, signal) => live.refresh(onUpdate, signal),
     runAction: async (action) => {
@@ -46,7 +61,22 @@ export function createLiveServices(options: DetectOptions = {}): DashboardServic
       return {text: report.message, tone: report.ok ? 'ok' : 'error'};
     },
     watchEvents: (onChange) => {
-      const watcher = watchEngineEvents({...options, onEvent: () => onChange()});
+      const watcher = watchEngineEvents({
+        ...options,
+        onEvent: () => {
+          live.invalidateContainers();
+          onChange();
+        },
+        onStatus: (endpoint, connected) => {
+          if (connected) {
+            streaming.add(endpoint);
+          } else {
+            streaming.delete(endpoint);
+            // Events may have been missed while the stream was down.
+            live.invalidateContainers();
+          }
+        },
+      });
       return () => watcher.close();
     },
   };

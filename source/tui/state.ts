@@ -1,6 +1,7 @@
 import {type ColumnId, columns} from '../model/columns.js';
 import {shortContainerId} from '../model/container-info.js';
 import {formatFilter, parseFilter, type RowFilter} from '../model/filter.js';
+import {formatUptime} from '../model/format.js';
 import type {SnapshotRow} from '../model/snapshot-row.js';
 import type {Snapshot} from '../snapshot.js';
 import {interpretKey, type KeyPress} from './keys.js';
@@ -108,6 +109,48 @@ export const chromeLines = 5;
 /** Rows of the list that fit: never more lines than the terminal height minus one. */
 export function listHeight(state: Pick<AppState, 'rows'>): number {
   return Math.max(1, state.rows - 1 - chromeLines);
+}
+
+function rowLook(row: SnapshotRow): string {
+  const container = row.container;
+  return [
+    row.key,
+    row.addresses.join(','),
+    row.pids.join(','),
+    row.process,
+    row.user,
+    formatUptime(row.uptimeSeconds),
+    row.helper,
+    container === null
+      ? ''
+      : `${container.id}|${container.name}|${container.image}|${container.state}|${container.status}`,
+    row.ambiguous ? row.candidates.length : '',
+  ].join('\u0000');
+}
+
+/**
+ * True when a new snapshot would draw the same screen: same rows as shown (uptimes at their
+ * shown precision), engines and warnings; the refresh time moved little and was last shown
+ * under 10 s ago.
+ */
+export function isSameScreen(shown: Snapshot, next: Snapshot): boolean {
+  const drift = Math.abs(next.durationMs - shown.durationMs);
+  if (drift > Math.max(5, shown.durationMs / 2) || next.takenAt - shown.takenAt >= 10_000) {
+    return false;
+  }
+  if (
+    shown.rows.length !== next.rows.length ||
+    shown.enginesPending !== next.enginesPending ||
+    shown.warnings.join('\n') !== next.warnings.join('\n') ||
+    shown.engines.map((report) => `${report.endpoint}|${report.ok}|${report.containers}`).join() !==
+      next.engines.map((report) => `${report.endpoint}|${report.ok}|${report.containers}`).join()
+  ) {
+    return false;
+  }
+  return shown.rows.every((row, index) => {
+    const other = next.rows[index];
+    return other !== undefined && rowLook(row) === rowLook(other);
+  });
 }
 
 /** Options of initialState. */
@@ -277,6 +320,15 @@ export function describeTarget(action: PendingAction): string {
 export function reduce(state: AppState, action: AppAction): AppState {
   switch (action.type) {
     case 'snapshot':
+      // An idle host gives the same screen tick after tick: keep the state object, and React
+      // and Ink do nothing at all.
+      if (
+        state.snapshot !== null &&
+        state.refreshError === null &&
+        isSameScreen(state.snapshot, action.snapshot)
+      ) {
+        return state;
+      }
       return reselect({...state, snapshot: action.snapshot, refreshError: null});
     case 'refresh-failed':
       return {...state, refreshError: action.message};

@@ -48,15 +48,19 @@ export interface StartTmuxOptions {
   readonly columns: number;
   /** Terminal height in lines. */
   readonly rows: number;
-  /** Extra environment of the program (on top of this process's, minus the CI and tmux vars). */
+  /**
+   * Extra environment of the program, on top of this process's minus CI, TMUX, TMUX_PANE,
+   * COLUMNS, LINES, FORCE_COLOR and NO_COLOR (set them here to pass them). Default none.
+   */
   readonly env?: Record<string, string>;
   /** Working directory of the program; default this process's. */
   readonly cwd?: string;
 }
 
 /**
- * Variables never passed into the terminal: `CI` makes Ink render only its last frame, the
- * tmux ones belong to a user's own tmux, and `COLUMNS`/`LINES` would contradict the pane.
+ * Variables not passed into the terminal unless `env` sets them: `CI` makes Ink render only
+ * its last frame, the tmux ones belong to a user's own tmux, `COLUMNS`/`LINES` would
+ * contradict the pane, and the colour switches of the test run would change what is drawn.
  */
 const droppedEnv = [
   'CI',
@@ -101,7 +105,7 @@ export async function startTmux(
     config,
     [
       'set -g remain-on-exit on',
-      // The default format writes "Pane is dead (...)" over the program's last line.
+      // The default format adds a "Pane is dead (...)" line, which can scroll the final screen.
       'set -g remain-on-exit-format ""',
       'set -g status off',
       'set -g default-terminal xterm-256color',
@@ -168,17 +172,7 @@ export async function startTmux(
     return text.replace(/\n+$/, '');
   };
 
-  /**
-   * `{exited, status, signal}` of the pane, or null when the server or pane is gone. tmux 3.3
-   * sets #{pane_dead} at the terminal's EOF, which can come before it reaps the child and
-   * knows the status: the program counts as exited only once the status (or signal) is known,
-   * and by then all its output has been read.
-   */
-  const paneState = async (): Promise<{
-    exited: boolean;
-    status: string;
-    signal: string;
-  } | null> => {
+  const readPane = async (): Promise<{dead: boolean; status: string; signal: string} | null> => {
     try {
       const out = await tmux([
         'display-message',
@@ -188,10 +182,39 @@ export async function startTmux(
         '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}',
       ]);
       const [dead = '', status = '', signal = ''] = out.trim().split('|');
-      return {exited: dead === '1' && (status !== '' || signal !== ''), status, signal};
+      return {dead: dead === '1', status, signal};
     } catch {
       return null;
     }
+  };
+
+  /**
+   * `{exited, status, signal}` of the pane, or null when the server or pane is gone.
+   * tmux 3.3 sets #{pane_dead} at the terminal's EOF, before it has reaped the program; and
+   * here it misses the program's SIGCHLD about one time in four, leaving a zombie and no status
+   * for good. Any other child of the server that exits makes it reap every zombie, so a
+   * `run-shell true` nudges it. The program counts as exited once its status (or signal) is
+   * known, and by then tmux has read all its output.
+   */
+  const paneState = async (): Promise<{
+    exited: boolean;
+    status: string;
+    signal: string;
+  } | null> => {
+    let state = await readPane();
+    for (
+      let attempt = 0;
+      state?.dead && state.status === '' && state.signal === '' && attempt < 5;
+      attempt++
+    ) {
+      await tmux(['run-shell', 'true']).catch(() => {});
+      state = await readPane();
+    }
+    if (state === null) {
+      return null;
+    }
+    const {dead, status, signal} = state;
+    return {exited: dead && (status !== '' || signal !== ''), status, signal};
   };
 
   const session: TmuxSession = {

@@ -193,3 +193,23 @@ describe('reducer: panes, pause, quit', () => {
     expect(interpretKey({kind: 'list'}, {input: 'z', key: {}})).toBeUndefined();
   });
 });
+
+describe('reducer: an idle host does not redraw', () => {
+  it('keeps the same state for a snapshot that would draw the same screen', () => {
+    const again = fakeSnapshot(undefined, {takenAt: 1000, durationMs: 13});
+    expect(reduce(base, {type: 'snapshot', snapshot: again})).toBe(base);
+  });
+
+  it('redraws when a row, an uptime as shown, the refresh time or 10 s have changed', () => {
+    const rows = fakeSnapshot().rows;
+    const older = rows.map((row, index) => (index === 0 ? {...row, uptimeSeconds: 3600} : row));
+    expect(reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(older)})).not.toBe(base);
+    expect(reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(rows.slice(1))})).not.toBe(base);
+    expect(
+      reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(undefined, {durationMs: 80})}),
+    ).not.toBe(base);
+    expect(
+      reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(undefined, {takenAt: 10_000})}),
+    ).not.toBe(base);
+  });
+});

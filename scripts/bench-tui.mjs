@@ -1,0 +1,438 @@
+// The dashboard benchmark (run by bench.mjs, or alone: `node scripts/bench-tui.mjs`). Needs
+// `npm run build`, tmux and the lab's Docker (sudo npm run lab). In one run:
+//   1. starts 50 extra containers on the lab Docker (nd-bench-0..49, host ports 19100-19149,
+//      label nanodock.bench=1), removed again at the end, on failure and on SIGINT/SIGTERM;
+//   2. starts `nanodock-top --interval 1s` in a private tmux session of 120x40 and times the
+//      first full frame (column titles, a row of nd-web and a row of nd-bench-*), polling the
+//      screen every 20 ms from the spawn;
+//   3. then, in one shared 60 s window, the CPU time (/proc/PID/stat utime+stime) of
+//      nanodock-top, of a bare Ink app (bench-bare-ink.mjs, 25 rows re-rendered each second) and
+//      of `htop -d 10`, each in a tmux session of its own, and the RSS of the first two; a
+//      second nanodock-top without the stall monitor runs in the same window (its CPU alone);
+//   4. quits nanodock-top with q and reads the event-loop stall report it writes
+//      (NANODOCK_TOP_STALL_FILE).
+// Prints one JSON line on stdout (progress goes to stderr); `{"skipped": reason}` when Docker,
+// the lab image or tmux is missing. Never sends traffic to the containers' ports.
+import {execFile, spawnSync} from 'node:child_process';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import http from 'node:http';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
+
+const root = new URL('..', import.meta.url).pathname;
+const cliPath = join(root, 'dist', 'cli.js');
+const bareInkPath = join(root, 'scripts', 'bench-bare-ink.mjs');
+const dockerSocket = '/var/run/docker.sock';
+const image = 'nanodock-lab/busybox:latest';
+const benchLabel = 'nanodock.bench';
+const benchCount = 50;
+const basePort = 19_100;
+const columns = 120;
+const lines = 40;
+const windowMs = 60_000;
+const settleMs = 2000;
+
+const notes = [];
+const log = (line) => process.stderr.write(`bench-tui: ${line}\n`);
+const workDir = mkdtempSync(join(tmpdir(), 'nd-bench-tui-'));
+const stallFile = join(workDir, 'stall.json');
+
+// ------------------------------------------------------------------ Docker over its socket
+
+/** One Engine API request over the lab socket: {status, json}. */
+function docker(method, path, body) {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const request = http.request(
+      {
+        socketPath: dockerSocket,
+        path,
+        method,
+        agent: false,
+        timeout: 60_000,
+        headers: payload === undefined ? {} : {'content-type': 'application/json'},
+      },
+      (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json = text;
+          try {
+            json = text === '' ? null : JSON.parse(text);
+          } catch {}
+          resolve({status: response.statusCode, json});
+        });
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error(`${method} ${path}: timed out`)));
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
+/** Runs `task` over `items`, at most `limit` at a time. */
+async function inBatches(items, limit, task) {
+  const queue = [...items];
+  const workers = Array.from({length: Math.min(limit, queue.length)}, async () => {
+    while (queue.length > 0) await task(queue.shift());
+  });
+  await Promise.all(workers);
+}
+
+async function removeBenchContainers() {
+  const filters = encodeURIComponent(JSON.stringify({label: [`${benchLabel}=1`]}));
+  const list = await docker('GET', `/containers/json?all=1&filters=${filters}`);
+  const ids = Array.isArray(list.json) ? list.json.map((container) => container.Id) : [];
+  await inBatches(ids, 8, (id) => docker('DELETE', `/containers/${id}?force=true`));
+  return ids.length;
+}
+
+async function startBenchContainer(index) {
+  const name = `nd-bench-${index}`;
+  const spec = {
+    Image: image,
+    Cmd: ['/bin/busybox', 'httpd', '-f', '-p', '80'],
+    Labels: {[benchLabel]: '1'},
+    ExposedPorts: {'80/tcp': {}},
+    HostConfig: {PortBindings: {'80/tcp': [{HostPort: String(basePort + index)}]}},
+  };
+  let created = await docker('POST', `/containers/create?name=${name}`, spec);
+  if (created.status === 409) {
+    await docker('DELETE', `/containers/${name}?force=true`);
+    created = await docker('POST', `/containers/create?name=${name}`, spec);
+  }
+  if (created.status !== 201) {
+    throw new Error(`create ${name}: HTTP ${created.status} ${JSON.stringify(created.json)}`);
+  }
+  const started = await docker('POST', `/containers/${created.json.Id}/start`);
+  if (started.status !== 204) {
+    throw new Error(`start ${name}: HTTP ${started.status} ${JSON.stringify(started.json)}`);
+  }
+}
+
+// ------------------------------------------------------------------ tmux, one private server each
+
+const sessions = [];
+
+/** Runs one tmux command on the private server at `socket` (a path); resolves with its stdout. */
+function tmux(socket, args, env = process.env) {
+  return new Promise((resolve, reject) => {
+    execFile('tmux', ['-S', socket, ...args], {env, timeout: 10_000}, (error, stdout, stderr) => {
+      if (error) reject(new Error(`tmux ${args[0]}: ${stderr.trim() || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/**
+ * Starts `command` (argv, no shell) in a detached 120x40 tmux session on a private server, with
+ * no status line, TERM=xterm-256color and `env` on top of this process's environment.
+ */
+async function startSession(label, command, env = {}) {
+  // The socket lives in the temp dir, which cleanup removes after kill-server.
+  const socket = join(workDir, `${label}.sock`);
+  const config = join(workDir, `${label}.tmux.conf`);
+  writeFileSync(
+    config,
+    [
+      'set -g status off',
+      'set -g remain-on-exit on',
+      'set -g remain-on-exit-format ""',
+      'set -g default-terminal xterm-256color',
+      '',
+    ].join('\n'),
+  );
+  const fullEnv = {...process.env, ...env, TERM: 'xterm-256color'};
+  for (const key of ['CI', 'CONTINUOUS_INTEGRATION', 'TMUX', 'TMUX_PANE', 'COLUMNS', 'LINES']) {
+    delete fullEnv[key];
+  }
+  const extra = Object.entries({...env, TERM: 'xterm-256color'}).flatMap(([key, value]) => [
+    '-e',
+    `${key}=${value}`,
+  ]);
+  const session = {label, socket};
+  sessions.push(session);
+  await tmux(
+    socket,
+    [
+      '-f',
+      config,
+      'new-session',
+      '-d',
+      '-s',
+      label,
+      '-x',
+      String(columns),
+      '-y',
+      String(lines),
+      '-c',
+      root,
+      ...extra,
+      '--',
+      ...command,
+    ],
+    fullEnv,
+  );
+  return session;
+}
+
+const capture = async (session) =>
+  (await tmux(session.socket, ['capture-pane', '-p', '-t', session.label])).replace(/\n+$/, '');
+
+async function paneState(session) {
+  const out = await tmux(session.socket, [
+    'display',
+    '-p',
+    '-t',
+    session.label,
+    '#{pane_pid}|#{pane_dead}|#{pane_dead_status}',
+  ]);
+  const [pid, dead, status] = out.trim().split('|');
+  return {pid: Number(pid), dead: dead === '1', status};
+}
+
+/** Polls the screen every `everyMs` until `predicate` holds; throws when the program died. */
+async function waitForScreen(session, predicate, {timeoutMs = 30_000, everyMs = 50} = {}) {
+  const started = performance.now();
+  for (let poll = 1; ; poll++) {
+    const screen = await capture(session);
+    if (predicate(screen)) return {screen, ms: performance.now() - started};
+    const state = await paneState(session);
+    if (state.dead || performance.now() - started > timeoutMs) {
+      throw new Error(
+        `${session.label}: ${state.dead ? `exited (status ${state.status})` : `no match in ${timeoutMs} ms`}; screen:\n${screen}`,
+      );
+    }
+    // Fixed ticks from the start, so the time a capture takes does not stretch the period.
+    await sleep(Math.max(0, started + poll * everyMs - performance.now()));
+  }
+}
+
+async function killSessions() {
+  for (const session of sessions.splice(0)) {
+    await tmux(session.socket, ['kill-server']).catch(() => {});
+  }
+}
+
+// ------------------------------------------------------------------ /proc
+
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).stdout) || 100;
+
+/** The program a pane runs: the pane's own pid, or its one child when a shell runs it. */
+function programPid(panePid) {
+  const comm = readFileSync(`/proc/${panePid}/comm`, 'utf8').trim();
+  if (!['sh', 'dash', 'bash', 'zsh'].includes(comm)) return panePid;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === panePid) return Number(entry);
+    } catch {}
+  }
+  return panePid;
+}
+
+/** utime + stime of `pid`, in clock ticks. */
+function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function rssMb(pid) {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : null;
+}
+
+// ------------------------------------------------------------------ the run
+
+let cleaning = null;
+let touchedDocker = false;
+function cleanup() {
+  cleaning ??= (async () => {
+    await killSessions();
+    if (touchedDocker) {
+      try {
+        const removed = await removeBenchContainers();
+        if (removed > 0) log(`removed ${removed} bench containers`);
+      } catch (error) {
+        log(`could not remove the bench containers: ${error.message}`);
+      }
+    }
+    rmSync(workDir, {recursive: true, force: true});
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    log(`${signal}: cleaning up`);
+    cleanup().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+  });
+}
+
+function skip(reason) {
+  log(`skipped: ${reason}`);
+  process.stdout.write(`${JSON.stringify({skipped: reason})}\n`);
+}
+
+function htopCommand() {
+  const found = () => spawnSync('sh', ['-c', 'command -v htop'], {encoding: 'utf8'}).stdout.trim();
+  let path = found();
+  if (path !== '') return path;
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get']).status === 0;
+  if (process.getuid?.() !== 0 || !hasApt) return null;
+  log('htop is not installed; trying apt-get install -y htop once');
+  spawnSync('apt-get', ['install', '-y', '-qq', 'htop'], {
+    stdio: 'ignore',
+    timeout: 180_000,
+    env: {...process.env, DEBIAN_FRONTEND: 'noninteractive'},
+  });
+  path = found();
+  return path === '' ? null : path;
+}
+
+async function run() {
+  const ping = await docker('GET', '/_ping').catch((error) => ({status: 0, json: error.message}));
+  if (ping.status !== 200) {
+    return skip(
+      `lab Docker not reachable at ${dockerSocket} (${ping.json}); run: sudo npm run lab`,
+    );
+  }
+  const inspected = await docker('GET', `/images/${encodeURIComponent(image)}/json`);
+  if (inspected.status !== 200) return skip(`image ${image} missing; run: sudo npm run lab`);
+  if (spawnSync('tmux', ['-V']).status !== 0) return skip('tmux is not installed');
+  if (!existsSync(cliPath)) throw new Error(`${cliPath} missing: run npm run build`);
+
+  // 1. 50 extra containers.
+  touchedDocker = true;
+  await removeBenchContainers();
+  let started = performance.now();
+  const indexes = Array.from({length: benchCount}, (_, index) => index);
+  await inBatches(indexes, 6, startBenchContainer);
+  log(
+    `started ${benchCount} containers (ports ${basePort}-${basePort + benchCount - 1}) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+
+  // 2. Time to the first full frame, from the spawn.
+  const isFull = (screen) => {
+    const rows = screen.split('\n');
+    return (
+      rows.some((row) => row.includes('PROTO')) &&
+      rows.some((row) => row.includes('nd-web')) &&
+      rows.some((row) => row.includes('nd-bench-'))
+    );
+  };
+  started = performance.now();
+  const top = await startSession('top', [process.execPath, cliPath, '--interval', '1s'], {
+    NANODOCK_TOP_STALL_FILE: stallFile,
+  });
+  await waitForScreen(top, isFull, {everyMs: 20});
+  const firstFrameMs = performance.now() - started;
+  log(`first full frame after ${firstFrameMs.toFixed(0)} ms`);
+
+  // The same dashboard without NANODOCK_TOP_STALL_FILE: the stall monitor's 1 ms timer costs
+  // CPU of its own, so the window measures both (started after the timed first frame).
+  const plain = await startSession('plain', [process.execPath, cliPath, '--interval', '1s']);
+  await waitForScreen(plain, isFull);
+
+  // The references, each on its own 120x40 terminal.
+  const bare = await startSession('bare', [process.execPath, bareInkPath]);
+  await waitForScreen(bare, (screen) => screen.includes('bench-row-24'));
+  const htopPath = htopCommand();
+  let htop = null;
+  if (htopPath === null) {
+    notes.push('htop not installed and apt-get install htop failed: no htop reference');
+  } else {
+    htop = await startSession('htop', [htopPath, '-d', '10'], {
+      HTOPRC: join(workDir, 'htoprc'),
+      XDG_CONFIG_HOME: workDir,
+    });
+    await waitForScreen(htop, (screen) => /PID\s+USER/.test(screen));
+  }
+  const pids = {
+    top: programPid((await paneState(top)).pid),
+    plain: programPid((await paneState(plain)).pid),
+    bare: programPid((await paneState(bare)).pid),
+    htop: htop === null ? null : programPid((await paneState(htop)).pid),
+  };
+  await sleep(settleMs);
+
+  // 3-5. One shared window for the three.
+  const before = {top: cpuTicks(pids.top), plain: cpuTicks(pids.plain), bare: cpuTicks(pids.bare)};
+  if (pids.htop !== null) before.htop = cpuTicks(pids.htop);
+  const windowStarted = performance.now();
+  log(`measuring CPU for ${windowMs / 1000} s (pids: ${JSON.stringify(pids)})`);
+  await sleep(windowMs);
+  const after = {top: cpuTicks(pids.top), plain: cpuTicks(pids.plain), bare: cpuTicks(pids.bare)};
+  if (pids.htop !== null) after.htop = cpuTicks(pids.htop);
+  const seconds = (performance.now() - windowStarted) / 1000;
+  const percent = (key) => ((after[key] - before[key]) / clockTicks / seconds) * 100;
+  const rss = {top: rssMb(pids.top), bare: rssMb(pids.bare)};
+  for (const [key, session] of Object.entries({top, plain, bare})) {
+    if ((await paneState(session)).dead) throw new Error(`${key} exited during the window`);
+  }
+
+  // Rows: the dashboard's own count in its header ("N rows"), and the table rows on screen.
+  const last = await capture(top);
+  const counted = /(?:(\d+)\/)?(\d+) rows/.exec(last);
+  const rows = counted ? Number(counted[2]) : null;
+  const titleIndex = last.split('\n').findIndex((row) => row.includes('PROTO'));
+  const visibleRows = last
+    .split('\n')
+    .slice(titleIndex + 1)
+    .filter((row) => /^[* ] (tcp|udp)/.test(row)).length;
+  const benchRowsSeen = last.split('\n').filter((row) => row.includes('nd-bench-')).length;
+
+  // 6. Stall report, written by nanodock-top as it quits.
+  await tmux(top.socket, ['send-keys', '-t', top.label, 'q']);
+  let stall = null;
+  const deadline = performance.now() + 10_000;
+  while (stall === null && performance.now() < deadline) {
+    if (existsSync(stallFile)) {
+      try {
+        stall = JSON.parse(readFileSync(stallFile, 'utf8'));
+      } catch {}
+    }
+    if (stall === null) await sleep(50);
+  }
+  if (stall === null) notes.push('no stall report: nanodock-top did not write it within 10 s of q');
+  notes.push(
+    'stall figures are the whole run of nanodock-top (monitorEventLoopDelay from before the first render to q), startup and first scan included',
+    'the stall monitor (NANODOCK_TOP_STALL_FILE, 1 ms resolution) runs during the CPU window and adds its own timer wakeups to cpuPercent; cpuPercentNoStallMonitor is a second nanodock-top without it, in the same window',
+    `CPU window ${seconds.toFixed(2)} s, started ${settleMs} ms after every program had drawn their first screen; ${benchCount} extra containers; first frame polled every 20 ms`,
+    `load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+  );
+  if (rows !== null && rows < benchCount) notes.push(`only ${rows} rows in the dashboard`);
+
+  return {
+    firstFrameMs: Math.round(firstFrameMs),
+    cpuPercent: percent('top'),
+    cpuPercentNoStallMonitor: percent('plain'),
+    rssMb: rss.top,
+    bareInkCpuPercent: percent('bare'),
+    bareInkRssMb: rss.bare,
+    htopCpuPercent: pids.htop === null ? null : percent('htop'),
+    stallMaxMs: stall?.maxMs ?? null,
+    stallP99Ms: stall?.p99Ms ?? null,
+    rows,
+    visibleRows,
+    benchRowsSeen,
+    notes,
+  };
+}
+
+let exitCode = 0;
+try {
+  const result = await run();
+  if (result !== undefined) process.stdout.write(`${JSON.stringify(result)}\n`);
+} catch (error) {
+  log(`failed: ${error.message}`);
+  exitCode = 1;
+} finally {
+  await cleanup();
+}
+process.exit(exitCode);
