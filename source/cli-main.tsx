@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import {writeFileSync} from 'node:fs';
 import {monitorEventLoopDelay} from 'node:perf_hooks';
 import {render} from 'ink';
