@@ -299,7 +299,7 @@ let dashboardNote = null;
         rssRatio <= 1.25,
       ],
       [
-        'longest stall (whole run, startup included)',
+        'longest event-loop stall (first snapshot to q)',
         `${tui.stallMaxMs === null ? 'no report' : `${tui.stallMaxMs.toFixed(1)} ms`}${tui.stallP99Ms === null ? '' : ` (p99 ${tui.stallP99Ms.toFixed(1)} ms)`}`,
         '-',
         '<= 16 ms',
