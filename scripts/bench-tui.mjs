@@ -401,7 +401,7 @@ async function run() {
   }
   if (stall === null) notes.push('no stall report: nanodock-top did not write it within 10 s of q');
   notes.push(
-    'stall figures run from nanodock-top'"'"'s first snapshot to q (monitorEventLoopDelay), module loading excluded',
+    "stall figures run from nanodock-top's first snapshot to q (monitorEventLoopDelay), module loading excluded",
     'the stall monitor (NANODOCK_TOP_STALL_FILE, 1 ms resolution) runs during the CPU window and adds its own timer wakeups to cpuPercent; cpuPercentNoStallMonitor is a second nanodock-top without it, in the same window',
     `CPU window ${seconds.toFixed(2)} s, started ${settleMs} ms after every program had drawn their first screen; ${benchCount} extra containers; first frame polled every 20 ms`,
     `load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
