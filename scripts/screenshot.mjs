@@ -278,6 +278,7 @@ export function renderSvg(screenRows, {columns = COLUMNS, rows = ROWS} = {}) {
   }
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${px(width)}" height="${px(height)}" viewBox="0 0 ${px(width)} ${px(height)}">`,
+    '<title>nanodock-top: every listening port on the host, with the process and the container behind it</title>',
     `<rect width="100%" height="100%" rx="8" fill="${DEFAULT_BG}"/>`,
     ...backgrounds,
     `<g font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, 'DejaVu Sans Mono', 'Liberation Mono', monospace" font-size="${FONT_SIZE}" fill="${DEFAULT_FG}" xml:space="preserve" style="white-space: pre">`,
