@@ -309,6 +309,17 @@ function confirm(state: AppState, yes: boolean): AppState {
   };
 }
 
+/** The flags of one character of a burst of input. */
+function pressOf(char: string): KeyPress['key'] {
+  if (char === '\r' || char === '\n') {
+    return {return: true};
+  }
+  if (char === '\u007F' || char === '\b') {
+    return {backspace: true};
+  }
+  return {};
+}
+
 /** `NAME (SHORT_ID)` for a container action, `NAME (PID)` for a process. */
 export function describeTarget(action: PendingAction): string {
   return action.kind === 'container'
@@ -406,6 +417,19 @@ export function reduce(state: AppState, action: AppAction): AppState {
     case 'status':
       return {...state, status: action.status};
     case 'key': {
+      const {input, key} = action.press;
+      if (input.length > 1 && !key.ctrl && !key.meta && !key.escape) {
+        // Ink hands over a burst of typed text (a paste, fast typing) as one input: read it
+        // key by key, so "/8080⏎" filters exactly as if typed slowly.
+        return [...input].reduce(
+          (next, char) =>
+            reduce(next, {
+              type: 'key',
+              press: {input: char === '\r' ? '' : char, key: pressOf(char)},
+            }),
+          state,
+        );
+      }
       // Keys are read here, against the newest state: a burst of keys (typing into the filter
       // right after /) must not be read against a mode that is one render old.
       const result = interpretKey(state.mode, action.press);

@@ -213,3 +213,12 @@ describe('reducer: an idle host does not redraw', () => {
     ).not.toBe(base);
   });
 });
+
+describe('reducer: a burst of input', () => {
+  it('reads text that arrives as one chunk key by key, Enter included', () => {
+    const state = run(base, key('/5432\r'));
+    expect(state.mode.kind).toBe('list');
+    expect(selectRows(state).map((row) => row.port)).toEqual([5432]);
+    expect(run(base, key('/'), key('54x\u007F32')).mode).toEqual({kind: 'filter', draft: '5432'});
+  });
+});
