@@ -20,6 +20,11 @@
 
 set -euo pipefail
 
+# Everything this script starts (dockerd, podman service, conmon) inherits its working
+# directory: run from / so that removing the checkout it was started from breaks nothing.
+SELF=$(readlink -f "$0")
+cd /
+
 # ---------------------------------------------------------------- settings
 # Debian's binaries only (a newer docker client lives in /usr/local/bin).
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -245,7 +250,9 @@ start_daemon() {
     [[ -S $sock ]] && rm -f "$sock"
     log "$what: starting (log: $logf)"
     printf '\n===== %s: %s\n' "$(date -Is)" "$*" >>"$logf"
-    setsid "$@" >>"$logf" 2>&1 </dev/null &
+    # From /: a service started from a checkout that is later removed has no working
+    # directory, and conmon then fails every container start ("Failed to get working directory").
+    (cd / && exec setsid "$@" >>"$logf" 2>&1 </dev/null) &
     pid=$!
     # dockerd writes its own pid file; for the others we keep one.
     [[ $comm == dockerd ]] || echo "$pid" >"$pidfile"
@@ -599,10 +606,10 @@ main() {
   local cmd=${1:-up}
   case $cmd in
     up|down|status) ;;
-    -h|--help|help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help|help) sed -n '2,20p' "$SELF" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown command '$cmd' (use: up | down | status)" ;;
   esac
-  [[ $(id -u) -eq 0 ]] || die "must run as root (try: sudo $0 $cmd)"
+  [[ $(id -u) -eq 0 ]] || die "must run as root (try: sudo $SELF $cmd)"
   [[ -r /etc/debian_version ]] || die "needs Debian (apt, docker.io, podman packages)"
   case $cmd in
     up) cmd_up ;;
