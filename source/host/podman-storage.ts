@@ -56,6 +56,17 @@ const nonEmptyString = (value: unknown): string | null =>
 /** Ids end up in paths (`<dir>/<id>/userdata`): refuse anything that could leave the folder. */
 const safeId = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
+/**
+ * Whether a file is the version a cache read: same mtime, size and inode (Podman replaces
+ * its files by rename, so the inode changes even when mtime and size do not).
+ */
+export function isSameFileVersion(
+  cached: {readonly mtimeNs: bigint; readonly size: bigint; readonly ino: bigint},
+  facts: {readonly mtimeNs: bigint; readonly size: bigint; readonly ino: bigint},
+): boolean {
+  return cached.mtimeNs === facts.mtimeNs && cached.size === facts.size && cached.ino === facts.ino;
+}
+
 /** Whether `id` can name a folder under a storage containers folder. */
 export function isSafeStorageId(id: string): boolean {
   return safeId.test(id);
@@ -147,12 +158,7 @@ export async function readStorageContainers(
   const file = join(containersDir, 'containers.json');
   const facts = await stat(file, {bigint: true});
   const cached = cache?.get(file);
-  if (
-    cached !== undefined &&
-    cached.mtimeNs === facts.mtimeNs &&
-    cached.size === facts.size &&
-    cached.ino === facts.ino
-  ) {
+  if (cached !== undefined && isSameFileVersion(cached, facts)) {
     return cached.containers;
   }
   const text = await readFile(file, {encoding: 'utf8', signal: options.signal});

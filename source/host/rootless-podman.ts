@@ -2,6 +2,7 @@ import {readdir, readFile, readlink, stat} from 'node:fs/promises';
 import {isAbsolute, join} from 'node:path';
 import type {ContainerInfo} from '../model/container-info.js';
 import {
+  isSameFileVersion,
   parseNetworkNamespace,
   readStorageContainers,
   type StorageContainersCache,
@@ -349,12 +350,7 @@ export class RootlessPodmanResolver {
     try {
       const facts = await stat(configFile, {bigint: true});
       const cached = this.#configs.get(configFile);
-      if (
-        cached !== undefined &&
-        cached.mtimeNs === facts.mtimeNs &&
-        cached.size === facts.size &&
-        cached.ino === facts.ino
-      ) {
+      if (cached !== undefined && isSameFileVersion(cached, facts)) {
         return cached.path;
       }
       const path = parseNetworkNamespace(await readFile(configFile, {encoding: 'utf8', signal}));

@@ -43,19 +43,22 @@ export function formatProcess(row: SnapshotRow): string {
   return row.process ?? '-';
 }
 
-/** One row as the JSON of `nanodock-top --json`. */
-export interface JsonRow {
-  readonly protocol: 'tcp' | 'udp';
-  readonly address: string;
-  readonly addresses: readonly string[];
-  readonly port: number;
-  readonly pids: readonly number[];
-  readonly pid: number | null;
-  readonly process: string | null;
-  readonly user: string | null;
-  readonly uptimeSeconds: number | null;
-  readonly command: readonly string[];
-  readonly helper: string | null;
+/** One row as the JSON of `nanodock-top --json`: the row's own facts, the container reduced to what identifies it. */
+export type JsonRow = Pick<
+  SnapshotRow,
+  | 'protocol'
+  | 'address'
+  | 'addresses'
+  | 'port'
+  | 'pids'
+  | 'pid'
+  | 'process'
+  | 'user'
+  | 'uptimeSeconds'
+  | 'command'
+  | 'helper'
+  | 'ambiguous'
+> & {
   readonly container: {
     readonly id: string;
     readonly shortId: string;
@@ -64,9 +67,8 @@ export interface JsonRow {
     readonly engine: string;
     readonly endpoint: string | null;
   } | null;
-  readonly ambiguous: boolean;
   readonly candidates: readonly string[];
-}
+};
 
 /** The JSON form of a row: plain data, container reduced to what identifies it. */
 export function toJsonRow(row: SnapshotRow): JsonRow {
