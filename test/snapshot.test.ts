@@ -1,0 +1,50 @@
+import {afterEach, describe, expect, it} from 'vitest';
+import {LiveSnapshot, type Snapshot} from '../source/snapshot.js';
+import {answerJson, type FakeEngine, startFakeEngine} from './helpers/fake-engine.js';
+
+let engine: FakeEngine | undefined;
+afterEach(async () => {
+  await engine?.close();
+  engine = undefined;
+});
+
+describe('LiveSnapshot', () => {
+  it('shows the host rows at once while a frozen engine is still being asked', async () => {
+    engine = await startFakeEngine(() => {
+      // Accepts, reads the request, never answers.
+    });
+    const live = new LiveSnapshot({
+      env: {DOCKER_HOST: `unix://${engine.socketPath}`},
+      timeoutMs: 1500,
+    });
+    const updates: Array<{at: number; snapshot: Snapshot}> = [];
+    const started = performance.now();
+    await live.refresh((snapshot) => updates.push({at: performance.now() - started, snapshot}));
+    expect(updates).toHaveLength(2);
+    const [first, last] = updates;
+    expect(first?.snapshot.enginesPending).toBe(true);
+    expect(first?.snapshot.rows.length).toBeGreaterThan(0);
+    expect(first?.at).toBeLessThan(1000);
+    expect(last?.snapshot.enginesPending).toBe(false);
+    expect(last?.snapshot.warnings.join('\n')).toMatch(/no complete answer within 1500 ms/);
+  });
+
+  it('asks the engines again only when the list is too old or was invalidated', async () => {
+    let requests = 0;
+    engine = await startFakeEngine((socket) => {
+      requests++;
+      answerJson(socket, 200, '[]');
+    });
+    const live = new LiveSnapshot({
+      env: {DOCKER_HOST: `unix://${engine.socketPath}`},
+      containersMaxAgeMs: () => 60_000,
+    });
+    await live.refresh(() => {});
+    await live.refresh(() => {});
+    expect(requests).toBe(1);
+    live.invalidateContainers();
+    await live.refresh(() => {});
+    expect(requests).toBe(2);
+    expect(live.engines[0]?.ok).toBe(true);
+  });
+});
