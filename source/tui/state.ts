@@ -135,7 +135,9 @@ function rowLook(row: SnapshotRow): string {
  */
 export function isSameScreen(shown: Snapshot, next: Snapshot): boolean {
   const drift = Math.abs(next.durationMs - shown.durationMs);
-  if (drift > Math.max(5, shown.durationMs / 2) || next.takenAt - shown.takenAt >= 10_000) {
+  // Refresh times wander by tens of ms from tick to tick (a detection lands, or not): the
+  // header follows a change of half or more, and at least every 10 s.
+  if (drift > Math.max(25, shown.durationMs / 2) || next.takenAt - shown.takenAt >= 10_000) {
     return false;
   }
   if (

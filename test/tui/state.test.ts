@@ -206,7 +206,7 @@ describe('reducer: an idle host does not redraw', () => {
     expect(reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(older)})).not.toBe(base);
     expect(reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(rows.slice(1))})).not.toBe(base);
     expect(
-      reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(undefined, {durationMs: 80})}),
+      reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(undefined, {durationMs: 120})}),
     ).not.toBe(base);
     expect(
       reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(undefined, {takenAt: 10_000})}),
