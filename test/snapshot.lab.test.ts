@@ -6,9 +6,9 @@ import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
 import type {SnapshotRow} from '../source/model/snapshot-row.js';
 import {collectSnapshot} from '../source/snapshot.js';
-import {lab, probeEngine, shouldSkipLab} from './helpers/lab.js';
+import {lab, probeEngine, shouldSkipLab, shouldSkipUnlessRoot} from './helpers/lab.js';
 
-const isRoot = process.getuid?.() === 0;
+const isRoot = !shouldSkipUnlessRoot('host-view lab tests');
 const skipDocker = await shouldSkipLab('Docker', lab.docker.address);
 const skipPodman = await shouldSkipLab('rootful Podman', lab.podman.address);
 const bareHome = mkdtempSync(join(tmpdir(), 'nanodock-snapshot-home-'));

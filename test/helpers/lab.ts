@@ -108,3 +108,18 @@ export async function isRunning(address: string, id: string): Promise<boolean> {
   const list = await engineApi(address, 'GET', '/containers/json');
   return (list.json as Array<{Id: string}>).some((container) => container.Id === id);
 }
+
+/**
+ * Whether tests that must see every process (root) can run: never skips when the lab is
+ * required; otherwise says in one line why they skip.
+ */
+export function shouldSkipUnlessRoot(what: string): boolean {
+  if (process.getuid?.() === 0) {
+    return false;
+  }
+  if (isLabRequired) {
+    throw new Error(`NANODOCK_LAB=required but ${what} needs root to see every process`);
+  }
+  console.warn(`skipping ${what}: needs root to see every process (run the suite with sudo)`);
+  return true;
+}

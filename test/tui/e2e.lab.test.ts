@@ -1,13 +1,20 @@
 import {readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {afterEach, describe, expect, it} from 'vitest';
-import {engineApi, isRunning, lab, removeContainer, shouldSkipLab} from '../helpers/lab.js';
+import {
+  engineApi,
+  isRunning,
+  lab,
+  removeContainer,
+  shouldSkipLab,
+  shouldSkipUnlessRoot,
+} from '../helpers/lab.js';
 import {parseTape, replayTape} from '../helpers/tape.js';
 import {startTmux, type TmuxSession} from '../helpers/tmux.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = ['node', 'dist/cli.js'];
-const isRoot = process.getuid?.() === 0;
+const isRoot = !shouldSkipUnlessRoot('terminal lab tests');
 const skip = (await shouldSkipLab('Docker', lab.docker.address)) || !isRoot;
 
 let session: TmuxSession | undefined;
