@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import {afterEach, describe, expect, it} from 'vitest';
 import {parseTape, replayTape, TapeKeyError, type TapeStep} from './tape.js';
@@ -270,7 +271,15 @@ describe('replayTape', () => {
   });
 });
 
-describe('startTmux (a real terminal)', () => {
+/** tmux is on the CI machine (the lab installs it); elsewhere these skip, saying why. */
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+if (!hasTmux) {
+  console.warn(
+    'skipping the real-terminal harness tests: tmux is not installed (apt-get install tmux)',
+  );
+}
+
+describe.skipIf(!hasTmux)('startTmux (a real terminal)', () => {
   let session: TmuxSession | undefined;
   afterEach(async () => {
     await session?.kill();
