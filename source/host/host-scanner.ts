@@ -2,7 +2,13 @@ import {readFileSync, statSync} from 'node:fs';
 import {readdir, readFile} from 'node:fs/promises';
 import type {Protocol} from '../model/container-info.js';
 import {sharedFdScanner} from './fd-scan.js';
-import {type HostSocket, isLittleEndianHost, parseProcNet, socketTables} from './proc-net.js';
+import {
+  type HostSocket,
+  isLittleEndianHost,
+  parseProcNet,
+  readSocketTable,
+  socketTables,
+} from './proc-net.js';
 import {
   parseBootTime,
   parseCmdline,
@@ -269,14 +275,7 @@ export class HostScanner {
     let changed = false;
     const parts = await Promise.all(
       socketTables.map(async ({file, protocol, family}) => {
-        let text = '';
-        try {
-          text = await readFile(`${this.#procRoot}/net/${file}`, 'latin1');
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-            throw error;
-          }
-        }
+        const text = await readSocketTable(this.#procRoot, file);
         const cached = this.#tables.get(file);
         if (cached !== undefined && cached.text === text) {
           return cached.sockets;

@@ -164,21 +164,21 @@ export const socketTables: ReadonlyArray<{file: string; protocol: Protocol; fami
  */
 export async function listHostSockets(procRoot = '/proc'): Promise<HostSocket[]> {
   const parts = await Promise.all(
-    socketTables.map(async ({file, protocol, family}) => {
-      try {
-        return parseProcNet(
-          await readFile(`${procRoot}/net/${file}`, 'latin1'),
-          protocol,
-          family,
-          isLittleEndianHost,
-        );
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-          return [];
-        }
-        throw error;
-      }
-    }),
+    socketTables.map(async ({file, protocol, family}) =>
+      parseProcNet(await readSocketTable(procRoot, file), protocol, family, isLittleEndianHost),
+    ),
   );
   return parts.flat();
+}
+
+/** The text of one /proc/net socket table; '' when it does not exist (IPv6 disabled). */
+export async function readSocketTable(procRoot: string, file: string): Promise<string> {
+  try {
+    return await readFile(`${procRoot}/net/${file}`, 'latin1');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return '';
+    }
+    throw error;
+  }
 }
