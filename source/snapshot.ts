@@ -115,6 +115,9 @@ export class LiveSnapshot {
   #containers: ContainerPortMap | null = null;
   #detection: Promise<ContainerPortMap> | null = null;
   #detectedAt = 0;
+  #lastHost: {scan: HostScan; resolved: ReadonlyMap<number, ContainerInfo>} | undefined;
+  /** The host's name does not change while we run; asking costs a system call per refresh. */
+  readonly #hostname = hostname();
   #isStale = false;
   readonly #containersMaxAgeMs: () => number;
 
@@ -198,7 +201,16 @@ export class LiveSnapshot {
         `${scan.unreadableProcesses} processes could not be inspected (not root): their sockets show no owner; run with sudo to see them`,
       );
     }
-    const resolved = await resolveHelpers(scan, this.#resolver, this.#storageCache, signal);
+    // The scanner hands back the same listeners when nothing changed: the same helper
+    // processes then hold the same containers, so nothing needs resolving again.
+    const previous = this.#lastHost;
+    const resolved =
+      previous !== undefined &&
+      previous.scan.listeners === scan.listeners &&
+      scan.listeners.length > 0
+        ? previous.resolved
+        : await resolveHelpers(scan, this.#resolver, this.#storageCache, signal);
+    this.#lastHost = {scan, resolved};
     return {scan, resolved, warnings, startedAt};
   }
 
@@ -231,7 +243,7 @@ export class LiveSnapshot {
       engines: containers.engines,
       enginesPending,
       warnings,
-      hostname: hostname(),
+      hostname: this.#hostname,
       takenAt: Date.now(),
       durationMs: performance.now() - host.startedAt,
       fullHostScan: host.scan.fullScan,
