@@ -3,28 +3,17 @@ import type {ContainerInfo, Protocol} from '../../source/model/container-info.js
 import {ContainerPortMap} from '../../source/model/container-port-map.js';
 import {joinSnapshot} from '../../source/model/join.js';
 import type {ListenerInput, ProcessInput} from '../../source/model/snapshot-row.js';
+import {fakeContainer} from '../helpers/snapshot-fixture.js';
 
 function container(id: string, ports: Array<[string | null, number, Protocol?]>): ContainerInfo {
-  return {
-    id,
-    name: `name-${id}`,
-    names: [`name-${id}`],
-    image: `image-${id}`,
-    state: 'running',
-    status: null,
-    command: null,
-    created: null,
-    labels: {},
-    composeProject: null,
+  return fakeContainer(`name-${id}`, id, {
     ports: ports.map(([hostIp, port, protocol = 'tcp']) => ({
       hostIp,
       port,
       protocol,
       containerPort: 80,
     })),
-    endpoint: 'unix:///var/run/docker.sock',
-    engine: 'docker',
-  };
+  });
 }
 
 function process(pid: number, name: string, argv: string[] = [name]): ProcessInput {

@@ -2,23 +2,10 @@ import {describe, expect, it} from 'vitest';
 import type {ContainerInfo, Protocol} from '../../source/model/container-info.js';
 import {ContainerPortMap, type PortKey} from '../../source/model/container-port-map.js';
 import {lookupPublishedContainer} from '../../source/model/lookup.js';
+import {fakeContainer} from '../helpers/snapshot-fixture.js';
 
-function container(id: string, name = id): ContainerInfo {
-  return {
-    id,
-    name,
-    names: [name],
-    image: 'img',
-    state: 'running',
-    status: null,
-    command: null,
-    created: null,
-    labels: {},
-    composeProject: null,
-    ports: [],
-    endpoint: null,
-    engine: 'unknown',
-  };
+function container(id: string): ContainerInfo {
+  return fakeContainer(id, id);
 }
 
 function key(hostIp: string | null, port: number, protocol: Protocol = 'tcp'): PortKey {
