@@ -13,12 +13,13 @@
 //      (NANODOCK_TOP_STALL_FILE).
 // Prints one JSON line on stdout (progress goes to stderr); `{"skipped": reason}` when Docker,
 // the lab image or tmux is missing. Never sends traffic to the containers' ports.
-import {execFile, spawnSync} from 'node:child_process';
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {spawnSync} from 'node:child_process';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import http from 'node:http';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
+import {runTmux, terminalEnv, writeTmuxConfig} from './tmux.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const cliPath = join(root, 'dist', 'cli.js');
@@ -119,15 +120,7 @@ async function startBenchContainer(index) {
 
 const sessions = [];
 
-/** Runs one tmux command on the private server at `socket` (a path); resolves with its stdout. */
-function tmux(socket, args, env = process.env) {
-  return new Promise((resolve, reject) => {
-    execFile('tmux', ['-S', socket, ...args], {env, timeout: 10_000}, (error, stdout, stderr) => {
-      if (error) reject(new Error(`tmux ${args[0]}: ${stderr.trim() || error.message}`));
-      else resolve(stdout);
-    });
-  });
-}
+const tmux = runTmux;
 
 /**
  * Starts `command` (argv, no shell) in a detached 120x40 tmux session on a private server, with
@@ -137,20 +130,8 @@ async function startSession(label, command, env = {}) {
   // The socket lives in the temp dir, which cleanup removes after kill-server.
   const socket = join(workDir, `${label}.sock`);
   const config = join(workDir, `${label}.tmux.conf`);
-  writeFileSync(
-    config,
-    [
-      'set -g status off',
-      'set -g remain-on-exit on',
-      'set -g remain-on-exit-format ""',
-      'set -g default-terminal xterm-256color',
-      '',
-    ].join('\n'),
-  );
-  const fullEnv = {...process.env, ...env, TERM: 'xterm-256color'};
-  for (const key of ['CI', 'CONTINUOUS_INTEGRATION', 'TMUX', 'TMUX_PANE', 'COLUMNS', 'LINES']) {
-    delete fullEnv[key];
-  }
+  writeTmuxConfig(config);
+  const fullEnv = terminalEnv({...env, TERM: 'xterm-256color'});
   const extra = Object.entries({...env, TERM: 'xterm-256color'}).flatMap(([key, value]) => [
     '-e',
     `${key}=${value}`,

@@ -10,7 +10,6 @@
 // Build first (npm run build). With the lab up (sudo npm run lab) the table shows docker-proxy
 // rows; without it the script still captures whatever runs, with a warning. Needs tmux.
 
-import {execFile} from 'node:child_process';
 import {mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {dirname, join, relative, resolve} from 'node:path';
@@ -18,6 +17,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {fileURLToPath, pathToFileURL} from 'node:url';
 import {parseArgs} from 'node:util';
 import stringWidth from 'string-width';
+import {runTmux, terminalEnv, writeTmuxConfig} from './tmux.mjs';
 
 const COLUMNS = 120;
 const ROWS = 30;
@@ -289,19 +289,6 @@ export function renderSvg(screenRows, {columns = COLUMNS, rows = ROWS} = {}) {
   ].join('\n');
 }
 
-/** Runs tmux on the private socket; resolves stdout, rejects with tmux's stderr. */
-function tmux(socket, args, env) {
-  return new Promise((resolvePromise, reject) => {
-    execFile('tmux', ['-S', socket, ...args], {env, timeout: 10_000}, (error, stdout, stderr) => {
-      if (error) {
-        reject(new Error(`tmux ${args.join(' ')}: ${stderr.trim() || error.message}`));
-        return;
-      }
-      resolvePromise(stdout);
-    });
-  });
-}
-
 /** True when the screen shows the table header and at least one docker-proxy row. */
 function isTableReady(screen) {
   const lines = screen.split('\n');
@@ -328,22 +315,15 @@ async function main() {
   const directory = await mkdtemp(join(tmpdir(), 'nd-screenshot-'));
   const socket = join(directory, 'sock');
   const config = join(directory, 'tmux.conf');
-  await writeFile(
-    config,
-    'set -g remain-on-exit on\nset -g remain-on-exit-format ""\nset -g status off\nset -g default-terminal xterm-256color\n',
-  );
-  // CI=true would make Ink print only its last frame; the tmux vars belong to the user's tmux.
-  const env = {...process.env};
-  for (const key of ['CI', 'CONTINUOUS_INTEGRATION', 'TMUX', 'TMUX_PANE', 'COLUMNS', 'LINES']) {
-    delete env[key];
-  }
+  writeTmuxConfig(config);
+  const env = terminalEnv();
 
   try {
     // One command argument: tmux runs it through the shell. A trailing `;` would end the
     // tmux command, so it is escaped.
     const shellCommand = command.endsWith(';') ? `${command.slice(0, -1)}\\;` : command;
     const pane = (
-      await tmux(
+      await runTmux(
         socket,
         [
           '-f',
@@ -365,9 +345,10 @@ async function main() {
         env,
       )
     ).trim();
-    const capture = (flags = []) => tmux(socket, ['capture-pane', '-p', ...flags, '-t', pane], env);
+    const capture = (flags = []) =>
+      runTmux(socket, ['capture-pane', '-p', ...flags, '-t', pane], env);
     const isDead = async () =>
-      (await tmux(socket, ['display-message', '-p', '-t', pane, '#{pane_dead}'], env)).trim() ===
+      (await runTmux(socket, ['display-message', '-p', '-t', pane, '#{pane_dead}'], env)).trim() ===
       '1';
 
     /** Polls until the screen matches, or the program exits, or the deadline passes. */
@@ -409,7 +390,7 @@ async function main() {
       // re-rendered can reach a handler of the previous mode.
       const sendAndWait = async (args) => {
         const before = await capture();
-        await tmux(socket, ['send-keys', '-t', pane, ...args], env);
+        await runTmux(socket, ['send-keys', '-t', pane, ...args], env);
         await waitFor((screen) => screen !== before, 2000);
       };
       await sendAndWait(['/']);
@@ -428,11 +409,11 @@ async function main() {
     );
 
     if (!(await isDead())) {
-      await tmux(socket, ['send-keys', '-t', pane, 'q'], env);
+      await runTmux(socket, ['send-keys', '-t', pane, 'q'], env);
       await waitFor(() => false, 2000);
     }
   } finally {
-    await tmux(socket, ['kill-server'], env).catch(() => {});
+    await runTmux(socket, ['kill-server'], env).catch(() => {});
     await rm(directory, {recursive: true, force: true});
   }
 }
