@@ -118,17 +118,36 @@ export function textWidth(text: string): number {
   return stringWidth(text);
 }
 
-/** `text` cut to `width` cells, ending in '…' when cut; wide characters are never split. */
+/** C0 controls, DEL and C1 controls: ESC starts terminal escape sequences, CSI (0x9B) too. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point.
+const controlCharacters = /[\u0000-\u001F\u007F-\u009F]/g;
+
+/**
+ * `text` safe to print on a terminal: each control character becomes '?', as ps and htop show
+ * them. Process names, command lines, container names, images and labels come from other
+ * users and from engines; printed raw, an ESC in them would be a terminal escape sequence
+ * (recolour, retitle, rewrite the clipboard) sent to whoever runs the dashboard, often root.
+ */
+export function printable(text: string): string {
+  return text.replace(controlCharacters, '?');
+}
+
+/**
+ * `text` cut to `width` cells, ending in '…' when cut; wide characters are never split.
+ * Control characters are shown as '?' first (see printable): every cell and line the views
+ * draw passes through here.
+ */
 export function truncate(text: string, width: number): string {
   if (width <= 0) {
     return '';
   }
-  if (textWidth(text) <= width) {
-    return text;
+  const safe = printable(text);
+  if (textWidth(safe) <= width) {
+    return safe;
   }
   let out = '';
   let used = 0;
-  for (const char of text) {
+  for (const char of safe) {
     const charWidth = textWidth(char);
     if (used + charWidth > width - 1) {
       break;
@@ -165,7 +184,7 @@ export function layoutColumns(
   let placed = columns.map((column) => {
     let width = textWidth(column.title);
     for (const row of rows) {
-      width = Math.max(width, textWidth(column.cell(row)));
+      width = Math.max(width, textWidth(printable(column.cell(row))));
     }
     return {
       column,

@@ -4,6 +4,7 @@ import {
   fitCell,
   formatTable,
   layoutColumns,
+  printable,
   textWidth,
   truncate,
 } from '../../source/model/columns.js';
@@ -15,6 +16,7 @@ import {
 } from '../../source/model/filter.js';
 import {formatUptime} from '../../source/model/format.js';
 import type {SnapshotRow} from '../../source/model/snapshot-row.js';
+import {fakeRow} from '../helpers/snapshot-fixture.js';
 
 const row = (port: number, extra: Partial<SnapshotRow> = {}): SnapshotRow => ({
   key: `k${port}`,
@@ -79,6 +81,17 @@ describe('columns and formatting', () => {
     expect(textWidth(truncate('数据库服务', 5))).toBe(5);
     expect(fitCell('ab', 4, 'right')).toBe('  ab');
     expect(fitCell('数据库', 5)).toBe('数据…');
+  });
+
+  it('shows control characters as ? so names cannot send escape sequences to the terminal', () => {
+    const evil = 'x\u001B]52;c;aGk=\u0007\u001B[2J\u009B31m\ty\u007F';
+    expect(printable(evil)).toBe('x?]52;c;aGk=??[2J?31m?y?');
+    expect(truncate(evil, 40)).toBe('x?]52;c;aGk=??[2J?31m?y?');
+    expect(truncate(evil, 6)).toBe('x?]52…');
+    expect(fitCell('\u001B[31mred', 8)).toBe('?[31mred');
+    const row = {...fakeRow(80), process: 'ev\u001B[8mil'};
+    const placed = layoutColumns([row], null);
+    expect(placed.find((entry) => entry.column.id === 'process')?.width).toBe(8);
   });
 
   it('lays out every column at natural width when there is room', () => {

@@ -43,6 +43,22 @@ describe('App (ink-testing-library, sized terminal)', () => {
     expect(frame.at(-1)).toContain('q ^C quit');
   });
 
+  it('shows control characters in names as ?, so a process cannot send escapes to the terminal', async () => {
+    const evil = fakeSnapshot([
+      fakeRow(7000, {process: 'ev\u001B[31mil', command: ['ev\u001B]0;pwned\u0007il']}),
+    ]);
+    const {services} = fakeServices(evil);
+    const app = await renderSized(<App services={services} color={false} />, 120, 30);
+    const frame = app.lastFrame() ?? '';
+    expect(frame).toContain('ev?[31mil');
+    expect(frame).not.toContain('\u001B[31m');
+    app.stdin.write('\r');
+    await tick();
+    const detail = app.lastFrame() ?? '';
+    expect(detail).toContain('ev?]0;pwned?il');
+    expect(detail).not.toContain('\u001B]');
+  });
+
   it('never renders more lines than the terminal height minus one, and fits the width', async () => {
     const many = fakeSnapshot(
       Array.from({length: 40}, (_, index) =>
