@@ -9,8 +9,8 @@
 //      nanodock-top, of a bare Ink app (bench-bare-ink.mjs, 25 rows re-rendered each second) and
 //      of `htop -d 10`, each in a tmux session of its own, and the RSS of the first two; a
 //      second nanodock-top without the stall monitor runs in the same window (its CPU alone);
-//   4. quits nanodock-top with q and reads the event-loop stall report it writes
-//      (NANODOCK_TOP_STALL_FILE).
+//   4. reads the event-loop stall report nanodock-top writes (NANODOCK_TOP_STALL_FILE) for the
+//      same window (SIGUSR2 at its start and end), then quits it with q.
 // Prints one JSON line on stdout (progress goes to stderr); `{"skipped": reason}` when Docker,
 // the lab image or tmux is missing. Never sends traffic to the containers' ports.
 import {spawnSync} from 'node:child_process';
@@ -358,10 +358,13 @@ async function run() {
   const before = {top: cpuTicks(pids.top), plain: cpuTicks(pids.plain), bare: cpuTicks(pids.bare)};
   if (pids.htop !== null) before.htop = cpuTicks(pids.htop);
   const windowStarted = performance.now();
+  // The stall report covers this window exactly: SIGUSR2 starts it, a second one writes it.
+  process.kill(pids.top, 'SIGUSR2');
   log(`measuring CPU for ${windowMs / 1000} s (pids: ${JSON.stringify(pids)})`);
   await sleep(windowMs);
   const after = {top: cpuTicks(pids.top), plain: cpuTicks(pids.plain), bare: cpuTicks(pids.bare)};
   if (pids.htop !== null) after.htop = cpuTicks(pids.htop);
+  process.kill(pids.top, 'SIGUSR2');
   const seconds = (performance.now() - windowStarted) / 1000;
   const percent = (key) => ((after[key] - before[key]) / clockTicks / seconds) * 100;
   const rss = {top: rssMb(pids.top), bare: rssMb(pids.bare)};
@@ -380,8 +383,7 @@ async function run() {
     .filter((row) => /^[* ] (tcp|udp)/.test(row)).length;
   const benchRowsSeen = last.split('\n').filter((row) => row.includes('nd-bench-')).length;
 
-  // 6. Stall report, written by nanodock-top as it quits.
-  await tmux(top.socket, ['send-keys', '-t', top.label, 'q']);
+  // 6. Stall report, written by nanodock-top at the second SIGUSR2; then quit it.
   let stall = null;
   const deadline = performance.now() + 10_000;
   while (stall === null && performance.now() < deadline) {
@@ -392,9 +394,10 @@ async function run() {
     }
     if (stall === null) await sleep(50);
   }
-  if (stall === null) notes.push('no stall report: nanodock-top did not write it within 10 s of q');
+  await tmux(top.socket, ['send-keys', '-t', top.label, 'q']);
+  if (stall === null) notes.push('no stall report: nanodock-top did not write it within 10 s');
   notes.push(
-    "stall figures run from nanodock-top's first snapshot to q (monitorEventLoopDelay), module loading excluded",
+    'stall and render figures cover the CPU window exactly (monitorEventLoopDelay, started and ended by SIGUSR2)',
     'the stall monitor (NANODOCK_TOP_STALL_FILE, 1 ms resolution) runs during the CPU window and adds its own timer wakeups to cpuPercent; cpuPercentNoStallMonitor is a second nanodock-top without it, in the same window',
     `CPU window ${seconds.toFixed(2)} s, started ${settleMs} ms after every program had drawn their first screen and once the new containers were over a minute old; ${benchCount} extra containers; first frame polled every 20 ms`,
     `load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
@@ -411,6 +414,8 @@ async function run() {
     htopCpuPercent: pids.htop === null ? null : percent('htop'),
     stallMaxMs: stall?.maxMs ?? null,
     stallP99Ms: stall?.p99Ms ?? null,
+    renders: stall?.renders ?? null,
+    frameCache: stall?.frameCache ?? null,
     rows,
     visibleRows,
     benchRowsSeen,

@@ -1,15 +1,14 @@
-import {writeFileSync} from 'node:fs';
-import {monitorEventLoopDelay} from 'node:perf_hooks';
 import {render} from 'ink';
 import meow from 'meow';
 import {type CliConfig, knownFlags, resolveCliConfig} from './cli-config.js';
-import {formatTable} from './model/columns.js';
+import {watchStalls} from './cli-stall-report.js';
+import {formatTable, printable} from './model/columns.js';
 import {toJsonRow} from './model/format.js';
 import {collectSnapshot, isAbsentEngine, type Snapshot} from './snapshot.js';
 import {App} from './tui/app.js';
+import {installInkFrameCache} from './tui/ink-frame-cache.js';
 import {createLiveServices} from './tui/live-services.js';
 import {selectRows} from './tui/select.js';
-import type {DashboardServices} from './tui/services.js';
 
 const help = `
   Usage
@@ -95,7 +94,7 @@ async function printOnce(config: CliConfig): Promise<void> {
     sort: {column: config.sort, descending: config.descending},
   });
   for (const warning of snapshot.warnings) {
-    process.stderr.write(`nanodock-top: ${warning}\n`);
+    process.stderr.write(`nanodock-top: ${printable(warning)}\n`);
   }
   if (config.mode === 'json') {
     process.stdout.write(`${JSON.stringify(rows.map(toJsonRow), null, 2)}\n`);
@@ -104,7 +103,9 @@ async function printOnce(config: CliConfig): Promise<void> {
   const width = process.stdout.isTTY ? process.stdout.columns : null;
   const lines = formatTable(rows, width);
   const highlight = config.color && Boolean(process.stdout.isTTY);
-  const out: string[] = [`${snapshot.hostname}: ${rows.length} rows; ${engineSummary(snapshot)}`];
+  const out: string[] = [
+    printable(`${snapshot.hostname}: ${rows.length} rows; ${engineSummary(snapshot)}`),
+  ];
   lines.forEach((line, index) => {
     const row = index === 0 ? undefined : rows[index - 1];
     if (!highlight) {
@@ -120,48 +121,14 @@ async function printOnce(config: CliConfig): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-/**
- * For the benchmark: when NANODOCK_TOP_STALL_FILE names a file, the longest event-loop delay
- * seen while refreshing is written there as JSON on quit. Counting starts 1 s after the first
- * snapshot: loading modules, the first full scan and the first (cold) renders are startup.
- */
-function watchStalls(
-  file: string | undefined,
-  services: DashboardServices,
-): DashboardServices & {stop(): void} {
-  if (!file) {
-    return {...services, stop: () => {}};
-  }
-  const histogram = monitorEventLoopDelay({resolution: 1});
-  let isCounting = false;
-  return {
-    ...services,
-    refresh: (onUpdate, signal) =>
-      services.refresh((snapshot) => {
-        onUpdate(snapshot);
-        if (!isCounting) {
-          isCounting = true;
-          // The first frames compile Ink's and our render paths: start once they are drawn.
-          setTimeout(() => histogram.enable(), 1000).unref();
-        }
-      }, signal),
-    stop: () => {
-      histogram.disable();
-      writeFileSync(
-        file,
-        JSON.stringify({
-          maxMs: histogram.max / 1e6,
-          p99Ms: histogram.percentile(99) / 1e6,
-          from: '1 s after the first snapshot',
-        }),
-      );
-    },
-  };
-}
-
 /** The live dashboard on the terminal's alternate screen, which q gives back as it was. */
 async function runInteractive(config: CliConfig): Promise<void> {
-  const services = watchStalls(process.env.NANODOCK_TOP_STALL_FILE, createLiveServices());
+  const frameCache = await installInkFrameCache();
+  const services = watchStalls(
+    process.env.NANODOCK_TOP_STALL_FILE,
+    createLiveServices(),
+    frameCache,
+  );
   const alternateScreen = {enter: '\u001B[?1049h\u001B[H', leave: '\u001B[?1049l'};
   process.stdout.write(alternateScreen.enter);
   const restore = (): void => {
@@ -179,7 +146,7 @@ async function runInteractive(config: CliConfig): Promise<void> {
         intervalMs: config.intervalMs,
       }}
     />,
-    {exitOnCtrlC: false, patchConsole: false},
+    {exitOnCtrlC: false, patchConsole: false, onRender: services.onRender},
   );
   await instance.waitUntilExit();
   instance.cleanup();

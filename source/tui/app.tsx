@@ -67,9 +67,11 @@ export function Screen({state, color}: {readonly state: AppState; readonly color
   const selected = rows[selectedIndex];
   let body: React.ReactNode;
   if (state.mode.kind === 'help') {
-    body = <TextPane lines={helpLines(width, height + 1)} color={color} />;
+    body = <TextPane lines={helpLines(width, height + 1)} width={width} color={color} />;
   } else if (state.mode.kind === 'detail' && selected !== undefined) {
-    body = <TextPane lines={detailLines(selected, width, height + 1)} color={color} />;
+    body = (
+      <TextPane lines={detailLines(selected, width, height + 1)} width={width} color={color} />
+    );
   } else {
     body = (
       <RowList

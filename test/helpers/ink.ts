@@ -15,8 +15,27 @@ export async function renderSized(
   Object.defineProperty(instance.stdout, 'rows', {value: rows, configurable: true});
   await tick();
   instance.stdout.emit('resize');
-  await tick();
+  await settle(instance);
   return instance;
+}
+
+/**
+ * Waits until the app has drawn no new frame for 60 ms (at most 2 s): a fixed pause was too
+ * short on a loaded machine, where the resize could land after the test had read the frame.
+ */
+export async function settle(instance: ReturnType<typeof render>): Promise<void> {
+  const deadline = performance.now() + 2000;
+  let seen = -1;
+  let quietSince = performance.now();
+  while (performance.now() < deadline) {
+    await tick(10);
+    if (instance.frames.length !== seen) {
+      seen = instance.frames.length;
+      quietSince = performance.now();
+    } else if (performance.now() - quietSince >= 60) {
+      return;
+    }
+  }
 }
 
 /** Lets React and Ink finish what a key or a resize started. */

@@ -1,6 +1,7 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
 import type {Snapshot} from '../../snapshot.js';
 import {enginesLine, headerLine} from '../view.js';
+import {Line} from './line.js';
 
 /** Props of Header. */
 export interface HeaderProps {
@@ -17,12 +18,17 @@ export function Header({snapshot, shown, paused, intervalMs, width, color}: Head
   const engines = enginesLine(snapshot, width);
   return (
     <Box flexDirection="column">
-      <Text bold color={color && paused ? 'yellow' : undefined} wrap="truncate-end">
-        {headerLine(snapshot, shown, {paused, intervalMs}, width)}
-      </Text>
-      <Text color={color ? (engines.isProblem ? 'red' : 'gray') : undefined} wrap="truncate-end">
-        {engines.text}
-      </Text>
+      <Line
+        bold
+        color={color && paused ? 'yellow' : undefined}
+        text={headerLine(snapshot, shown, {paused, intervalMs}, width)}
+        width={width}
+      />
+      <Line
+        color={color ? (engines.isProblem ? 'red' : 'gray') : undefined}
+        text={engines.text}
+        width={width}
+      />
     </Box>
   );
 }

@@ -1,7 +1,8 @@
-import {Box, Text} from 'ink';
-import type {PlacedColumn} from '../../model/columns.js';
+import {Box} from 'ink';
+import {fitCell, type PlacedColumn} from '../../model/columns.js';
 import type {SnapshotRow} from '../../model/snapshot-row.js';
 import {rowLine, titleLine} from '../view.js';
+import {Line} from './line.js';
 
 /** Props of RowList. */
 export interface RowListProps {
@@ -30,22 +31,27 @@ export function RowList({
 }: RowListProps) {
   return (
     <Box flexDirection="column">
-      <Text bold inverse={!color} color={color ? 'cyan' : undefined} wrap="truncate-end">
-        {titleLine(placed, sort, width)}
-      </Text>
-      {rows.length === 0 ? <Text dimColor={color}>{emptyText}</Text> : null}
+      <Line
+        bold
+        inverse={!color}
+        color={color ? 'cyan' : undefined}
+        text={titleLine(placed, sort, width)}
+        width={width}
+      />
+      {rows.length === 0 ? (
+        <Line dimColor={color} text={fitCell(emptyText, width)} width={width} />
+      ) : null}
       {rows.map((row) => {
         const isSelected = row.key === selectedKey;
         const tint = row.helper !== null ? 'yellow' : row.container !== null ? 'green' : undefined;
         return (
-          <Text
+          <Line
             key={row.key}
             inverse={isSelected}
             color={color ? tint : undefined}
-            wrap="truncate-end"
-          >
-            {rowLine(row, placed, inProgress, width)}
-          </Text>
+            text={rowLine(row, placed, inProgress, width)}
+            width={width}
+          />
         );
       })}
     </Box>

@@ -1,6 +1,6 @@
-import {Text} from 'ink';
 import type {Mode, StatusMessage} from '../state.js';
 import {statusLine} from '../view.js';
+import {Line} from './line.js';
 
 /** Props of StatusBar. */
 export interface StatusBarProps {
@@ -18,12 +18,11 @@ const tones = {info: undefined, ok: 'green', error: 'red', prompt: 'yellow'} as 
 export function StatusBar({mode, status, filterText, refreshError, width, color}: StatusBarProps) {
   const line = statusLine(mode, status, filterText, refreshError, width);
   return (
-    <Text
+    <Line
       color={color ? tones[line.tone] : undefined}
       bold={line.tone === 'prompt'}
-      wrap="truncate-end"
-    >
-      {line.text === '' ? ' ' : line.text}
-    </Text>
+      text={line.text}
+      width={width}
+    />
   );
 }

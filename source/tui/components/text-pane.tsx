@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Line} from './line.js';
 
 /** Keys for lines that may repeat: the text plus how many times it came before. */
 function lineKeys(lines: readonly string[]): string[] {
@@ -13,23 +14,25 @@ function lineKeys(lines: readonly string[]): string[] {
 /** Lines in place of the list (help screen, detail pane); the first is the title. */
 export function TextPane({
   lines,
+  width,
   color,
 }: {
+  /** Fitted to `width` already (helpLines, detailLines). */
   readonly lines: readonly string[];
+  readonly width: number;
   readonly color: boolean;
 }) {
   const keys = lineKeys(lines);
   return (
     <Box flexDirection="column">
       {lines.map((line, index) => (
-        <Text
+        <Line
           key={keys[index]}
           bold={index === 0}
           color={color && index === 0 ? 'cyan' : undefined}
-          wrap="truncate-end"
-        >
-          {line === '' ? ' ' : line}
-        </Text>
+          text={line}
+          width={width}
+        />
       ))}
     </Box>
   );

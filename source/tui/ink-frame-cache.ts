@@ -1,0 +1,443 @@
+/**
+ * Ink 6 draws every frame from scratch: it splits each line of text into graphemes
+ * (Intl.Segmenter), parses its ANSI codes into styled cells, lays the cells on a fresh
+ * width x height grid of new objects, then turns every row of the grid back into a string, cell
+ * by cell. Its caches live for one frame. On a 2-core VM that is about 10 ms for a 120x40
+ * dashboard frame even when a single row changed: most of a 16 ms budget.
+ *
+ * This module keeps that work across frames:
+ * - the styled cells and widths of a line are remembered for this frame and the last one, so
+ *   an unchanged line is neither segmented nor parsed again, and keeps the same cell objects;
+ * - a line that changed is split into characters without Intl.Segmenter where that cannot
+ *   change the result: between two printable ASCII characters there is always a grapheme
+ *   break, so only the stretches around other characters go through Ink's tokenizer;
+ * - a row whose placements (each line written on it: where, and the very same cells) are
+ *   those of the last frame's row at that height reuses that row's string, without laying a
+ *   single cell; a row that changed is laid on one shared blank cell, not width new ones;
+ * - a changed row becomes a string without asking for the codes between neighbours in the same
+ *   style (characters in one style share one styles array), which Ink computes cell by cell.
+ *
+ * The dashboard redraws rarely (when the screen changes), so this code mostly runs cold, in
+ * V8's interpreter: doing less per cell matters more than doing it cleverly.
+ *
+ * It does so by patching two prototypes of Ink's private Output module (found next to Ink's
+ * entry point). Frames come out byte for byte as Ink's own (tests compare both ways on real
+ * dashboard frames and on edge cases: wide characters, styles, transformers, overlaps); frames
+ * that clip (overflow="hidden") take Ink's own path. If a future Ink moves or reshapes those
+ * internals, nothing is patched and `installInkFrameCache` says why; a test pins the installed
+ * Ink so that such an upgrade fails loudly rather than silently losing the speed.
+ */
+import {
+  type AnsiCode,
+  ansiCodesToString,
+  diffAnsiCodes,
+  reduceAnsiCodesIncremental,
+  type StyledChar,
+  type Token,
+  tokenize,
+} from '@alcalzone/ansi-tokenize';
+
+/** The per-frame cache methods of Ink's private OutputCaches class. */
+interface CacheMethods {
+  getStyledChars(line: string): StyledChar[];
+  getStringWidth(text: string): number;
+  getWidestLine(text: string): number;
+}
+
+type CacheKind = keyof CacheMethods;
+type Transformer = (line: string, index: number) => string;
+
+/** An operation recorded by Ink's Output (write, clip or unclip). */
+interface Operation {
+  readonly type: string;
+  readonly x?: number;
+  readonly y?: number;
+  readonly text?: string;
+  readonly transformers?: readonly Transformer[];
+}
+
+/** The fields of an Ink Output instance this relies on. */
+interface OutputInstance {
+  readonly width: number;
+  readonly height: number;
+  readonly operations: readonly Operation[];
+  readonly caches: CacheMethods;
+}
+
+type OutputGet = (this: OutputInstance) => {output: string; height: number};
+
+interface OutputClass {
+  new (options: {width: number; height: number}): OutputInstance;
+  prototype: {get: OutputGet};
+}
+
+/** Whether the cache is active, and if not, why. */
+export type FrameCacheState =
+  | {readonly active: true}
+  | {readonly active: false; readonly why: string};
+
+const cacheKinds: readonly CacheKind[] = ['getStyledChars', 'getStringWidth', 'getWidestLine'];
+type Generation = Record<CacheKind, Map<string, unknown>>;
+const newGeneration = (): Generation => ({
+  getStyledChars: new Map(),
+  getStringWidth: new Map(),
+  getWidestLine: new Map(),
+});
+
+/** One row of the last frame: the frame width, what was placed on the row, and its text. */
+interface RowMemo {
+  readonly width: number;
+  readonly placements: readonly Placement[];
+  readonly text: string;
+}
+
+let installed: Promise<FrameCacheState> | undefined;
+let enabled = true;
+let current = newGeneration();
+let previous = newGeneration();
+let rowMemos: RowMemo[] = [];
+let counters = {lineHits: 0, lineMisses: 0, rowHits: 0, rowMisses: 0};
+
+/** Ink's empty cell, shared: cells are only read once placed. */
+const blankCell: StyledChar = {type: 'char', value: ' ', fullWidth: false, styles: []};
+
+/** The end of an SGR sequence (`ESC [ digits/semicolons m`) starting at `start`, or -1. */
+function sgrEnd(line: string, start: number): number {
+  if (line.charCodeAt(start + 1) !== 0x5b) {
+    return -1;
+  }
+  for (let index = start + 2; index < line.length; index++) {
+    const code = line.charCodeAt(index);
+    if (code === 0x6d) {
+      return index;
+    }
+    if (code !== 0x3b && (code < 0x30 || code > 0x39)) {
+      return -1;
+    }
+  }
+  return -1;
+}
+
+const isPrintableAscii = (code: number): boolean => code >= 0x20 && code <= 0x7e;
+
+/**
+ * The tokens Ink's tokenizer gives for `line`, found faster, or null when only Ink's tokenizer
+ * will do: an escape other than SGR (links, the C1 CSI), or a non-ASCII character right after
+ * an SGR sequence. Printable ASCII
+ * characters are taken one by one; any other stretch goes to Ink's tokenizer together with
+ * the ASCII character on each side of it, since a mark may join the character before it and a
+ * prepended character the one after it, while two printable ASCII characters never join.
+ */
+export function fastTokens(line: string): Token[] | null {
+  if (line.includes('\u009B')) {
+    return null;
+  }
+  const tokens: Token[] = [];
+  let index = 0;
+  while (index < line.length) {
+    const code = line.charCodeAt(index);
+    if (code === 0x1b) {
+      const end = sgrEnd(line, index);
+      // Ink's tokenizer drops a mark that follows an SGR sequence (it joins the final m):
+      // leave such lines to it rather than guess.
+      if (end === -1 || isOther(line, end + 1)) {
+        return null;
+      }
+      tokens.push(...tokenize(line.slice(index, end + 1)));
+      index = end + 1;
+    } else if (isPrintableAscii(code) && !isOther(line, index + 1)) {
+      tokens.push({type: 'char', value: line[index] as string, fullWidth: false});
+      index++;
+    } else {
+      // A stretch of other characters, with the ASCII character before it (this one, when
+      // it is ASCII) and the one after it; never across an escape, which always breaks.
+      let end = isPrintableAscii(code) ? index + 1 : index;
+      for (;;) {
+        while (isOther(line, end)) {
+          end++;
+        }
+        if (end < line.length && isPrintableAscii(line.charCodeAt(end))) {
+          end++;
+          if (isOther(line, end)) {
+            // That ASCII character may join the next stretch: keep going.
+            continue;
+          }
+        }
+        break;
+      }
+      tokens.push(...tokenize(line.slice(index, end)));
+      index = end;
+    }
+  }
+  return tokens;
+}
+
+/** Whether the character at `index` is neither printable ASCII nor an escape (nor the end). */
+function isOther(line: string, index: number): boolean {
+  if (index >= line.length) {
+    return false;
+  }
+  const code = line.charCodeAt(index);
+  return code !== 0x1b && !isPrintableAscii(code);
+}
+
+/**
+ * Ink's styledCharsFromTokens, except that characters in the same style share one styles array
+ * (Ink copies it for each character). Cells are only read, so sharing is safe, and it lets
+ * `cellsToString` see at a glance that two neighbours need no codes between them.
+ */
+export function styledCharsOf(tokens: readonly Token[]): StyledChar[] {
+  let styles: AnsiCode[] = [];
+  const cells: StyledChar[] = [];
+  for (const token of tokens) {
+    if (token.type === 'ansi') {
+      styles = reduceAnsiCodesIncremental(styles, [token]);
+    } else {
+      cells.push({type: 'char', value: token.value, fullWidth: token.fullWidth, styles});
+    }
+  }
+  return cells;
+}
+
+function sameStyles(left: readonly AnsiCode[], right: readonly AnsiCode[]): boolean {
+  if (left === right) {
+    return true;
+  }
+  if (left.length !== right.length) {
+    return false;
+  }
+  for (let index = 0; index < left.length; index++) {
+    if (left[index] !== right[index]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Ink's styledCharsToString, without asking for the codes between two neighbours in the very
+ * same style: Ink's diff of a style with itself is always empty, and computing it for every
+ * cell (three sets and four arrays each) is most of the cost of a changed row.
+ */
+export function cellsToString(cells: readonly StyledChar[]): string {
+  let text = '';
+  for (let index = 0; index < cells.length; index++) {
+    const cell = cells[index] as StyledChar;
+    if (index === 0) {
+      text += ansiCodesToString(cell.styles);
+    } else {
+      const before = (cells[index - 1] as StyledChar).styles;
+      if (!sameStyles(before, cell.styles)) {
+        text += ansiCodesToString(diffAnsiCodes(before, cell.styles));
+      }
+    }
+    text += cell.value;
+    if (index === cells.length - 1) {
+      text += ansiCodesToString(diffAnsiCodes(cell.styles, []));
+    }
+  }
+  return text;
+}
+
+/** Looks `key` up in this frame's and the last frame's results; computes it on a miss. */
+function remember<Value>(kind: CacheKind, key: string, compute: () => Value): Value {
+  const now = current[kind];
+  if (now.has(key)) {
+    return now.get(key) as Value;
+  }
+  let value: Value;
+  if (previous[kind].has(key)) {
+    counters.lineHits++;
+    value = previous[kind].get(key) as Value;
+  } else {
+    counters.lineMisses++;
+    value = compute();
+  }
+  now.set(key, value);
+  return value;
+}
+
+/** One line of a write, as placed on a row: where it starts, and its cells (shared across frames). */
+interface Placement {
+  readonly x: number;
+  readonly cells: readonly StyledChar[];
+}
+
+/** The placements on each row, in Ink's order: writes in turn, transformers applied per line. */
+function placementsByRow(output: OutputInstance): Placement[][] {
+  const rows: Placement[][] = Array.from({length: output.height}, () => []);
+  for (const {x = 0, y = 0, text, transformers = []} of output.operations) {
+    if (!text) {
+      continue;
+    }
+    const lines = text.split('\n');
+    for (let index = 0; index < lines.length; index++) {
+      const row = rows[y + index];
+      if (row === undefined) {
+        // Ink stops placing a text at the bottom of the grid.
+        break;
+      }
+      let line = lines[index] as string;
+      for (const transformer of transformers) {
+        line = transformer(line, index);
+      }
+      row.push({x, cells: output.caches.getStyledChars(line)});
+    }
+  }
+  return rows;
+}
+
+/** Columns a cell takes, as Ink measures it (at least 1); printable ASCII is 1 without asking. */
+function cellWidth(character: StyledChar, caches: CacheMethods): number {
+  const {value} = character;
+  if (value.length === 1 && isPrintableAscii(value.charCodeAt(0))) {
+    return 1;
+  }
+  return Math.max(1, caches.getStringWidth(value));
+}
+
+/** One row as Ink draws it: blanks, then each placement over them, wide characters padded. */
+function drawRow(width: number, placements: readonly Placement[], caches: CacheMethods): string {
+  const row = new Array<StyledChar>(width).fill(blankCell);
+  for (const {x, cells} of placements) {
+    let offsetX = x;
+    for (const character of cells) {
+      row[offsetX] = character;
+      const columns = cellWidth(character, caches);
+      for (let extra = 1; extra < columns; extra++) {
+        row[offsetX + extra] = {
+          type: 'char',
+          value: '',
+          fullWidth: false,
+          styles: character.styles,
+        };
+      }
+      offsetX += columns;
+    }
+  }
+  // A write past the right edge leaves holes; Ink drops them.
+  const cells = row.includes(undefined as unknown as StyledChar)
+    ? row.filter((cell) => cell !== undefined)
+    : row;
+  return cellsToString(cells).trimEnd();
+}
+
+function samePlacements(left: readonly Placement[], right: readonly Placement[]): boolean {
+  if (left.length !== right.length) {
+    return false;
+  }
+  for (let index = 0; index < left.length; index++) {
+    const a = left[index] as Placement;
+    const b = right[index] as Placement;
+    if (a.x !== b.x || a.cells !== b.cells) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Ink's Output.get for frames without clipping. A row's text follows from the frame width and
+ * the placements on it, so a row placed exactly as in the last frame reuses that frame's text.
+ */
+function cachedGet(this: OutputInstance, inkGet: OutputGet): {output: string; height: number} {
+  if (!enabled || this.operations.some((operation) => operation.type !== 'write')) {
+    return inkGet.call(this);
+  }
+  const memos: RowMemo[] = [];
+  const lines = placementsByRow(this).map((placements, y) => {
+    const memo = rowMemos[y];
+    if (
+      memo !== undefined &&
+      memo.width === this.width &&
+      samePlacements(memo.placements, placements)
+    ) {
+      counters.rowHits++;
+      memos.push(memo);
+      return memo.text;
+    }
+    counters.rowMisses++;
+    const text = drawRow(this.width, placements, this.caches);
+    memos.push({width: this.width, placements, text});
+    return text;
+  });
+  rowMemos = memos;
+  return {output: lines.join('\n'), height: this.height};
+}
+
+/** Ends a frame: what it used becomes "the last frame", everything older is dropped. */
+function endFrame(): void {
+  previous = current;
+  current = newGeneration();
+}
+
+async function install(): Promise<FrameCacheState> {
+  let Output: OutputClass;
+  try {
+    const outputUrl = new URL('output.js', import.meta.resolve('ink'));
+    Output = ((await import(outputUrl.href)) as {default: OutputClass}).default;
+  } catch (error) {
+    return {active: false, why: `Ink's output module did not load: ${String(error)}`};
+  }
+  if (typeof Output !== 'function' || typeof Output.prototype.get !== 'function') {
+    return {active: false, why: "Ink's Output class has changed shape"};
+  }
+  const probe = new Output({width: 0, height: 0});
+  const cachePrototype = Object.getPrototypeOf(probe.caches ?? null) as Partial<CacheMethods>;
+  if (
+    cachePrototype === null ||
+    !Array.isArray(probe.operations) ||
+    cacheKinds.some((kind) => typeof cachePrototype[kind] !== 'function')
+  ) {
+    return {active: false, why: "Ink's output caches have changed shape"};
+  }
+  for (const kind of cacheKinds) {
+    const inkMethod = cachePrototype[kind] as (this: unknown, key: string) => unknown;
+    const compute =
+      kind === 'getStyledChars'
+        ? (line: string) => styledCharsOf(fastTokens(line) ?? tokenize(line))
+        : inkMethod;
+    Object.defineProperty(cachePrototype, kind, {
+      configurable: true,
+      writable: true,
+      value(this: unknown, key: string) {
+        return enabled
+          ? remember(kind, key, () => compute.call(this, key))
+          : inkMethod.call(this, key);
+      },
+    });
+  }
+  const inkGet = Output.prototype.get;
+  Output.prototype.get = function get(this: OutputInstance) {
+    try {
+      return cachedGet.call(this, inkGet);
+    } finally {
+      endFrame();
+    }
+  };
+  return {active: true};
+}
+
+/**
+ * Makes Ink reuse the last frame's work for unchanged lines and rows (see the file comment).
+ * Safe to call more than once; resolves whether the cache is active and, if not, why.
+ */
+export function installInkFrameCache(): Promise<FrameCacheState> {
+  installed ??= install();
+  return installed;
+}
+
+/** Turns the installed cache off (Ink's own path) or on again; for tests and the benchmark. */
+export function setInkFrameCacheEnabled(on: boolean): void {
+  enabled = on;
+  current = newGeneration();
+  previous = newGeneration();
+  rowMemos = [];
+}
+
+/** How often lines and rows were reused since the last call. */
+export function takeInkFrameCacheCounters(): typeof counters {
+  const taken = counters;
+  counters = {lineHits: 0, lineMisses: 0, rowHits: 0, rowMisses: 0};
+  return taken;
+}
