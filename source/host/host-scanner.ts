@@ -1,5 +1,5 @@
-import {readFileSync, statSync} from 'node:fs';
-import {readdir, readFile} from 'node:fs/promises';
+import {readdirSync, readFileSync, statSync} from 'node:fs';
+import {readFile} from 'node:fs/promises';
 import type {Protocol} from '../model/container-info.js';
 import {sharedFdScanner} from './fd-scan.js';
 import {
@@ -133,7 +133,7 @@ export class HostScanner {
   async scan(options: {readonly signal?: AbortSignal} = {}): Promise<HostScan> {
     const started = performance.now();
     const {sockets, changed} = await this.#readSocketTables();
-    const pids = await this.#listPids();
+    const pids = this.#listPids();
     const livePids = new Set(pids);
     const newPids = pids.filter((pid) => !this.#knownPids.has(pid));
     const lostPid = pids.length - newPids.length !== this.#knownPids.size;
@@ -275,7 +275,7 @@ export class HostScanner {
     let changed = false;
     const parts = await Promise.all(
       socketTables.map(async ({file, protocol, family}) => {
-        const text = await readSocketTable(this.#procRoot, file);
+        const text = readSocketTable(this.#procRoot, file);
         const cached = this.#tables.get(file);
         if (cached !== undefined && cached.text === text) {
           return cached.sockets;
@@ -289,9 +289,10 @@ export class HostScanner {
     return {sockets: parts.flat(), changed};
   }
 
-  async #listPids(): Promise<number[]> {
+  /** The pids in /proc, listed synchronously: a few hundred names from memory, no disk. */
+  #listPids(): number[] {
     const pids: number[] = [];
-    for (const entry of await readdir(this.#procRoot)) {
+    for (const entry of readdirSync(this.#procRoot)) {
       const code = entry.charCodeAt(0);
       if (code >= 48 && code <= 57) {
         pids.push(Number(entry));
