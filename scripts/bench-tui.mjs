@@ -416,6 +416,7 @@ async function run() {
     stallP99Ms: stall?.p99Ms ?? null,
     renders: stall?.renders ?? null,
     frameCache: stall?.frameCache ?? null,
+    collections: stall?.collections ?? null,
     rows,
     visibleRows,
     benchRowsSeen,

@@ -321,7 +321,9 @@ export class HostScanner {
   async #readProcess(pid: number): Promise<HostProcess | undefined> {
     let stat: ReturnType<typeof parseProcStat>;
     try {
-      stat = parseProcStat(await readFile(`${this.#procRoot}/${pid}/stat`, 'utf8'));
+      // Synchronous: one small read that takes no lock of the process's memory, unlike
+      // cmdline and status below (read on the thread pool, and only for a process not seen).
+      stat = parseProcStat(readFileSync(`${this.#procRoot}/${pid}/stat`, 'utf8'));
     } catch {
       return undefined; // exited
     }

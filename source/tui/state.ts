@@ -119,9 +119,9 @@ function rowLook(row: SnapshotRow): string {
     row.pids.join(','),
     row.process,
     row.user,
-    // An uptime shown in minutes or hours may lag up to 10 s (the forced redraw below): one
-    // ticking over each second would otherwise redraw the whole screen every tick.
-    row.uptimeSeconds !== null && row.uptimeSeconds < 60 ? formatUptime(row.uptimeSeconds) : '',
+    // The uptime as shown: seconds under a minute, then minutes, so a row redraws when its
+    // shown minute ticks over (a row or two at a time, cheap), not every second.
+    formatUptime(row.uptimeSeconds),
     row.helper,
     container === null
       ? ''

@@ -200,15 +200,19 @@ describe('reducer: an idle host does not redraw', () => {
     expect(reduce(base, {type: 'snapshot', snapshot: again})).toBe(base);
   });
 
-  it('redraws when a row, a seconds uptime, the refresh time or 10 s have changed', () => {
+  it('redraws when a row, a shown uptime, the refresh time or 10 s have changed', () => {
     const rows = fakeSnapshot().rows;
     const older = rows.map((row, index) => (index === 0 ? {...row, uptimeSeconds: 45} : row));
     expect(reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(older)})).not.toBe(base);
-    // Minutes ticking over wait for the next forced redraw (at most 10 s).
+    // An uptime shown in minutes redraws when the shown minute changes, not every second.
+    const sameMinute = rows.map((row, index) =>
+      index === 0 ? {...row, uptimeSeconds: 179} : row,
+    );
+    expect(reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(sameMinute)})).toBe(base);
     const minuteLater = rows.map((row, index) =>
       index === 0 ? {...row, uptimeSeconds: 180} : row,
     );
-    expect(reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(minuteLater)})).toBe(base);
+    expect(reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(minuteLater)})).not.toBe(base);
     expect(reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(rows.slice(1))})).not.toBe(base);
     expect(
       reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(undefined, {durationMs: 120})}),

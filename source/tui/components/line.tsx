@@ -1,4 +1,5 @@
 import {Text, type TextProps, Transform} from 'ink';
+import {memo} from 'react';
 
 /** Props of Line: Ink's Text styles, the text, and the cells it may take. */
 export interface LineProps extends Pick<TextProps, 'bold' | 'color' | 'dimColor' | 'inverse'> {
@@ -27,7 +28,7 @@ function blankOf(width: number): string {
  * the line may be (one string per width), and a Transform puts the text in place of the
  * blanks, inside the styles Ink applied to them, only when the frame is drawn.
  */
-export function Line({text, width, ...style}: LineProps) {
+function LineView({text, width, ...style}: LineProps) {
   const blank = blankOf(Math.max(1, width));
   return (
     <Transform transform={(styled) => styled.replace(blank, () => text)}>
@@ -35,3 +36,6 @@ export function Line({text, width, ...style}: LineProps) {
     </Transform>
   );
 }
+
+/** LineView, memoised: a row whose text and style did not change is not even reconciled. */
+export const Line = memo(LineView);
