@@ -256,6 +256,7 @@ try {
 // nanodock-top in a real terminal, next to a bare Ink app and htop measured in the same window.
 const dashboard = [];
 let dashboardNote = null;
+let dashboardGcNote = null;
 {
   const run = spawnSync(process.execPath, [new URL('./bench-tui.mjs', import.meta.url).pathname], {
     encoding: 'utf8',
@@ -286,10 +287,12 @@ let dashboardNote = null;
       ],
       [
         'idle CPU, --interval 1s, 60 s',
-        `${percent(tui.cpuPercent)} (${percent(tui.cpuPercentNoStallMonitor)} without the stall monitor)`,
+        // The verdict is on the instance without the stall monitor, whose 1 ms timer is the
+        // bench's instrument, not the dashboard's work.
+        `${percent(tui.cpuPercentNoStallMonitor)} (${percent(tui.cpuPercent)} with the stall monitor's 1 ms timer)`,
         `${percent(tui.bareInkCpuPercent)} bare Ink app; ${tui.htopCpuPercent === null ? 'htop not available' : `${percent(tui.htopCpuPercent)} htop -d 10`}`,
         '<= 2 %',
-        tui.cpuPercent <= 2,
+        tui.cpuPercentNoStallMonitor <= 2,
       ],
       [
         'RSS vs a bare Ink app',
@@ -299,13 +302,25 @@ let dashboardNote = null;
         rssRatio <= 1.25,
       ],
       [
-        'longest event-loop stall (first snapshot to q)',
+        'longest event-loop stall, same 60 s window',
         `${tui.stallMaxMs === null ? 'no report' : `${tui.stallMaxMs.toFixed(1)} ms`}${tui.stallP99Ms === null ? '' : ` (p99 ${tui.stallP99Ms.toFixed(1)} ms)`}`,
         '-',
         '<= 16 ms',
         tui.stallMaxMs !== null && tui.stallMaxMs <= 16,
       ],
+      [
+        'time Ink takes to draw a frame, same window',
+        tui.renders === null
+          ? 'no report'
+          : `median ${tui.renders.medianMs.toFixed(1)} ms, longest ${tui.renders.maxMs.toFixed(1)} ms (${tui.renders.count} frames)`,
+        '-',
+        '(no goal)',
+        null,
+      ],
     );
+    if (tui.collections?.length > 0) {
+      dashboardGcNote = `garbage collections of 8 ms or more in the window: ${tui.collections.map((gc) => `${gc.ms} ms (kind ${gc.kind}, flags ${gc.flags}) at ${(gc.atMs / 1000).toFixed(1)} s`).join('; ')}`;
+    }
   }
 }
 
@@ -334,6 +349,9 @@ if (dashboardNote !== null) {
   for (const [name, value, reference, goal, ok] of dashboard) {
     const verdict = ok === null ? '' : ok ? ' met' : ' MISSED';
     console.log(`| ${name} | ${value} | ${reference} | ${goal}${verdict} |`);
+  }
+  if (dashboardGcNote !== null) {
+    console.log(`\n${dashboardGcNote}`);
   }
 }
 console.log(`\nnode ${process.version}, ${new Date().toISOString()}`);

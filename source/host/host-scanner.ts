@@ -1,5 +1,5 @@
-import {readdirSync, readFileSync, statSync} from 'node:fs';
-import {readFile} from 'node:fs/promises';
+import {readFileSync, statSync} from 'node:fs';
+import {readdir, readFile} from 'node:fs/promises';
 import type {Protocol} from '../model/container-info.js';
 import {sharedFdScanner} from './fd-scan.js';
 import {
@@ -133,11 +133,7 @@ export class HostScanner {
   async scan(options: {readonly signal?: AbortSignal} = {}): Promise<HostScan> {
     const started = performance.now();
     const {sockets, changed} = await this.#readSocketTables();
-    // The tables cost about 2 ms of kernel time with a few hundred sockets: let the event
-    // loop breathe before the next synchronous step.
-    await yieldToEventLoop();
-    options.signal?.throwIfAborted();
-    const pids = this.#listPids();
+    const pids = await this.#listPids();
     const livePids = new Set(pids);
     const newPids = pids.filter((pid) => !this.#knownPids.has(pid));
     const lostPid = pids.length - newPids.length !== this.#knownPids.size;
@@ -198,24 +194,14 @@ export class HostScanner {
         ownerPids.add(pid);
       }
     }
-    // Each read starts with a synchronous stat read: yield every sliceMs between them.
-    const reads: Promise<void>[] = [];
-    let readStart = performance.now();
-    for (const pid of ownerPids) {
-      reads.push(
-        this.#readProcess(pid).then((info) => {
-          if (info !== undefined) {
-            processes.set(pid, info);
-          }
-        }),
-      );
-      if (performance.now() - readStart >= this.#sliceMs) {
-        await yieldToEventLoop();
-        options.signal?.throwIfAborted();
-        readStart = performance.now();
-      }
-    }
-    await Promise.all(reads);
+    await Promise.all(
+      [...ownerPids].map(async (pid) => {
+        const info = await this.#readProcess(pid);
+        if (info !== undefined) {
+          processes.set(pid, info);
+        }
+      }),
+    );
     const listeners: HostListener[] = [];
     const previous = this.#listeners;
     this.#listeners = new Map();
@@ -289,7 +275,7 @@ export class HostScanner {
     let changed = false;
     const parts = await Promise.all(
       socketTables.map(async ({file, protocol, family}) => {
-        const text = readSocketTable(this.#procRoot, file);
+        const text = await readSocketTable(this.#procRoot, file);
         const cached = this.#tables.get(file);
         if (cached !== undefined && cached.text === text) {
           return cached.sockets;
@@ -303,10 +289,9 @@ export class HostScanner {
     return {sockets: parts.flat(), changed};
   }
 
-  /** The pids in /proc, listed synchronously: a few hundred names from memory, no disk. */
-  #listPids(): number[] {
+  async #listPids(): Promise<number[]> {
     const pids: number[] = [];
-    for (const entry of readdirSync(this.#procRoot)) {
+    for (const entry of await readdir(this.#procRoot)) {
       const code = entry.charCodeAt(0);
       if (code >= 48 && code <= 57) {
         pids.push(Number(entry));
@@ -335,9 +320,7 @@ export class HostScanner {
   async #readProcess(pid: number): Promise<HostProcess | undefined> {
     let stat: ReturnType<typeof parseProcStat>;
     try {
-      // Synchronous: one small read that takes no lock of the process's memory, unlike
-      // cmdline and status below (read on the thread pool, and only for a process not seen).
-      stat = parseProcStat(readFileSync(`${this.#procRoot}/${pid}/stat`, 'utf8'));
+      stat = parseProcStat(await readFile(`${this.#procRoot}/${pid}/stat`, 'utf8'));
     } catch {
       return undefined; // exited
     }

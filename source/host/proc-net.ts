@@ -1,4 +1,4 @@
-import {closeSync, openSync, readSync} from 'node:fs';
+import {readFile} from 'node:fs/promises';
 import type {Protocol} from '../model/container-info.js';
 import {parseIpAddress} from '../model/ip.js';
 
@@ -163,47 +163,22 @@ export const socketTables: ReadonlyArray<{file: string; protocol: Protocol; fami
  * exist (IPv6 disabled) contributes nothing; other read errors reject.
  */
 export async function listHostSockets(procRoot = '/proc'): Promise<HostSocket[]> {
-  return socketTables.flatMap(({file, protocol, family}) =>
-    parseProcNet(readSocketTable(procRoot, file), protocol, family, isLittleEndianHost),
+  const parts = await Promise.all(
+    socketTables.map(async ({file, protocol, family}) =>
+      parseProcNet(await readSocketTable(procRoot, file), protocol, family, isLittleEndianHost),
+    ),
   );
+  return parts.flat();
 }
 
-/** The buffer every table is read into: reads are synchronous, so one at a time. */
-let tableBuffer = Buffer.allocUnsafe(64 * 1024);
-
-/**
- * The text of one /proc/net socket table; '' when it does not exist (IPv6 disabled).
- *
- * Read synchronously into one reused buffer. procfs hands a table out a page at a time, so
- * fs.promises.readFile costs an open, an fstat, a read per 4 KiB page and a close, each a
- * thread-pool round trip, plus fresh 64 KiB buffers for the garbage collector, several times a
- * second; these reads never wait on a disk, and take microseconds per page.
- */
-export function readSocketTable(procRoot: string, file: string): string {
-  let fd: number;
+/** The text of one /proc/net socket table; '' when it does not exist (IPv6 disabled). */
+export async function readSocketTable(procRoot: string, file: string): Promise<string> {
   try {
-    fd = openSync(`${procRoot}/net/${file}`, 'r');
+    return await readFile(`${procRoot}/net/${file}`, 'latin1');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       return '';
     }
     throw error;
-  }
-  try {
-    let length = 0;
-    for (;;) {
-      if (length === tableBuffer.length) {
-        const bigger = Buffer.allocUnsafe(tableBuffer.length * 2);
-        tableBuffer.copy(bigger, 0, 0, length);
-        tableBuffer = bigger;
-      }
-      const read = readSync(fd, tableBuffer, length, tableBuffer.length - length, null);
-      if (read === 0) {
-        return tableBuffer.toString('latin1', 0, length);
-      }
-      length += read;
-    }
-  } finally {
-    closeSync(fd);
   }
 }
