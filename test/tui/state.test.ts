@@ -205,9 +205,7 @@ describe('reducer: an idle host does not redraw', () => {
     const older = rows.map((row, index) => (index === 0 ? {...row, uptimeSeconds: 45} : row));
     expect(reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(older)})).not.toBe(base);
     // An uptime shown in minutes redraws when the shown minute changes, not every second.
-    const sameMinute = rows.map((row, index) =>
-      index === 0 ? {...row, uptimeSeconds: 179} : row,
-    );
+    const sameMinute = rows.map((row, index) => (index === 0 ? {...row, uptimeSeconds: 179} : row));
     expect(reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(sameMinute)})).toBe(base);
     const minuteLater = rows.map((row, index) =>
       index === 0 ? {...row, uptimeSeconds: 180} : row,
