@@ -123,10 +123,10 @@ const isPrintableAscii = (code: number): boolean => code >= 0x20 && code <= 0x7e
 /**
  * The tokens Ink's tokenizer gives for `line`, found faster, or null when only Ink's tokenizer
  * will do: an escape other than SGR (links, the C1 CSI), or a non-ASCII character right after
- * an SGR sequence. Printable ASCII
- * characters are taken one by one; any other stretch goes to Ink's tokenizer together with
- * the ASCII character on each side of it, since a mark may join the character before it and a
- * prepended character the one after it, while two printable ASCII characters never join.
+ * an SGR sequence. Printable ASCII characters are taken one by one; any other stretch goes to
+ * Ink's tokenizer together with the ASCII character on each side of it, since a mark may join
+ * the character before it and a prepended character the one after it, while two printable
+ * ASCII characters never join.
  */
 export function fastTokens(line: string): Token[] | null {
   if (line.includes('\u009B')) {
