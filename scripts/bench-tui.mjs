@@ -10,10 +10,12 @@
 //      of `htop -d 10`, each in a tmux session of its own, and the RSS of the first two; a
 //      second nanodock-top without the stall monitor runs in the same window (its CPU alone);
 //   4. reads the event-loop stall report nanodock-top writes (NANODOCK_TOP_STALL_FILE) for the
-//      same window (SIGUSR2 at its start and end), then quits it with q.
+//      same window (SIGUSR2 at its start and end), next to an idle Node process that watches its
+//      own loop over the same window (bench-idle-loop.mjs: the machine's noise), then quits
+//      nanodock-top with q.
 // Prints one JSON line on stdout (progress goes to stderr); `{"skipped": reason}` when Docker,
 // the lab image or tmux is missing. Never sends traffic to the containers' ports.
-import {spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import http from 'node:http';
 import {tmpdir} from 'node:os';
@@ -24,6 +26,7 @@ import {runTmux, terminalEnv, writeTmuxConfig} from './tmux.mjs';
 const root = new URL('..', import.meta.url).pathname;
 const cliPath = join(root, 'dist', 'cli.js');
 const bareInkPath = join(root, 'scripts', 'bench-bare-ink.mjs');
+const idleLoopPath = join(root, 'scripts', 'bench-idle-loop.mjs');
 const dockerSocket = '/var/run/docker.sock';
 const image = 'nanodock-lab/busybox:latest';
 const benchLabel = 'nanodock.bench';
@@ -235,8 +238,12 @@ function rssMb(pid) {
 
 let cleaning = null;
 let touchedDocker = false;
+/** The idle-loop reference process, killed by cleanup if the run ends early. */
+let idleLoop = null;
+
 function cleanup() {
   cleaning ??= (async () => {
+    idleLoop?.kill('SIGKILL');
     await killSessions();
     if (touchedDocker) {
       try {
@@ -354,17 +361,24 @@ async function run() {
     await sleep(quietAt - performance.now());
   }
 
+  // The stall reference: an idle Node process watching its own loop over the same window.
+  const idleStallFile = join(workDir, 'idle-stall.json');
+  idleLoop = spawn(process.execPath, [idleLoopPath, idleStallFile], {stdio: 'ignore'});
+  await sleep(500);
+
   // 3-5. One shared window for the three.
   const before = {top: cpuTicks(pids.top), plain: cpuTicks(pids.plain), bare: cpuTicks(pids.bare)};
   if (pids.htop !== null) before.htop = cpuTicks(pids.htop);
   const windowStarted = performance.now();
   // The stall report covers this window exactly: SIGUSR2 starts it, a second one writes it.
   process.kill(pids.top, 'SIGUSR2');
+  idleLoop.kill('SIGUSR2');
   log(`measuring CPU for ${windowMs / 1000} s (pids: ${JSON.stringify(pids)})`);
   await sleep(windowMs);
   const after = {top: cpuTicks(pids.top), plain: cpuTicks(pids.plain), bare: cpuTicks(pids.bare)};
   if (pids.htop !== null) after.htop = cpuTicks(pids.htop);
   process.kill(pids.top, 'SIGUSR2');
+  idleLoop.kill('SIGUSR2');
   const seconds = (performance.now() - windowStarted) / 1000;
   const percent = (key) => ((after[key] - before[key]) / clockTicks / seconds) * 100;
   const rss = {top: rssMb(pids.top), bare: rssMb(pids.bare)};
@@ -394,6 +408,14 @@ async function run() {
     }
     if (stall === null) await sleep(50);
   }
+  let idleStall = null;
+  while (idleStall === null && performance.now() < deadline) {
+    try {
+      idleStall = JSON.parse(readFileSync(idleStallFile, 'utf8'));
+    } catch {
+      await sleep(50);
+    }
+  }
   await tmux(top.socket, ['send-keys', '-t', top.label, 'q']);
   if (stall === null) notes.push('no stall report: nanodock-top did not write it within 10 s');
   notes.push(
@@ -414,6 +436,7 @@ async function run() {
     htopCpuPercent: pids.htop === null ? null : percent('htop'),
     stallMaxMs: stall?.maxMs ?? null,
     stallP99Ms: stall?.p99Ms ?? null,
+    idleLoopStallMaxMs: idleStall?.maxMs ?? null,
     renders: stall?.renders ?? null,
     frameCache: stall?.frameCache ?? null,
     collections: stall?.collections ?? null,

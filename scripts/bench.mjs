@@ -304,7 +304,9 @@ let dashboardGcNote = null;
       [
         'longest event-loop stall, same 60 s window',
         `${tui.stallMaxMs === null ? 'no report' : `${tui.stallMaxMs.toFixed(1)} ms`}${tui.stallP99Ms === null ? '' : ` (p99 ${tui.stallP99Ms.toFixed(1)} ms)`}`,
-        '-',
+        tui.idleLoopStallMaxMs === null
+          ? '-'
+          : `${tui.idleLoopStallMaxMs.toFixed(1)} ms idle Node loop (machine noise)`,
         '<= 16 ms',
         tui.stallMaxMs !== null && tui.stallMaxMs <= 16,
       ],
