@@ -111,7 +111,19 @@ export function listHeight(state: Pick<AppState, 'rows'>): number {
   return Math.max(1, state.rows - 1 - chromeLines);
 }
 
+/** Looks of rows already computed: the shown snapshot's rows are compared at every tick. */
+const looks = new WeakMap<SnapshotRow, string>();
+
 function rowLook(row: SnapshotRow): string {
+  let look = looks.get(row);
+  if (look === undefined) {
+    look = computeRowLook(row);
+    looks.set(row, look);
+  }
+  return look;
+}
+
+function computeRowLook(row: SnapshotRow): string {
   const container = row.container;
   return [
     row.key,

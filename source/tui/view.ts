@@ -44,7 +44,22 @@ export function rowLine(
   const cells = placed.map((entry) =>
     fitCell(cellText(row, entry.column, inProgress), entry.width, entry.column.align),
   );
-  return fitCell(marker + cells.join(' '), width);
+  return padLine(marker + cells.join(' '), placedWidth(placed), width);
+}
+
+/** Cells the marker and the placed columns take: every fitted cell is exactly its width. */
+function placedWidth(placed: readonly PlacedColumn[]): number {
+  const separators = Math.max(0, placed.length - 1);
+  return placed.reduce((sum, entry) => sum + entry.width, markerWidth + separators);
+}
+
+/**
+ * `line`, known to be `lineWidth` cells wide, padded to `width`; cut (and measured) only if it
+ * is wider. The cells are fitted already: measuring the whole line again on every render of
+ * every row would cost a grapheme pass over each line that holds an ellipsis.
+ */
+function padLine(line: string, lineWidth: number, width: number): string {
+  return lineWidth <= width ? line + ' '.repeat(width - lineWidth) : fitCell(line, width);
 }
 
 /** The column titles line, with the sort column marked ▲ or ▼. */
@@ -57,7 +72,7 @@ export function titleLine(
     const mark = entry.column.id === sort.column ? (sort.descending ? '▼' : '▲') : '';
     return fitCell(entry.column.title + mark, entry.width, entry.column.align);
   });
-  return fitCell(' '.repeat(markerWidth) + cells.join(' '), width);
+  return padLine(' '.repeat(markerWidth) + cells.join(' '), placedWidth(placed), width);
 }
 
 function formatInterval(ms: number): string {

@@ -1,5 +1,6 @@
 import type {Key} from 'ink';
 import {describe, expect, it} from 'vitest';
+import {textWidth} from '../../source/model/columns.js';
 import {interpretKey} from '../../source/tui/keys.js';
 import {selectRows} from '../../source/tui/select.js';
 import {
@@ -10,7 +11,8 @@ import {
   reduce,
   selectedRow,
 } from '../../source/tui/state.js';
-import {fakeRow, fakeSnapshot} from '../helpers/snapshot-fixture.js';
+import {layoutFor, rowLine, titleLine} from '../../source/tui/view.js';
+import {fakeContainer, fakeRow, fakeSnapshot} from '../helpers/snapshot-fixture.js';
 
 const key = (input: string, flags: Partial<Key> = {}): AppAction => ({
   type: 'key',
@@ -227,5 +229,25 @@ describe('reducer: a burst of input', () => {
     expect(state.mode.kind).toBe('list');
     expect(selectRows(state).map((row) => row.port)).toEqual([5432]);
     expect(run(base, key('/'), key('54x\u007F32')).mode).toEqual({kind: 'filter', draft: '5432'});
+  });
+});
+
+describe('row and title lines', () => {
+  it('are exactly as wide as asked, wide characters and cut cells included', () => {
+    const rows = [
+      fakeRow(80, {process: '数据库服务进程', user: 'ユーザー'}),
+      fakeRow(443, {
+        process: 'a-very-long-process-name-indeed',
+        container: fakeContainer('名前-container-with-a-long-name', 'c0ffee'),
+      }),
+    ];
+    for (const width of [20, 33, 47, 60, 81, 119, 160]) {
+      const placed = layoutFor(rows, width);
+      for (const row of rows) {
+        expect(textWidth(rowLine(row, placed, {}, width)), `row at ${width}`).toBe(width);
+      }
+      const title = titleLine(placed, {column: 'port', descending: false}, width);
+      expect(textWidth(title), `title at ${width}`).toBe(width);
+    }
   });
 });
