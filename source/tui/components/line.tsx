@@ -24,9 +24,9 @@ function blankOf(width: number): string {
  * Ink lays a Text out by measuring its string, and keeps every string it ever measured in a
  * module-level map that is never emptied. A dashboard that runs for days redraws rows whose
  * text keeps changing (uptimes, refresh times), so that map would grow by every version of
- * every row: an estimated 0.7 MB an hour with 60 rows. Here Ink measures a run of blanks as wide as
- * the line may be (one string per width), and a Transform puts the text in place of the
- * blanks, inside the styles Ink applied to them, only when the frame is drawn.
+ * every row: an estimated 0.7 MB an hour with 60 rows. Here Ink measures a run of blanks as
+ * wide as the line may be (one string per width), and a Transform puts the text in place of
+ * the blanks, inside the styles Ink applied to them, only when the frame is drawn.
  */
 function LineView({text, width, ...style}: LineProps) {
   const blank = blankOf(Math.max(1, width));
