@@ -22,7 +22,6 @@ export {
   type TcpEndpoint,
   type TlsMaterial,
 } from './engine/endpoint.js';
-export * from './engine/errors/index.js';
 export {
   type EngineEvent,
   type EngineEventWatcher,
@@ -43,6 +42,7 @@ export {
   stopContainer,
   stopContainerWithReport,
 } from './engine/stop.js';
+export * from './errors/index.js';
 export {
   type HostListener,
   type HostProcess,

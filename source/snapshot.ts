@@ -1,6 +1,6 @@
 import {hostname} from 'node:os';
 import {awaitDetection, type DetectOptions, startDetection} from './engine/detect.js';
-import {EngineRequestError} from './engine/errors/engine-request-error.js';
+import {EngineRequestError} from './errors/engine-request-error.js';
 import {type HostScan, HostScanner} from './host/host-scanner.js';
 import {resolveConmonContainer, type StorageContainersCache} from './host/podman-storage.js';
 import {lookupRootlessPodmanContainer, RootlessPodmanResolver} from './host/rootless-podman.js';

@@ -1,12 +1,12 @@
 import {existsSync} from 'node:fs';
 import type {IncomingHttpHeaders} from 'node:http';
+import {DaemonNotFoundError, type EndpointAttempt} from '../errors/daemon-not-found-error.js';
+import {EngineRequestError} from '../errors/engine-request-error.js';
+import {EngineStatusError} from '../errors/engine-status-error.js';
+import {InvalidJsonError} from '../errors/invalid-json-error.js';
 import type {ContainerInfo, EngineKind} from '../model/container-info.js';
 import {ContainerPortMap, type EngineReport} from '../model/container-port-map.js';
 import {type Endpoint, type EndpointOptions, resolveEndpoints} from './endpoint.js';
-import {DaemonNotFoundError, type EndpointAttempt} from './errors/daemon-not-found-error.js';
-import {EngineRequestError} from './errors/engine-request-error.js';
-import {EngineStatusError} from './errors/engine-status-error.js';
-import {InvalidJsonError} from './errors/invalid-json-error.js';
 import {readEngineMessage, requestEngine} from './http.js';
 import {parseContainerList} from './parse-containers.js';
 

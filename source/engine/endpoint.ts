@@ -2,8 +2,8 @@ import {createHash} from 'node:crypto';
 import {existsSync, readFileSync, realpathSync} from 'node:fs';
 import {homedir} from 'node:os';
 import {join} from 'node:path';
-import type {EndpointAttempt} from './errors/daemon-not-found-error.js';
-import {EndpointConfigError} from './errors/endpoint-config-error.js';
+import type {EndpointAttempt} from '../errors/daemon-not-found-error.js';
+import {EndpointConfigError} from '../errors/endpoint-config-error.js';
 
 /** TLS material for a tcp engine, read from DOCKER_CERT_PATH or a context's tls folder. */
 export interface TlsMaterial {

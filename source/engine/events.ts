@@ -1,9 +1,9 @@
 import type {ClientRequest, IncomingMessage} from 'node:http';
+import {EngineRequestError} from '../errors/engine-request-error.js';
+import {EngineStatusError} from '../errors/engine-status-error.js';
+import {NanodockError} from '../errors/nanodock-error.js';
 import {type DetectOptions, defaultDetectTimeoutMs} from './detect.js';
 import {type Endpoint, resolveEndpoints} from './endpoint.js';
-import {EngineRequestError} from './errors/engine-request-error.js';
-import {EngineStatusError} from './errors/engine-status-error.js';
-import {NanodockError} from './errors/nanodock-error.js';
 import {createEngineRequest, describeSystemError, readEngineMessage} from './http.js';
 
 /** One container event of an engine, from watchEngineEvents or parseEngineEvent. */

@@ -5,10 +5,10 @@ import http, {
   type OutgoingHttpHeaders,
 } from 'node:http';
 import https from 'node:https';
+import {EngineRequestError} from '../errors/engine-request-error.js';
+import {NanodockError} from '../errors/nanodock-error.js';
+import {ResponseTooLargeError} from '../errors/response-too-large-error.js';
 import type {Endpoint} from './endpoint.js';
-import {EngineRequestError} from './errors/engine-request-error.js';
-import {NanodockError} from './errors/nanodock-error.js';
-import {ResponseTooLargeError} from './errors/response-too-large-error.js';
 
 /** Largest response body accepted: 32 MiB. */
 export const maxBodyBytes = 32 * 1024 * 1024;

@@ -1,3 +1,4 @@
+import {InvalidJsonError} from '../errors/invalid-json-error.js';
 import {
   type ContainerInfo,
   type ContainerOrigin,
@@ -7,7 +8,6 @@ import {
 } from '../model/container-info.js';
 import {ContainerPortMap} from '../model/container-port-map.js';
 import {parseHostIp} from '../model/ip.js';
-import {InvalidJsonError} from './errors/invalid-json-error.js';
 
 const bareOrigin: ContainerOrigin = {endpoint: null, engine: 'unknown'};
 

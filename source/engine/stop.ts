@@ -1,8 +1,8 @@
+import {EngineRequestError} from '../errors/engine-request-error.js';
+import {EngineStatusError} from '../errors/engine-status-error.js';
+import {NanodockError} from '../errors/nanodock-error.js';
 import type {DetectOptions} from './detect.js';
 import {resolveEndpoints} from './endpoint.js';
-import {EngineRequestError} from './errors/engine-request-error.js';
-import {EngineStatusError} from './errors/engine-status-error.js';
-import {NanodockError} from './errors/nanodock-error.js';
 import {readEngineMessage, requestEngine} from './http.js';
 
 /** What a stop or kill did. */

@@ -1,6 +1,6 @@
 import {readFile, stat} from 'node:fs/promises';
 import {dirname, join} from 'node:path';
-import {NanodockError} from '../engine/errors/nanodock-error.js';
+import {NanodockError} from '../errors/nanodock-error.js';
 import {type ContainerInfo, shortContainerId} from '../model/container-info.js';
 
 /** One container as Podman's storage (`<graphroot>/<driver>-containers/containers.json`) lists it. */

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {parseEngineAddress, resolveEndpoints} from '../../source/engine/endpoint.js';
-import {EndpointConfigError} from '../../source/engine/errors/endpoint-config-error.js';
+import {EndpointConfigError} from '../../source/errors/endpoint-config-error.js';
 
 const emptyHome = mkdtempSync(join(tmpdir(), 'nanodock-home-'));
 

@@ -5,8 +5,6 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {afterEach, describe, expect, it} from 'vitest';
-import {EngineRequestError} from '../../source/engine/errors/engine-request-error.js';
-import {EngineStatusError} from '../../source/engine/errors/engine-status-error.js';
 import {
   type EngineEvent,
   type EngineEventWatcher,
@@ -14,6 +12,8 @@ import {
   parseEngineEvent,
   watchEngineEvents,
 } from '../../source/engine/events.js';
+import {EngineRequestError} from '../../source/errors/engine-request-error.js';
+import {EngineStatusError} from '../../source/errors/engine-status-error.js';
 import {answerJson, type FakeEngine, startFakeEngine} from '../helpers/fake-engine.js';
 
 const engines: FakeEngine[] = [];

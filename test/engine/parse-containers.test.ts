@@ -1,11 +1,11 @@
 import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
-import {InvalidJsonError} from '../../source/engine/errors/invalid-json-error.js';
 import {
   parseContainerList,
   parseContainersJson,
   parseContainersJsonStrict,
 } from '../../source/engine/parse-containers.js';
+import {InvalidJsonError} from '../../source/errors/invalid-json-error.js';
 import type {ContainerPortMap, PortKey} from '../../source/model/container-port-map.js';
 
 const fixture = (name: string): string =>

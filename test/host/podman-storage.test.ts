@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
-import {NanodockError} from '../../source/engine/errors/nanodock-error.js';
+import {NanodockError} from '../../source/errors/nanodock-error.js';
 import {
   parseConmonArgs,
   parseNetworkNamespace,
