@@ -39,8 +39,6 @@ export {
   minStopTimeoutMs,
   type StopOutcome,
   type StopReport,
-  stopContainer,
-  stopContainerWithReport,
 } from './engine/stop.js';
 export * from './errors/index.js';
 export {
@@ -69,11 +67,20 @@ export {
   shortContainerId,
 } from './model/container-info.js';
 export {ContainerPortMap, type EngineReport, type PortKey} from './model/container-port-map.js';
-export {classifyHelper, type HelperKind} from './model/helper.js';
+export {
+  type HelperFinding,
+  type HelperKind,
+  type HelperResolution,
+  type HelperRule,
+  type HelperVerdict,
+  judgeHelper,
+} from './model/helper.js';
 export {parseHostIp, parseIpAddress} from './model/ip.js';
 export {type JoinInput, joinSnapshot} from './model/join.js';
 export {lookupPublishedContainer, type PublishedContainerMatch} from './model/lookup.js';
 export type {SnapshotRow} from './model/snapshot-row.js';
+export type {EngineProfile, HelperSpec, ProfileId} from './profiles/profile.js';
+export {profiles} from './profiles/registry.js';
 export {
   collectSnapshot,
   isAbsentEngine,
@@ -81,3 +88,4 @@ export {
   type Snapshot,
   type SnapshotOptions,
 } from './snapshot.js';
+export {stopContainer, stopContainerOf, stopContainerWithReport} from './stop.js';

@@ -2,13 +2,15 @@ import {hostname} from 'node:os';
 import {awaitDetection, type DetectOptions, startDetection} from './engine/detect.js';
 import {EngineRequestError} from './errors/engine-request-error.js';
 import {type HostScan, HostScanner} from './host/host-scanner.js';
-import {resolveConmonContainer, type StorageContainersCache} from './host/podman-storage.js';
-import {lookupRootlessPodmanContainer, RootlessPodmanResolver} from './host/rootless-podman.js';
-import type {ContainerInfo} from './model/container-info.js';
+import type {StorageContainersCache} from './host/podman-storage.js';
+import {readProcessTrustFacts} from './host/process-trust.js';
+import {RootlessPodmanResolver} from './host/rootless-podman.js';
 import {ContainerPortMap, type EngineReport} from './model/container-port-map.js';
-import {classifyHelper} from './model/helper.js';
+import {type HelperFinding, judgeHelper} from './model/helper.js';
 import {joinSnapshot} from './model/join.js';
 import type {SnapshotRow} from './model/snapshot-row.js';
+import type {HelperContext} from './profiles/profile.js';
+import {helperSpecs} from './profiles/registry.js';
 
 /** Everything the host view shows at one moment. */
 export interface Snapshot {
@@ -43,6 +45,8 @@ export interface SnapshotOptions extends DetectOptions {
    * events (and calls invalidateContainers on each) can afford seconds.
    */
   readonly containersMaxAgeMs?: () => number;
+  /** Where procfs is mounted, for the helper checks (the scanner has its own). Default: '/proc'. */
+  readonly procRoot?: string;
 }
 
 /**
@@ -59,31 +63,48 @@ export function isAbsentEngine(report: EngineReport): boolean {
   );
 }
 
-/** Containers of helper processes found without the engine list (conmon's id, rootlessport's netns). */
-async function resolveHelpers(
+/** The kernel names of every profile's helpers: only processes under one of these are checked. */
+const helperNames: ReadonlySet<string> = new Set(helperSpecs.flatMap((spec) => spec.names));
+
+/**
+ * Checks every helper-named process against the profiles' rules (judgeHelper: executable,
+ * owner, parent) and resolves the trusted ones that each profile resolves from the host.
+ */
+async function findHelpers(
   scan: HostScan,
-  resolver: RootlessPodmanResolver,
-  storageCache: StorageContainersCache,
-  signal: AbortSignal | undefined,
-): Promise<Map<number, ContainerInfo>> {
-  const resolved = new Map<number, ContainerInfo>();
+  context: HelperContext,
+  procRoot: string,
+): Promise<Map<number, HelperFinding>> {
+  const found = new Map<number, HelperFinding>();
   await Promise.all(
     [...scan.processes.values()].map(async (process) => {
-      const helper = classifyHelper(process.name);
-      let container: ContainerInfo | null = null;
-      if (helper === 'conmon') {
-        container = await resolveConmonContainer(process.argv, {cache: storageCache, signal});
-      } else if (helper === 'rootlessport') {
-        container = await lookupRootlessPodmanContainer(process.pid, process.name, resolver, {
-          signal,
-        });
+      if (!helperNames.has(process.name)) {
+        return;
       }
-      if (container !== null) {
-        resolved.set(process.pid, container);
+      const facts = await readProcessTrustFacts(process.pid, {
+        procRoot,
+        userName: (uid) => (uid === process.uid ? process.user : null),
+      });
+      if (facts === null) {
+        return; // exited since the scan
       }
+      const verdict = judgeHelper(facts, helperSpecs);
+      if (verdict === null) {
+        return;
+      }
+      if (!verdict.trusted) {
+        found.set(process.pid, {kind: verdict.kind, untrusted: verdict.reason, resolution: null});
+        return;
+      }
+      const resolve = verdict.rule.resolve;
+      found.set(process.pid, {
+        kind: verdict.kind,
+        untrusted: null,
+        resolution: resolve === 'published-port' ? null : await resolve(process, context),
+      });
     }),
   );
-  return resolved;
+  return found;
 }
 
 const emptyScan: HostScan = {
@@ -96,7 +117,7 @@ const emptyScan: HostScan = {
 
 interface HostPart {
   readonly scan: HostScan;
-  readonly resolved: ReadonlyMap<number, ContainerInfo>;
+  readonly helpers: ReadonlyMap<number, HelperFinding>;
   readonly warnings: readonly string[];
   readonly startedAt: number;
 }
@@ -112,10 +133,17 @@ export class LiveSnapshot {
   readonly #scanner: HostScanner;
   readonly #resolver: RootlessPodmanResolver;
   readonly #storageCache: StorageContainersCache;
+  readonly #procRoot: string;
   #containers: ContainerPortMap | null = null;
   #detection: Promise<ContainerPortMap> | null = null;
   #detectedAt = 0;
-  #lastHost: {scan: HostScan; resolved: ReadonlyMap<number, ContainerInfo>} | undefined;
+  #lastHost:
+    | {
+        scan: HostScan;
+        helpers: ReadonlyMap<number, HelperFinding>;
+        warnings: readonly string[];
+      }
+    | undefined;
   /** The host's name does not change while we run; asking costs a system call per refresh. */
   readonly #hostname = hostname();
   #isStale = false;
@@ -126,6 +154,7 @@ export class LiveSnapshot {
     this.#scanner = options.scanner ?? new HostScanner();
     this.#resolver = options.resolver ?? new RootlessPodmanResolver();
     this.#storageCache = options.storageCache ?? new Map();
+    this.#procRoot = options.procRoot ?? '/proc';
     this.#containersMaxAgeMs = options.containersMaxAgeMs ?? (() => 0);
   }
 
@@ -204,14 +233,34 @@ export class LiveSnapshot {
     // The scanner hands back the same listeners when nothing changed: the same helper
     // processes then hold the same containers, so nothing needs resolving again.
     const previous = this.#lastHost;
-    const resolved =
+    if (
       previous !== undefined &&
       previous.scan.listeners === scan.listeners &&
       scan.listeners.length > 0
-        ? previous.resolved
-        : await resolveHelpers(scan, this.#resolver, this.#storageCache, signal);
-    this.#lastHost = {scan, resolved};
-    return {scan, resolved, warnings, startedAt};
+    ) {
+      warnings.push(...previous.warnings);
+      this.#lastHost = {...previous, scan};
+      return {scan, helpers: previous.helpers, warnings, startedAt};
+    }
+    const helperWarnings: string[] = [];
+    const helpers = await findHelpers(
+      scan,
+      {
+        storageCache: this.#storageCache,
+        rootless: this.#resolver,
+        signal,
+        warn: (message) => {
+          if (!helperWarnings.includes(message)) {
+            helperWarnings.push(message);
+          }
+        },
+      },
+      this.#procRoot,
+    );
+    signal?.throwIfAborted();
+    warnings.push(...helperWarnings);
+    this.#lastHost = {scan, helpers, warnings: helperWarnings};
+    return {scan, helpers, warnings, startedAt};
   }
 
   #join(host: HostPart, enginesPending: boolean): Snapshot {
@@ -237,7 +286,7 @@ export class LiveSnapshot {
         listeners: host.scan.listeners,
         processes: host.scan.processes,
         containers,
-        resolved: host.resolved,
+        helpers: host.helpers,
         now: Date.now() / 1000,
       }),
       engines: containers.engines,

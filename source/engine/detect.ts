@@ -1,5 +1,4 @@
 import {existsSync} from 'node:fs';
-import type {IncomingHttpHeaders} from 'node:http';
 import {DaemonNotFoundError, type EndpointAttempt} from '../errors/daemon-not-found-error.js';
 import {EngineRequestError} from '../errors/engine-request-error.js';
 import {EngineStatusError} from '../errors/engine-status-error.js';
@@ -7,6 +6,7 @@ import {InvalidJsonError} from '../errors/invalid-json-error.js';
 import type {ContainerInfo, EngineKind} from '../model/container-info.js';
 import {ContainerPortMap, type EngineReport} from '../model/container-port-map.js';
 import {type Endpoint, type EndpointOptions, resolveEndpoints} from './endpoint.js';
+import {readEngineKind} from './engine-kind.js';
 import {readEngineMessage, requestEngine} from './http.js';
 import {parseContainerList} from './parse-containers.js';
 
@@ -20,18 +20,6 @@ export interface DetectOptions extends EndpointOptions {
 
 /** Default detection deadline in milliseconds. */
 export const defaultDetectTimeoutMs = 3000;
-
-/** The engine kind an answer's headers reveal. */
-export function readEngineKind(headers: IncomingHttpHeaders): EngineKind {
-  if (headers['libpod-api-version'] !== undefined) {
-    return 'podman';
-  }
-  const server = String(headers.server ?? '');
-  if (/libpod|podman/i.test(server)) {
-    return 'podman';
-  }
-  return /docker/i.test(server) || headers['api-version'] !== undefined ? 'docker' : 'unknown';
-}
 
 async function queryEndpoint(
   endpoint: Endpoint,

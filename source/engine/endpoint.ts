@@ -4,6 +4,7 @@ import {homedir} from 'node:os';
 import {join} from 'node:path';
 import type {EndpointAttempt} from '../errors/daemon-not-found-error.js';
 import {EndpointConfigError} from '../errors/endpoint-config-error.js';
+import {profiles} from '../profiles/registry.js';
 
 /** TLS material for a tcp engine, read from DOCKER_CERT_PATH or a context's tls folder. */
 export interface TlsMaterial {
@@ -289,18 +290,12 @@ export function resolveEndpoints(options: EndpointOptions = {}): EndpointPlan {
     if (xdgRuntime && xdgRuntime !== runtimeDirs[0] && xdgRuntime.startsWith('/')) {
       runtimeDirs.push(xdgRuntime);
     }
-    candidates.push(socket('/var/run/docker.sock'));
-    for (const dir of runtimeDirs) {
-      candidates.push(socket(`${dir}/docker.sock`), socket(`${dir}/podman/podman.sock`));
+    const context = {uid, home, runtimeDirs};
+    for (const profile of profiles) {
+      for (const path of profile.sockets(context)) {
+        candidates.push(socket(path));
+      }
     }
-    candidates.push(
-      socket('/run/podman/podman.sock'),
-      socket(join(home, '.docker/desktop/docker.sock')),
-      socket(join(home, '.docker/run/docker.sock')),
-      socket(join(home, '.colima/default/docker.sock')),
-      socket(join(home, '.rd/docker.sock')),
-      socket(join(home, '.orbstack/run/docker.sock')),
-    );
   }
   const seen = new Set<string>();
   const endpoints: Endpoint[] = [];

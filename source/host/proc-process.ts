@@ -53,9 +53,17 @@ export function parseBootTime(text: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** One /etc/passwd entry. */
+export interface PasswdUser {
+  readonly name: string;
+  /** Primary group, or null when the field is not a number. */
+  readonly gid: number | null;
+  readonly home: string;
+}
+
 /** User names by uid from /etc/passwd text; malformed lines are skipped. */
-export function parsePasswd(text: string): Map<number, {name: string; home: string}> {
-  const users = new Map<number, {name: string; home: string}>();
+export function parsePasswd(text: string): Map<number, PasswdUser> {
+  const users = new Map<number, PasswdUser>();
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) {
       continue;
@@ -69,7 +77,12 @@ export function parsePasswd(text: string): Map<number, {name: string; home: stri
       Number.isInteger(uid) &&
       !users.has(uid)
     ) {
-      users.set(uid, {name: fields[0], home: fields[5] ?? ''});
+      const gid = Number(fields[3]);
+      users.set(uid, {
+        name: fields[0],
+        gid: fields[3] !== '' && Number.isInteger(gid) ? gid : null,
+        home: fields[5] ?? '',
+      });
     }
   }
   return users;

@@ -57,6 +57,7 @@ export type JsonRow = Pick<
   | 'uptimeSeconds'
   | 'command'
   | 'helper'
+  | 'untrusted'
   | 'ambiguous'
 > & {
   readonly container: {
@@ -85,6 +86,7 @@ export function toJsonRow(row: SnapshotRow): JsonRow {
     uptimeSeconds: row.uptimeSeconds,
     command: row.command,
     helper: row.helper,
+    untrusted: row.untrusted,
     container:
       container === null
         ? null

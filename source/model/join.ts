@@ -1,6 +1,6 @@
 import type {ContainerInfo, Protocol} from './container-info.js';
 import type {ContainerPortMap} from './container-port-map.js';
-import {classifyHelper, type HelperKind, parseDockerProxyArgs} from './helper.js';
+import {type HelperFinding, type HelperKind, parseDockerProxyArgs} from './helper.js';
 import {lookupPublishedContainer} from './lookup.js';
 import type {ListenerInput, ProcessInput, SnapshotRow} from './snapshot-row.js';
 
@@ -10,10 +10,11 @@ export interface JoinInput {
   readonly processes: ReadonlyMap<number, ProcessInput>;
   readonly containers: ContainerPortMap;
   /**
-   * Containers found for helper pids without the engine list: conmon by its `-c` id in
-   * Podman's storage, rootlessport by its network namespace.
+   * Helper-named processes by pid: whether each is trusted and, for helpers resolved from the
+   * host (conmon by its container id in storage, rootlessport by its network namespace), what
+   * it resolved to. A process absent here is a plain process.
    */
-  readonly resolved: ReadonlyMap<number, ContainerInfo>;
+  readonly helpers: ReadonlyMap<number, HelperFinding>;
   /** Current time in Unix seconds, for uptimes. */
   readonly now: number;
 }
@@ -26,20 +27,58 @@ interface Match {
 
 const noMatch: Match = {container: null, ambiguous: false, candidates: []};
 
+/**
+ * Whether the holder of a socket may stand for a container of this engine: root may; any
+ * other user only for their own engine (a rootless one, reached through their runtime folder
+ * or found in their storage). Otherwise a user who binds the address a root engine's container
+ * publishes (with no proxy holding it) would make that container theirs to point at.
+ */
+function mayClaim(process: ProcessInput | undefined, container: ContainerInfo): boolean {
+  if (process === undefined || process.uid === 0) {
+    return true;
+  }
+  const endpoint = container.endpoint ?? '';
+  return (
+    (process.uid !== null && endpoint.startsWith(`unix:///run/user/${process.uid}/`)) ||
+    (process.user !== null && endpoint === `rootless:${process.user}`)
+  );
+}
+
+/**
+ * The engine's own record of a container resolved from the host (it has labels, state and
+ * ports; storage gives only id, name and image), when it is the same engine's: a root conmon's
+ * container may be the rootful engine's record; a user's never is anything but their own.
+ */
+function engineRecord(
+  resolved: ContainerInfo,
+  byId: ReadonlyMap<string, ContainerInfo>,
+): ContainerInfo {
+  const record = byId.get(resolved.id);
+  return record !== undefined &&
+    resolved.endpoint?.startsWith('storage:') === true &&
+    record.engine === resolved.engine
+    ? record
+    : resolved;
+}
+
 function matchListener(
   listener: ListenerInput,
+  process: ProcessInput | undefined,
   helper: HelperKind | null,
-  resolvedContainer: ContainerInfo | undefined,
+  finding: HelperFinding | undefined,
   input: JoinInput,
   byId: ReadonlyMap<string, ContainerInfo>,
 ): Match {
-  if (resolvedContainer !== undefined) {
-    // The engine's own record has labels, state and ports; storage only id, name and image.
-    return {
-      container: byId.get(resolvedContainer.id) ?? resolvedContainer,
-      ambiguous: false,
-      candidates: [],
-    };
+  const resolution = finding?.untrusted === null ? finding.resolution : null;
+  if (resolution?.kind === 'match') {
+    return {container: engineRecord(resolution.container, byId), ambiguous: false, candidates: []};
+  }
+  if (resolution?.kind === 'ambiguous') {
+    return {container: null, ambiguous: true, candidates: resolution.candidates};
+  }
+  if (resolution?.kind === 'none') {
+    // A helper resolved from the host that found nothing: its port is not for guessing.
+    return noMatch;
   }
   const result = lookupPublishedContainer(
     input.containers,
@@ -48,10 +87,13 @@ function matchListener(
     helper !== null,
   );
   if (result.kind === 'match') {
-    return {container: result.container, ambiguous: false, candidates: []};
+    return mayClaim(process, result.container)
+      ? {container: result.container, ambiguous: false, candidates: []}
+      : noMatch;
   }
   if (result.kind === 'ambiguous') {
-    return {container: null, ambiguous: true, candidates: result.candidates};
+    const candidates = result.candidates.filter((candidate) => mayClaim(process, candidate));
+    return candidates.length > 0 ? {container: null, ambiguous: true, candidates} : noMatch;
   }
   return noMatch;
 }
@@ -95,11 +137,9 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
   for (const listener of input.listeners) {
     const first = listener.pids[0];
     const process = first === undefined ? undefined : input.processes.get(first);
-    const helper = classifyHelper(process?.name ?? null);
-    const resolvedContainer = listener.pids
-      .map((pid) => input.resolved.get(pid))
-      .find((container) => container !== undefined);
-    const match = matchListener(listener, helper, resolvedContainer, input, byId);
+    const finding = first === undefined ? undefined : input.helpers.get(first);
+    const helper = finding?.untrusted === null ? finding.kind : null;
+    const match = matchListener(listener, process, helper, finding, input, byId);
     const uptime =
       process?.startedAt == null ? null : Math.max(0, Math.floor(input.now - process.startedAt));
     const row: SnapshotRow = {
@@ -115,6 +155,7 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
       uptimeSeconds: uptime,
       command: process?.argv ?? [],
       helper,
+      untrusted: finding?.untrusted ?? null,
       container: match.container,
       ambiguous: match.ambiguous,
       candidates: match.candidates,
@@ -196,6 +237,7 @@ function publishedWithoutHolder(
       uptimeSeconds: null,
       command: [],
       helper: null,
+      untrusted: null,
       container: group.container,
       ambiguous: false,
       candidates: [],

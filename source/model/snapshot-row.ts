@@ -23,8 +23,13 @@ export interface SnapshotRow {
   readonly uptimeSeconds: number | null;
   /** Command line of the first process (empty when unknown). */
   readonly command: readonly string[];
-  /** The helper kind when the holder is a proxy helper, else null. */
+  /** The helper kind when the holder is a verified proxy helper, else null. */
   readonly helper: HelperKind | null;
+  /**
+   * Why a process that runs under a helper's name was not trusted as one ("named conmon, but
+   * /usr/bin/python3 run by ndlab: not trusted"); null otherwise. Such a row is a plain process.
+   */
+  readonly untrusted: string | null;
   /** The container that published the port, or null. */
   readonly container: ContainerInfo | null;
   /** True when several containers could own the port; see `candidates`. */
@@ -45,6 +50,8 @@ export interface ListenerInput {
 export interface ProcessInput {
   readonly pid: number;
   readonly name: string;
+  /** Real uid, or null when unknown. */
+  readonly uid: number | null;
   readonly user: string | null;
   readonly startedAt: number | null;
   readonly argv: readonly string[];

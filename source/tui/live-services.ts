@@ -1,8 +1,8 @@
 import type {DetectOptions} from '../engine/detect.js';
 import {watchEngineEvents} from '../engine/events.js';
-import {stopContainerWithReport} from '../engine/stop.js';
 import {signalProcess} from '../host/signal.js';
 import {LiveSnapshot} from '../snapshot.js';
+import {stopContainerOf} from '../stop.js';
 import type {DashboardServices} from './services.js';
 import {describeTarget, type PendingAction, type StatusMessage} from './state.js';
 
@@ -16,7 +16,11 @@ async function runContainerAction(
   action: Extract<PendingAction, {kind: 'container'}>,
   options: DetectOptions,
 ): Promise<StatusMessage> {
-  const report = await stopContainerWithReport(action.containerId, action.verb === 'kill', options);
+  const report = await stopContainerOf(
+    {id: action.containerId, name: action.name, endpoint: action.endpoint, engine: action.engine},
+    action.verb === 'kill',
+    options,
+  );
   const target = describeTarget(action);
   if (report.outcome === 'failed') {
     return {

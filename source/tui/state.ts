@@ -1,5 +1,5 @@
 import {type ColumnId, columns} from '../model/columns.js';
-import {shortContainerId} from '../model/container-info.js';
+import {type EngineKind, shortContainerId} from '../model/container-info.js';
 import {formatFilter, parseFilter, type RowFilter} from '../model/filter.js';
 import {formatUptime} from '../model/format.js';
 import type {SnapshotRow} from '../model/snapshot-row.js';
@@ -14,6 +14,9 @@ export type PendingAction =
       readonly verb: 'kill' | 'stop';
       readonly containerId: string;
       readonly name: string;
+      /** The engine that reported the container: the action goes to it alone. */
+      readonly endpoint: string | null;
+      readonly engine: EngineKind;
     }
   | {
       readonly kind: 'process';
@@ -261,7 +264,14 @@ function requestAction(state: AppState, verb: 'kill' | 'stop'): AppState {
       ...state,
       mode: {
         kind: 'confirm',
-        action: {kind: 'container', verb, containerId: row.container.id, name: row.container.name},
+        action: {
+          kind: 'container',
+          verb,
+          containerId: row.container.id,
+          name: row.container.name,
+          endpoint: row.container.endpoint,
+          engine: row.container.engine,
+        },
       },
       status: null,
     };

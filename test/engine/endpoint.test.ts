@@ -113,19 +113,21 @@ describe('resolveEndpoints', () => {
     expect(missing.problems[0]?.error.message).toMatch(/cannot read TLS file .*ca\.pem/);
   });
 
-  it('lists the well-known sockets once each, for this uid and home', () => {
+  it('lists the well-known sockets once each, for this uid and home, profile by profile', () => {
     const plan = resolveEndpoints({env: {}, home: '/home/ann', uid: 1000});
     expect(plan.exclusive).toBe(false);
     expect(plan.endpoints.map((endpoint) => endpoint.address)).toEqual([
+      // Docker and the engines that speak its API.
       'unix:///var/run/docker.sock',
       'unix:///run/user/1000/docker.sock',
-      'unix:///run/user/1000/podman/podman.sock',
-      'unix:///run/podman/podman.sock',
       'unix:///home/ann/.docker/desktop/docker.sock',
       'unix:///home/ann/.docker/run/docker.sock',
       'unix:///home/ann/.colima/default/docker.sock',
       'unix:///home/ann/.rd/docker.sock',
       'unix:///home/ann/.orbstack/run/docker.sock',
+      // Podman: the user's own service, then the rootful one.
+      'unix:///run/user/1000/podman/podman.sock',
+      'unix:///run/podman/podman.sock',
     ]);
   });
 

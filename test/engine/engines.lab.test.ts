@@ -4,11 +4,11 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {detectContainers} from '../../source/engine/detect.js';
-import {stopContainer, stopContainerWithReport} from '../../source/engine/stop.js';
 import {DaemonNotFoundError} from '../../source/errors/daemon-not-found-error.js';
 import type {ContainerInfo} from '../../source/model/container-info.js';
 import type {ContainerPortMap} from '../../source/model/container-port-map.js';
 import {lookupPublishedContainer} from '../../source/model/lookup.js';
+import {stopContainer, stopContainerWithReport} from '../../source/stop.js';
 import {
   isRunning,
   lab,

@@ -1,12 +1,12 @@
 import {afterEach, describe, expect, it} from 'vitest';
 import {awaitDetection, detectContainers, startDetection} from '../../source/engine/detect.js';
 import {maxBodyBytes} from '../../source/engine/http.js';
-import {stopContainer, stopContainerWithReport} from '../../source/engine/stop.js';
 import {DaemonNotFoundError} from '../../source/errors/daemon-not-found-error.js';
 import {EngineRequestError} from '../../source/errors/engine-request-error.js';
 import {EngineStatusError} from '../../source/errors/engine-status-error.js';
 import {InvalidJsonError} from '../../source/errors/invalid-json-error.js';
 import {ResponseTooLargeError} from '../../source/errors/response-too-large-error.js';
+import {stopContainer, stopContainerWithReport} from '../../source/stop.js';
 import {answerJson, type FakeEngine, startFakeEngine} from '../helpers/fake-engine.js';
 
 let engine: FakeEngine | undefined;

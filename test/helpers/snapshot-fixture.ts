@@ -41,6 +41,7 @@ export function fakeRow(port: number, extra: Partial<SnapshotRow> = {}): Snapsho
     uptimeSeconds: 120,
     command: [`svc${port}`, '--listen'],
     helper: null,
+    untrusted: null,
     container: null,
     ambiguous: false,
     candidates: [],

@@ -44,8 +44,8 @@ describe('/proc/PID parsers', () => {
     const users = parsePasswd(
       'root:x:0:0:root:/root:/bin/bash\n# comment\nbroken\nndlab:x:1001:1001::/home/ndlab:/bin/sh\ntoor:x:0:0::/:/bin/sh\n',
     );
-    expect(users.get(0)).toEqual({name: 'root', home: '/root'});
-    expect(users.get(1001)).toEqual({name: 'ndlab', home: '/home/ndlab'});
+    expect(users.get(0)).toEqual({name: 'root', gid: 0, home: '/root'});
+    expect(users.get(1001)).toEqual({name: 'ndlab', gid: 1001, home: '/home/ndlab'});
     expect(users.size).toBe(2);
   });
 });

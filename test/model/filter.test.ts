@@ -31,6 +31,7 @@ const row = (port: number, extra: Partial<SnapshotRow> = {}): SnapshotRow => ({
   uptimeSeconds: 3725,
   command: [],
   helper: null,
+  untrusted: null,
   container: null,
   ambiguous: false,
   candidates: [],

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import type {ContainerInfo, Protocol} from '../../source/model/container-info.js';
 import {ContainerPortMap} from '../../source/model/container-port-map.js';
+import type {HelperFinding, HelperKind} from '../../source/model/helper.js';
 import {joinSnapshot} from '../../source/model/join.js';
 import type {ListenerInput, ProcessInput} from '../../source/model/snapshot-row.js';
 import {fakeContainer} from '../helpers/snapshot-fixture.js';
@@ -17,7 +18,34 @@ function container(id: string, ports: Array<[string | null, number, Protocol?]>)
 }
 
 function process(pid: number, name: string, argv: string[] = [name]): ProcessInput {
-  return {pid, name, user: 'root', startedAt: 1000, argv};
+  return {pid, name, uid: 0, user: 'root', startedAt: 1000, argv};
+}
+
+const helperNames: Record<string, HelperKind> = {
+  'docker-proxy': 'docker-proxy',
+  conmon: 'conmon',
+  rootlessport: 'rootlessport',
+  pasta: 'pasta',
+};
+
+/** Every helper-named process as verified, with the containers resolved from the host. */
+function trusted(
+  processes: ReadonlyMap<number, ProcessInput>,
+  resolved: ReadonlyMap<number, ContainerInfo> = new Map(),
+): Map<number, HelperFinding> {
+  const findings = new Map<number, HelperFinding>();
+  for (const [pid, {name}] of processes) {
+    const kind = helperNames[name];
+    if (kind !== undefined) {
+      const container = resolved.get(pid);
+      findings.set(pid, {
+        kind,
+        untrusted: null,
+        resolution: container === undefined ? null : {kind: 'match', container},
+      });
+    }
+  }
+  return findings;
 }
 
 function listener(
@@ -68,7 +96,7 @@ describe('joinSnapshot', () => {
     ],
     processes,
     containers: map,
-    resolved: new Map(),
+    helpers: trusted(processes),
     now: 1060,
   });
 
@@ -122,7 +150,7 @@ describe('joinSnapshot', () => {
       listeners: [listener('0.0.0.0', 8080, [10]), listener('::', 8080, [11])],
       processes,
       containers: new ContainerPortMap(),
-      resolved: new Map(),
+      helpers: trusted(processes),
       now: 1060,
     });
     expect(alone).toHaveLength(1);
@@ -139,23 +167,30 @@ describe('joinSnapshot', () => {
       endpoint: 'rootless:ndlab',
       engine: 'podman' as const,
     };
+    const helperProcesses = new Map([[40, process(40, 'rootlessport')]]);
     const rootless = joinSnapshot({
       listeners: [listener('::', 18090, [40])],
-      processes: new Map([[40, process(40, 'rootlessport')]]),
+      processes: helperProcesses,
       containers: new ContainerPortMap(),
-      resolved: new Map([[40, stored]]),
+      helpers: trusted(helperProcesses, new Map([[40, stored]])),
       now: 1060,
     });
     expect(rootless[0]).toMatchObject({helper: 'rootlessport', container: stored});
   });
 
   it('prefers the engine record over the storage record for the same id', () => {
-    const storage = {...web, labels: {}, image: ''};
+    const storage = {
+      ...web,
+      labels: {},
+      image: '',
+      endpoint: 'storage:/var/lib/containers/storage/overlay-containers',
+    };
+    const conmon = new Map([[50, process(50, 'conmon')]]);
     const joined = joinSnapshot({
       listeners: [listener('0.0.0.0', 7777, [50])],
-      processes: new Map([[50, process(50, 'conmon')]]),
+      processes: conmon,
       containers: map,
-      resolved: new Map([[50, storage]]),
+      helpers: trusted(conmon, new Map([[50, storage]])),
       now: 1060,
     });
     expect(joined.find((row) => row.port === 7777)?.container).toBe(web);
@@ -166,14 +201,100 @@ describe('joinSnapshot', () => {
       container('e1', [['10.0.0.1', 6000]]),
       container('e2', [['10.0.0.2', 6000]]),
     ]);
+    const pasta = new Map([[60, process(60, 'pasta')]]);
     const [row] = joinSnapshot({
       listeners: [listener('0.0.0.0', 6000, [60])],
-      processes: new Map([[60, process(60, 'pasta')]]),
+      processes: pasta,
       containers: twoOnPort,
-      resolved: new Map(),
+      helpers: trusted(pasta),
       now: 1060,
     }).filter((candidate) => candidate.pid === 60);
     expect(row).toMatchObject({ambiguous: true, container: null, helper: 'pasta'});
     expect(row?.candidates.map((candidate) => candidate.id)).toEqual(['e1', 'e2']);
+  });
+
+  it('never takes a rootless container for the engine record of the same id', () => {
+    const stored = {...web, endpoint: 'rootless:ndlab', engine: 'podman' as const, labels: {}};
+    const own = new Map([[41, {...process(41, 'conmon'), uid: 1001, user: 'ndlab'}]]);
+    const [row] = joinSnapshot({
+      listeners: [listener('127.0.0.1', 18099, [41])],
+      processes: own,
+      containers: map,
+      helpers: trusted(own, new Map([[41, stored]])),
+      now: 1060,
+    }).filter((candidate) => candidate.pid === 41);
+    expect(row?.container).toBe(stored);
+  });
+
+  it('shows an untrusted helper as a plain process with the reason, resolved to nothing', () => {
+    const fake = new Map([[70, {...process(70, 'docker-proxy', proxyArgv('0.0.0.0')), uid: 1001}]]);
+    const reason = 'named docker-proxy, but /usr/bin/python3 run by ndlab: not trusted';
+    const rows = joinSnapshot({
+      listeners: [listener('0.0.0.0', 8080, [70])],
+      processes: fake,
+      containers: map,
+      helpers: new Map([[70, {kind: 'docker-proxy', untrusted: reason, resolution: null}]]),
+      now: 1060,
+    });
+    expect(rows.find((row) => row.pid === 70)).toMatchObject({
+      helper: null,
+      untrusted: reason,
+      container: null,
+    });
+    // The container's port still has its row, with no holder.
+    expect(rows.find((row) => row.pid === null && row.port === 8080)?.container).toBe(web);
+  });
+
+  it("never lets another user's process stand for a root engine's container", () => {
+    const user = new Map([[80, {...process(80, 'python3'), uid: 1001, user: 'ndlab'}]]);
+    const rows = joinSnapshot({
+      listeners: [listener('127.0.0.1', 5432, [80])],
+      processes: user,
+      containers: map,
+      helpers: new Map(),
+      now: 1060,
+    });
+    expect(rows.find((row) => row.pid === 80)?.container).toBeNull();
+    expect(rows.find((row) => row.pid === null && row.port === 5432)?.container).toBe(db);
+  });
+
+  it('lets a user process stand for a container of their own rootless engine', () => {
+    const own = fakeContainer('mine', 'ffff', {
+      endpoint: 'unix:///run/user/1001/podman/podman.sock',
+      engine: 'podman',
+      ports: [{hostIp: '127.0.0.1', port: 5555, protocol: 'tcp', containerPort: 80}],
+    });
+    const user = new Map([[81, {...process(81, 'rootlesskit'), uid: 1001, user: 'ndlab'}]]);
+    const [row] = joinSnapshot({
+      listeners: [listener('127.0.0.1', 5555, [81])],
+      processes: user,
+      containers: ContainerPortMap.fromContainers([own]),
+      helpers: new Map(),
+      now: 1060,
+    });
+    expect(row?.container).toBe(own);
+  });
+
+  it('says ambiguous when a rootlessport holds the namespaces of two containers', () => {
+    const a = {...container('r1', []), endpoint: 'rootless:ndlab'};
+    const b = {...container('r2', []), endpoint: 'rootless:ndlab'};
+    const port = new Map([[90, {...process(90, 'rootlessport'), uid: 1001, user: 'ndlab'}]]);
+    const [row] = joinSnapshot({
+      listeners: [listener('::', 18091, [90])],
+      processes: port,
+      containers: new ContainerPortMap(),
+      helpers: new Map([
+        [
+          90,
+          {
+            kind: 'rootlessport',
+            untrusted: null,
+            resolution: {kind: 'ambiguous', candidates: [a, b]},
+          },
+        ],
+      ]),
+      now: 1060,
+    });
+    expect(row).toMatchObject({ambiguous: true, container: null, helper: 'rootlessport'});
   });
 });
