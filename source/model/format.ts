@@ -40,7 +40,8 @@ export function formatContainer(row: SnapshotRow): string {
 
 /** The process cell: the process name, with helpers marked by what they are. */
 export function formatProcess(row: SnapshotRow): string {
-  return row.process ?? '-';
+  // A process under a helper's name that is not the real helper: marked, never a helper row.
+  return row.untrusted === null ? (row.process ?? '-') : `!${row.process ?? '-'}`;
 }
 
 /** One row as the JSON of `nanodock-top --json`: the row's own facts, the container reduced to what identifies it. */

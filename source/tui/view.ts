@@ -194,6 +194,7 @@ export function helpLines(width: number, height: number): string[] {
     '  in the filter prompt: type to filter live · Enter keeps · Esc clears',
     '  in a question: y confirms · anything else cancels',
     '  rows marked * are held by a port helper (docker-proxy, conmon, rootlessport, pasta)',
+    '  a process shown as !NAME runs under a helper name but is not the real helper',
     '',
     '  Esc, Enter or ? closes this screen',
   ];
@@ -210,6 +211,9 @@ export function detailLines(row: SnapshotRow, width: number, height: number): st
   ];
   if (row.helper !== null) {
     lines.push(`port helper: ${row.helper}`);
+  }
+  if (row.untrusted !== null) {
+    lines.push(`not a port helper: ${row.untrusted}`);
   }
   if (container !== null) {
     lines.push(

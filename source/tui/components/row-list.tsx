@@ -43,7 +43,14 @@ export function RowList({
       ) : null}
       {rows.map((row) => {
         const isSelected = row.key === selectedKey;
-        const tint = row.helper !== null ? 'yellow' : row.container !== null ? 'green' : undefined;
+        const tint =
+          row.untrusted !== null
+            ? 'red'
+            : row.helper !== null
+              ? 'yellow'
+              : row.container !== null
+                ? 'green'
+                : undefined;
         return (
           <Line
             key={row.key}
