@@ -6,7 +6,7 @@ import type {StorageContainersCache} from './host/podman-storage.js';
 import {readProcessTrustFacts} from './host/process-trust.js';
 import {RootlessPodmanResolver} from './host/rootless-podman.js';
 import {ContainerPortMap, type EngineReport} from './model/container-port-map.js';
-import {type HelperFinding, judgeHelper} from './model/helper.js';
+import {type HelperFinding, type HelperVerdict, judgeHelper} from './model/helper.js';
 import {joinSnapshot} from './model/join.js';
 import type {SnapshotRow} from './model/snapshot-row.js';
 import type {HelperContext} from './profiles/profile.js';
@@ -67,6 +67,16 @@ export function isAbsentEngine(report: EngineReport): boolean {
 const helperNames: ReadonlySet<string> = new Set(helperSpecs.flatMap((spec) => spec.names));
 
 /**
+ * Verdicts by pid, kept while the process lives (same start time): a helper's executable,
+ * owner and parent do not change under it, and a busy host has hundreds of docker-proxies.
+ */
+type VerdictCache = Map<
+  number,
+  {readonly startedAt: number | null; readonly verdict: HelperVerdict<HelperSpecOf> | null}
+>;
+type HelperSpecOf = (typeof helperSpecs)[number];
+
+/**
  * Checks every helper-named process against the profiles' rules (judgeHelper: executable,
  * owner, parent) and resolves the trusted ones that each profile resolves from the host.
  */
@@ -74,21 +84,32 @@ async function findHelpers(
   scan: HostScan,
   context: HelperContext,
   procRoot: string,
+  verdicts: VerdictCache,
 ): Promise<Map<number, HelperFinding>> {
   const found = new Map<number, HelperFinding>();
+  for (const pid of verdicts.keys()) {
+    if (!scan.processes.has(pid)) {
+      verdicts.delete(pid);
+    }
+  }
   await Promise.all(
     [...scan.processes.values()].map(async (process) => {
       if (!helperNames.has(process.name)) {
         return;
       }
-      const facts = await readProcessTrustFacts(process.pid, {
-        procRoot,
-        userName: (uid) => (uid === process.uid ? process.user : null),
-      });
-      if (facts === null) {
-        return; // exited since the scan
+      let cached = verdicts.get(process.pid);
+      if (cached === undefined || cached.startedAt !== process.startedAt) {
+        const facts = await readProcessTrustFacts(process.pid, {
+          procRoot,
+          userName: (uid) => (uid === process.uid ? process.user : null),
+        });
+        if (facts === null) {
+          return; // exited since the scan
+        }
+        cached = {startedAt: process.startedAt, verdict: judgeHelper(facts, helperSpecs)};
+        verdicts.set(process.pid, cached);
       }
-      const verdict = judgeHelper(facts, helperSpecs);
+      const verdict = cached.verdict;
       if (verdict === null) {
         return;
       }
@@ -134,6 +155,7 @@ export class LiveSnapshot {
   readonly #resolver: RootlessPodmanResolver;
   readonly #storageCache: StorageContainersCache;
   readonly #procRoot: string;
+  readonly #verdicts: VerdictCache = new Map();
   #containers: ContainerPortMap | null = null;
   #detection: Promise<ContainerPortMap> | null = null;
   #detectedAt = 0;
@@ -256,6 +278,7 @@ export class LiveSnapshot {
         },
       },
       this.#procRoot,
+      this.#verdicts,
     );
     signal?.throwIfAborted();
     warnings.push(...helperWarnings);
