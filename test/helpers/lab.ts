@@ -1,3 +1,4 @@
+import {execFile} from 'node:child_process';
 import {parseEngineAddress} from '../../source/engine/endpoint.js';
 import {requestEngine} from '../../source/engine/http.js';
 
@@ -5,11 +6,66 @@ import {requestEngine} from '../../source/engine/http.js';
 export const lab = {
   image: 'nanodock-lab/busybox:latest',
   podmanImage: 'localhost/nanodock-lab/busybox:latest',
-  docker: {address: 'unix:///var/run/docker.sock', container: 'nd-web'},
-  tls: {address: 'tcp://127.0.0.1:2376', certs: '/etc/nanodock-lab/tls', container: 'nd-tls-web'},
-  podman: {address: 'unix:///run/podman/podman.sock', container: 'nd-podman-web'},
-  rootless: {user: 'ndlab', container: 'nd-rootless-web', port: 18090},
+  docker: {address: 'unix:///var/run/docker.sock', container: 'nd-web', port: 18080},
+  tls: {
+    address: 'tcp://127.0.0.1:2376',
+    certs: '/etc/nanodock-lab/tls',
+    container: 'nd-tls-web',
+    port: 18095,
+  },
+  podman: {address: 'unix:///run/podman/podman.sock', container: 'nd-podman-web', port: 18085},
+  rootless: {
+    user: 'ndlab',
+    uid: 1001,
+    xdgRuntimeDir: '/run/user/1001',
+    container: 'nd-rootless-web',
+    port: 18090,
+  },
 } as const;
+
+/** The real binaries of the lab's port helpers (Debian's packages). */
+export const helperExe = {
+  dockerProxy: '/usr/sbin/docker-proxy',
+  conmon: '/usr/bin/conmon',
+  rootlessport: '/usr/lib/podman/rootlessport',
+} as const;
+
+/** What a command run by rootlessPodman answered. */
+export interface CommandResult {
+  /** Exit code; null when a signal (or the timeout) ended it. */
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `podman ARGS` as the lab's rootless user (runuser, its XDG_RUNTIME_DIR, from `/`), as
+ * that user would: the rootless engine has no API socket. Never rejects; see `code`.
+ */
+export function rootlessPodman(
+  args: readonly string[],
+  timeoutMs = 60_000,
+): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    execFile(
+      'runuser',
+      [
+        '-u',
+        lab.rootless.user,
+        '--',
+        'env',
+        `XDG_RUNTIME_DIR=${lab.rootless.xdgRuntimeDir}`,
+        'podman',
+        ...args,
+      ],
+      {cwd: '/', timeout: timeoutMs, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024},
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolve({code, stdout, stderr});
+      },
+    );
+  });
+}
 
 /** True when CI (or a person) says the lab must be there: then an absent engine fails. */
 export const isLabRequired = process.env.NANODOCK_LAB === 'required';
