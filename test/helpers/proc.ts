@@ -163,8 +163,11 @@ export function processFacts(pid: number): ProcessFacts | null {
 export interface ExpectedProgram {
   /** Exact /proc/PID/exe target. */
   readonly exe: string;
-  /** Exact comm; default the basename of `exe`, cut to 15 characters as the kernel does. */
-  readonly comm?: string;
+  /**
+   * Exact comm, or any of several (a program may rename itself: the CLI sets its title);
+   * default the basename of `exe`, cut to 15 characters as the kernel does.
+   */
+  readonly comm?: string | readonly string[];
   /** The owner's uid, when it matters. */
   readonly uid?: number;
   /** The start time seen when the pid was found: a different one means the pid was reused. */
@@ -177,9 +180,14 @@ export function mismatch(pid: number, expected: ExpectedProgram): string | null 
   if (facts === null) {
     return `pid ${pid} is not alive`;
   }
-  const comm = expected.comm ?? (expected.exe.split('/').pop() ?? '').slice(0, 15);
-  if (facts.comm !== comm) {
-    return `pid ${pid} is ${JSON.stringify(facts.comm)}, not ${comm}`;
+  const comms =
+    expected.comm === undefined
+      ? [(expected.exe.split('/').pop() ?? '').slice(0, 15)]
+      : typeof expected.comm === 'string'
+        ? [expected.comm]
+        : expected.comm;
+  if (!comms.includes(facts.comm)) {
+    return `pid ${pid} is ${JSON.stringify(facts.comm)}, not ${comms.join(' or ')}`;
   }
   if (facts.exe !== expected.exe) {
     return `pid ${pid} runs ${facts.exe ?? '(unreadable)'}, not ${expected.exe}`;
