@@ -129,14 +129,32 @@ ping_tls() {
         --key "$TLS_DIR/key.pem" "https://$B_TCP_ADDR:$B_TCP_PORT/_ping" 2>/dev/null) == OK ]]
 }
 
-# pid from a pid file, only if that process is alive and its command is $2
+# The program each pid file names: a pid read from a file may be stale (reused by another
+# process), so it is trusted only while its executable is this one.
+declare -A EXE_OF=([dockerd]=/usr/sbin/dockerd [podman]=/usr/bin/podman)
+
+# pid_is PID COMM: PID is alive, its comm is COMM, and /proc/PID/exe is COMM's real binary
+# (a comm can be set by anyone; the executable link cannot).
+pid_is() {
+  local pid=$1 comm=$2 exe=${EXE_OF[$2]:-}
+  [[ $pid =~ ^[1-9][0-9]*$ && -d /proc/$pid ]] || return 1
+  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$comm" ]] || return 1
+  [[ -n $exe && $(readlink "/proc/$pid/exe" 2>/dev/null) == "$exe" ]] || return 1
+}
+
+# pid from a pid file, only if that process is alive and is the program COMM (pid_is)
 pid_of() {
   local file=$1 comm=$2 pid
   [[ -r $file ]] || return 1
   pid=$(tr -dc 0-9 <"$file")
-  [[ -n $pid && -r /proc/$pid/comm ]] || return 1
-  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$comm" ]] || return 1
+  pid_is "$pid" "$comm" || return 1
   echo "$pid"
+}
+
+# signal_pid SIGNAL PID COMM: sends SIGNAL only after checking again that PID is still COMM.
+signal_pid() {
+  if pid_is "$2" "$3"; then kill "-$1" "$2" 2>/dev/null || true
+  else log "pid $2 is no longer $3; not sending SIG$1"; fi
 }
 
 is_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
@@ -276,13 +294,15 @@ stop_pid() { # what pidfile comm
   local what=$1 pidfile=$2 comm=$3 pid
   if ! pid=$(pid_of "$pidfile" "$comm"); then log "$what: not running"; return 0; fi
   log "$what: stopping pid $pid"
-  kill -TERM "$pid" 2>/dev/null || true
-  if ! retry 30 bash -c "! [ -d /proc/$pid ]"; then
+  signal_pid TERM "$pid" "$comm"
+  if ! retry 30 pid_gone "$pid" "$comm"; then
     warn "$what: pid $pid ignored SIGTERM for 30s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    retry 5 bash -c "! [ -d /proc/$pid ]" || warn "$what: pid $pid still alive"
+    signal_pid KILL "$pid" "$comm"
+    retry 5 pid_gone "$pid" "$comm" || warn "$what: pid $pid still alive"
   fi
 }
+# gone, or reused by another program (then it is no longer ours to wait for)
+pid_gone() { ! pid_is "$1" "$2"; }
 
 # ---------------------------------------------------------------- A: docker
 up_docker() {
@@ -306,7 +326,7 @@ tls_valid() {
 }
 
 make_tls() {
-  if tls_valid; then log "tls: certificates in $TLS_DIR valid"; return 1; fi
+  if tls_valid; then tls_modes; log "tls: certificates in $TLS_DIR valid"; return 1; fi
   log "tls: generating CA, server and client certificates in $TLS_DIR"
   mkdir -p "$TLS_DIR"; chmod 755 "$TLS_DIR"
   local t; t=$(mktemp -d)
@@ -327,11 +347,32 @@ make_tls() {
       -days 825 -sha256 -extfile client.ext -out cert.pem
   ) >"$LOG_DIR/openssl.log" 2>&1 || { rm -rf "$t"; die "tls: openssl failed; see $LOG_DIR/openssl.log"; }
   local f
-  for f in ca.pem ca-key.pem server-cert.pem server-key.pem cert.pem key.pem; do install -m 600 "$t/$f" "$TLS_DIR/$f"; done
-  # the public parts and the client pair may be read by a non-root test runner
-  chmod 644 "$TLS_DIR/ca.pem" "$TLS_DIR/server-cert.pem" "$TLS_DIR/cert.pem" "$TLS_DIR/key.pem"
+  for f in ca.pem ca-key.pem server-cert.pem server-key.pem cert.pem key.pem; do
+    install -o root -g root -m 600 "$t/$f" "$TLS_DIR/$f"
+  done
   rm -rf "$t"
+  tls_modes
   tls_valid || die "tls: freshly generated certificates do not verify"
+  return 0
+}
+
+# Certificates are public (644); every private key is root's alone (600): whoever can read
+# the client key drives the root TLS engine and kills its containers. Run on every `up`, so a
+# lab made by an older script (client key 644) is fixed without new certificates.
+TLS_PUBLIC=(ca.pem server-cert.pem cert.pem)
+TLS_PRIVATE=(ca-key.pem server-key.pem key.pem)
+tls_modes() {
+  local f changed=()
+  chown root:root "$TLS_DIR"; chmod 755 "$TLS_DIR"
+  for f in "${TLS_PRIVATE[@]}"; do
+    [[ -f $TLS_DIR/$f ]] || continue
+    [[ $(stat -c '%a %U %G' "$TLS_DIR/$f") == '600 root root' ]] || changed+=("$f")
+    chown root:root "$TLS_DIR/$f"; chmod 600 "$TLS_DIR/$f"
+  done
+  for f in "${TLS_PUBLIC[@]}"; do
+    [[ -f $TLS_DIR/$f ]] && chown root:root "$TLS_DIR/$f" && chmod 644 "$TLS_DIR/$f"
+  done
+  if ((${#changed[@]} > 0)); then log "tls: made ${changed[*]} root-only (600)"; fi
   return 0
 }
 
@@ -539,6 +580,12 @@ status() {
   if ping_sock "$B_SOCK" && ping_tls; then row "docker-tls(B)" "up   $B_TCP certs $TLS_DIR"
     row "  $B_CTR" "$(dk_b container inspect -f '{{.State.Status}}' "$B_CTR" 2>/dev/null || echo missing)"
   else row "docker-tls(B)" "DOWN (log $B_LOG)"; bad=1; fi
+  local f open_keys=()
+  for f in "${TLS_PRIVATE[@]}"; do
+    [[ ! -e $TLS_DIR/$f || $(stat -c '%a %U' "$TLS_DIR/$f") == '600 root' ]] || open_keys+=("$f")
+  done
+  if ((${#open_keys[@]} > 0)); then row "  tls keys" "NOT root-only: ${open_keys[*]} (run: $SELF up)"; bad=1
+  else row "  tls keys" "root-only (600)"; fi
   if ping_sock "$C_SOCK"; then row "podman(C)" "up   unix://$C_SOCK"
   else row "podman(C)" "DOWN (log $C_LOG)"; bad=1; fi
   if command -v podman >/dev/null; then

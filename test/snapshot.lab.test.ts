@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {mkdtempSync, readFileSync} from 'node:fs';
+import {mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -7,6 +7,13 @@ import {describe, expect, it} from 'vitest';
 import type {SnapshotRow} from '../source/model/snapshot-row.js';
 import {collectSnapshot} from '../source/snapshot.js';
 import {lab, probeEngine, shouldSkipLab, shouldSkipUnlessRoot} from './helpers/lab.js';
+import {
+  type ExpectedProgram,
+  isProgram,
+  processFacts,
+  signalChecked,
+  unixSocketHolders,
+} from './helpers/proc.js';
 
 const isRoot = !shouldSkipUnlessRoot('host-view lab tests');
 const skipDocker = await shouldSkipLab('Docker', lab.docker.address);
@@ -25,13 +32,21 @@ function restartLab(): void {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+/**
+ * The Podman API service: the one root `podman` process that holds the lab's socket (found by
+ * the socket it listens on, not by a pid file that may be stale), with its start time.
+ */
+function podmanService(): ExpectedProgram & {pid: number} {
+  const socket = lab.podman.address.replace(/^unix:\/\//, '');
+  const expected = {exe: '/usr/bin/podman', uid: 0} as const;
+  const pids = unixSocketHolders(socket).filter((pid) => isProgram(pid, expected));
+  const facts = pids.length === 1 ? processFacts(pids[0] as number) : null;
+  if (facts === null) {
+    throw new Error(
+      `expected one root /usr/bin/podman holding ${socket}, found: ${pids.join(', ')}`,
+    );
   }
+  return {...expected, pid: facts.pid, startTicks: facts.startTicks};
 }
 
 function rowOn(
@@ -94,12 +109,12 @@ describe.skipIf(skipDocker || skipPodman || !isRoot)(
     });
 
     it('still resolves the conmon row with the Podman API service stopped', async () => {
-      const pid = Number(readFileSync('/run/nanodock-lab/podman-service.pid', 'utf8').trim());
-      process.kill(pid, 'SIGTERM');
+      const {pid, ...service} = podmanService();
+      signalChecked(pid, 'SIGTERM', service);
       try {
         await expect.poll(() => probeEngine(lab.podman.address), {timeout: 10_000}).not.toBeNull();
         // Wait until the service is gone, so the restart below starts a new one.
-        await expect.poll(() => isAlive(pid), {timeout: 10_000}).toBe(false);
+        await expect.poll(() => isProgram(pid, service), {timeout: 10_000}).toBe(false);
         const snapshot = await collectSnapshot(discovery);
         expect(snapshot.engines.find((engine) => engine.endpoint === lab.podman.address)?.ok).toBe(
           false,

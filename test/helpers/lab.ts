@@ -1,3 +1,4 @@
+import {execFile} from 'node:child_process';
 import {parseEngineAddress} from '../../source/engine/endpoint.js';
 import {requestEngine} from '../../source/engine/http.js';
 
@@ -5,11 +6,66 @@ import {requestEngine} from '../../source/engine/http.js';
 export const lab = {
   image: 'nanodock-lab/busybox:latest',
   podmanImage: 'localhost/nanodock-lab/busybox:latest',
-  docker: {address: 'unix:///var/run/docker.sock', container: 'nd-web'},
-  tls: {address: 'tcp://127.0.0.1:2376', certs: '/etc/nanodock-lab/tls', container: 'nd-tls-web'},
-  podman: {address: 'unix:///run/podman/podman.sock', container: 'nd-podman-web'},
-  rootless: {user: 'ndlab', container: 'nd-rootless-web', port: 18090},
+  docker: {address: 'unix:///var/run/docker.sock', container: 'nd-web', port: 18080},
+  tls: {
+    address: 'tcp://127.0.0.1:2376',
+    certs: '/etc/nanodock-lab/tls',
+    container: 'nd-tls-web',
+    port: 18095,
+  },
+  podman: {address: 'unix:///run/podman/podman.sock', container: 'nd-podman-web', port: 18085},
+  rootless: {
+    user: 'ndlab',
+    uid: 1001,
+    xdgRuntimeDir: '/run/user/1001',
+    container: 'nd-rootless-web',
+    port: 18090,
+  },
 } as const;
+
+/** The real binaries of the lab's port helpers (Debian's packages). */
+export const helperExe = {
+  dockerProxy: '/usr/sbin/docker-proxy',
+  conmon: '/usr/bin/conmon',
+  rootlessport: '/usr/lib/podman/rootlessport',
+} as const;
+
+/** What a command run by rootlessPodman answered. */
+export interface CommandResult {
+  /** Exit code; null when a signal (or the timeout) ended it. */
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `podman ARGS` as the lab's rootless user (runuser, its XDG_RUNTIME_DIR, from `/`), as
+ * that user would: the rootless engine has no API socket. Never rejects; see `code`.
+ */
+export function rootlessPodman(
+  args: readonly string[],
+  timeoutMs = 60_000,
+): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    execFile(
+      'runuser',
+      [
+        '-u',
+        lab.rootless.user,
+        '--',
+        'env',
+        `XDG_RUNTIME_DIR=${lab.rootless.xdgRuntimeDir}`,
+        'podman',
+        ...args,
+      ],
+      {cwd: '/', timeout: timeoutMs, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024},
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolve({code, stdout, stderr});
+      },
+    );
+  });
+}
 
 /** True when CI (or a person) says the lab must be there: then an absent engine fails. */
 export const isLabRequired = process.env.NANODOCK_LAB === 'required';
@@ -122,4 +178,118 @@ export function shouldSkipUnlessRoot(what: string): boolean {
   }
   console.warn(`skipping ${what}: needs root to see every process (run the suite with sudo)`);
   return true;
+}
+
+/**
+ * Whether to skip the tests of the rootless Podman engine (it has no API socket to ping: its
+ * owner's `podman info` must work). Never skips when the lab is required; then it throws.
+ */
+export async function shouldSkipRootlessLab(): Promise<boolean> {
+  const reason =
+    process.getuid?.() === 0
+      ? await rootlessPodman(['info', '--format', '{{.Store.GraphDriverName}}'], 30_000).then(
+          (result) =>
+            result.code === 0
+              ? null
+              : `podman info as ${lab.rootless.user} failed: ${result.stderr.trim().slice(-300)}`,
+        )
+      : 'acting as another user needs root';
+  if (reason === null) {
+    return false;
+  }
+  if (isLabRequired) {
+    throw new Error(
+      `NANODOCK_LAB=required but the lab's rootless Podman is not usable: ${reason}. Run: sudo npm run lab`,
+    );
+  }
+  console.warn(`skipping rootless Podman lab tests: ${reason} (start it with: sudo npm run lab)`);
+  return true;
+}
+
+/** The argv of a command that stops at once on SIGTERM (busybox httpd alone ignores it). */
+export const httpdUntilTerm = [
+  '/bin/sh',
+  '-c',
+  'trap "exit 0" TERM; /bin/busybox httpd -f -p 80 & wait',
+] as const;
+
+/**
+ * Starts a throwaway container that publishes container port 80 on host `port` (on `hostIp`
+ * when given) through an engine's API, removing any older one of the same name first, and
+ * returns its full id. It stops at once on SIGTERM.
+ */
+export async function publishScratchContainer(
+  address: string,
+  image: string,
+  name: string,
+  port: number,
+  hostIp?: string,
+): Promise<string> {
+  await engineApi(address, 'DELETE', `/containers/${name}?force=true`);
+  const created = await engineApi(address, 'POST', `/containers/create?name=${name}`, {
+    Image: image,
+    Cmd: [...httpdUntilTerm],
+    ExposedPorts: {'80/tcp': {}},
+    HostConfig: {
+      PortBindings: {'80/tcp': [{HostPort: String(port), ...(hostIp ? {HostIp: hostIp} : {})}]},
+    },
+    Labels: {'nanodock.test': '1'},
+  });
+  if (created.status !== 201) {
+    throw new Error(
+      `create ${name} on ${address}: HTTP ${created.status} ${JSON.stringify(created.json)}`,
+    );
+  }
+  const id = (created.json as {Id: string}).Id;
+  const started = await engineApi(address, 'POST', `/containers/${id}/start`);
+  if (started.status !== 204) {
+    await removeContainer(address, id);
+    throw new Error(
+      `start ${name} on ${address}: HTTP ${started.status} ${JSON.stringify(started.json)}`,
+    );
+  }
+  return id;
+}
+
+/**
+ * Starts a throwaway container of the rootless user publishing container port 80 on host
+ * `port` (held by rootlessport), removing any older one of the same name first; returns its
+ * full id. It stops at once on SIGTERM.
+ */
+export async function publishRootlessScratch(name: string, port: number): Promise<string> {
+  await rootlessPodman(['rm', '-f', '--ignore', name]);
+  const run = await rootlessPodman([
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--label',
+    'nanodock.test=1',
+    '-p',
+    `${port}:80`,
+    lab.podmanImage,
+    ...httpdUntilTerm,
+  ]);
+  const id = run.stdout.trim();
+  if (run.code !== 0 || !/^[0-9a-f]{64}$/.test(id)) {
+    throw new Error(`podman run ${name} as ${lab.rootless.user}: ${run.stderr.trim()}`);
+  }
+  return id;
+}
+
+/** Whether the rootless user's podman says container `id` is running (false when it is gone). */
+export async function isRootlessRunning(id: string): Promise<boolean> {
+  const inspect = await rootlessPodman([
+    'container',
+    'inspect',
+    '--format',
+    '{{.State.Running}}',
+    id,
+  ]);
+  return inspect.code === 0 && inspect.stdout.trim() === 'true';
+}
+
+/** Force-removes a rootless container; ignores one that is already gone. */
+export async function removeRootlessContainer(id: string): Promise<void> {
+  await rootlessPodman(['rm', '-f', '--ignore', '--time', '0', id]);
 }

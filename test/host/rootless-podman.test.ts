@@ -1,9 +1,8 @@
+import {execFileSync} from 'node:child_process';
 import {
-  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
-  readFileSync,
   readlinkSync,
   rmSync,
   symlinkSync,
@@ -19,7 +18,15 @@ import {
   lookupRootlessPodmanContainer,
   RootlessPodmanResolver,
 } from '../../source/host/rootless-podman.js';
-import {isLabRequired, lab} from '../helpers/lab.js';
+import {helperExe, isLabRequired, lab} from '../helpers/lab.js';
+import {
+  type ExpectedProgram,
+  helperOnPort,
+  isProgram,
+  type ProcessFacts,
+  processFacts,
+  uidOf,
+} from '../helpers/proc.js';
 
 // ---------------------------------------------------------------- a fake host
 
@@ -348,46 +355,72 @@ interface LabProcesses {
   readonly rootlessConmon: string[] | null;
 }
 
-function readText(file: string): string | null {
+/** The one process holding `port` that is `expected` (its real binary and owner), or null. */
+function holderOf(port: number, expected: ExpectedProgram): ProcessFacts | null {
   try {
-    return readFileSync(file, 'utf8');
+    return helperOnPort(port, expected);
   } catch {
     return null;
   }
 }
 
-function uidOf(user: string): number | null {
-  const line = (readText('/etc/passwd') ?? '')
-    .split('\n')
-    .find((entry) => entry.startsWith(`${user}:`));
-  const value = line?.split(':')[2];
-  return value === undefined ? null : Number(value);
+/** The full id of the rootless lab container, as its owner's own podman reports it. */
+function rootlessContainerId(): string | null {
+  try {
+    const out = execFileSync(
+      'runuser',
+      [
+        '-u',
+        lab.rootless.user,
+        '--',
+        'env',
+        `XDG_RUNTIME_DIR=${lab.rootless.xdgRuntimeDir}`,
+        'podman',
+        'container',
+        'inspect',
+        '--format',
+        '{{.Id}}',
+        lab.rootless.container,
+      ],
+      {cwd: '/', encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'ignore']},
+    );
+    return out.trim() || null;
+  } catch {
+    return null;
+  }
 }
 
+/**
+ * The lab's helpers, each found by what it holds, never by its name alone: the rootlessport
+ * and the rootful conmon by the port they hold (with their real binary and owner); the
+ * rootless conmon, which holds no port, by the container id that its owner's podman reports.
+ */
 function findLabProcesses(): LabProcesses {
   const labUid = uidOf(lab.rootless.user);
-  let rootlessportPid: number | null = null;
-  let rootfulConmon: string[] | null = null;
+  const rootlessport =
+    labUid === null
+      ? null
+      : holderOf(lab.rootless.port, {exe: helperExe.rootlessport, uid: labUid});
+  const rootfulConmon = holderOf(lab.podman.port, {exe: helperExe.conmon, uid: 0});
+  const id = labUid === null || process.getuid?.() !== 0 ? null : rootlessContainerId();
   let rootlessConmon: string[] | null = null;
-  const pids = existsSync('/proc') ? readdirSync('/proc').filter((name) => /^\d+$/.test(name)) : [];
-  for (const pid of pids) {
-    const comm = readText(`/proc/${pid}/comm`)?.trim();
-    if (comm === 'rootlessport') {
-      const owner = /^Uid:\s+(\d+)/m.exec(readText(`/proc/${pid}/status`) ?? '')?.[1];
-      if (labUid !== null && owner === String(labUid)) {
-        rootlessportPid = Number(pid);
-      }
-    } else if (comm === 'conmon') {
-      const argv = (readText(`/proc/${pid}/cmdline`) ?? '').split('\0');
-      const name = argv[argv.indexOf('-n') + 1];
-      if (name === lab.podman.container) {
-        rootfulConmon = argv;
-      } else if (name === lab.rootless.container) {
-        rootlessConmon = argv;
+  if (id !== null && labUid !== null) {
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      const facts = processFacts(Number(pid));
+      if (
+        facts !== null &&
+        isProgram(facts.pid, {exe: helperExe.conmon, uid: labUid}) &&
+        facts.argv[facts.argv.indexOf('-c') + 1] === id
+      ) {
+        rootlessConmon = [...facts.argv];
       }
     }
   }
-  return {rootlessportPid, rootfulConmon, rootlessConmon};
+  return {
+    rootlessportPid: rootlessport?.pid ?? null,
+    rootfulConmon: rootfulConmon === null ? null : [...rootfulConmon.argv],
+    rootlessConmon,
+  };
 }
 
 function canReadFds(pid: number): boolean {
@@ -401,11 +434,12 @@ function canReadFds(pid: number): boolean {
 
 const found = findLabProcesses();
 const missing = [
-  found.rootlessportPid === null && `no rootlessport process of ${lab.rootless.user}`,
+  found.rootlessportPid === null &&
+    `no rootlessport of ${lab.rootless.user} holding port ${lab.rootless.port}`,
   found.rootlessportPid !== null &&
     !canReadFds(found.rootlessportPid) &&
     `cannot read the fds of rootlessport ${found.rootlessportPid} (run as root or ${lab.rootless.user})`,
-  found.rootfulConmon === null && `no conmon for ${lab.podman.container}`,
+  found.rootfulConmon === null && `no conmon holding port ${lab.podman.port}`,
   found.rootlessConmon === null && `no conmon for ${lab.rootless.container}`,
 ].filter((reason): reason is string => typeof reason === 'string');
 const skipLab = missing.length > 0 && !isLabRequired;
