@@ -2,9 +2,9 @@ import {mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import {stopContainerOf} from '../../source/engine/stop.js';
 import type {SnapshotRow} from '../../source/model/snapshot-row.js';
 import {collectSnapshot, type SnapshotOptions} from '../../source/snapshot.js';
+import {stopContainerOf} from '../../source/stop.js';
 import {
   isRootlessRunning,
   isRunning,
