@@ -1,6 +1,7 @@
 import {Box, useApp, useInput} from 'ink';
 import {useEffect, useMemo, useReducer} from 'react';
 import {formatFilter} from '../model/filter.js';
+import {selectWindow} from '../model/select.js';
 import {Footer} from './components/footer.js';
 import {Header} from './components/header.js';
 import {RowList} from './components/row-list.js';
@@ -10,16 +11,10 @@ import {useActionRunner} from './hooks/use-action-runner.js';
 import {useEngineEvents} from './hooks/use-engine-events.js';
 import {useRefreshLoop} from './hooks/use-refresh-loop.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
-import {selectRows, selectWindow} from './select.js';
+import {type InitialOptions, initialState, reduce} from './reducer.js';
+import {listHeight, selectedIndexOf, visibleRows} from './selection.js';
 import type {DashboardServices} from './services.js';
-import {
-  type AppState,
-  type InitialOptions,
-  initialState,
-  listHeight,
-  reduce,
-  selectedIndexOf,
-} from './state.js';
+import type {AppState} from './types.js';
 import {detailLines, helpLines, layoutFor} from './view.js';
 
 /** Props of App. */
@@ -60,7 +55,7 @@ export function Screen({state, color}: {readonly state: AppState; readonly color
   // One column short of the terminal: a line that fills the last column makes the terminal
   // wrap, and Ink would then miscount the lines it has to erase.
   const width = Math.max(20, state.columns - 1);
-  const rows = selectRows(state);
+  const rows = visibleRows(state);
   const placed = useMemo(() => layoutFor(rows, width), [rows, width]);
   const height = listHeight(state);
   const selectedIndex = Math.min(selectedIndexOf(state, rows), rows.length - 1);

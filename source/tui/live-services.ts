@@ -3,8 +3,9 @@ import {watchEngineEvents} from '../engine/events.js';
 import {stopContainerWithReport} from '../engine/stop.js';
 import {signalProcess} from '../host/signal.js';
 import {LiveSnapshot} from '../snapshot.js';
+import {describeTarget} from './pending-action.js';
 import type {DashboardServices} from './services.js';
-import {describeTarget, type PendingAction, type StatusMessage} from './state.js';
+import type {PendingAction, StatusMessage} from './types.js';
 
 const outcomeText = {
   stopped: (verb: 'kill' | 'stop') => (verb === 'kill' ? 'killed' : 'stopped'),

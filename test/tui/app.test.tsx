@@ -3,7 +3,7 @@ import {afterEach, describe, expect, it, vi} from 'vitest';
 import type {Snapshot} from '../../source/snapshot.js';
 import {App} from '../../source/tui/app.js';
 import type {DashboardServices} from '../../source/tui/services.js';
-import type {PendingAction} from '../../source/tui/state.js';
+import type {PendingAction} from '../../source/tui/types.js';
 import {lines, renderSized, tick} from '../helpers/ink.js';
 import {fakeRow, fakeSnapshot} from '../helpers/snapshot-fixture.js';
 

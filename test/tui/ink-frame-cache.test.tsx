@@ -13,7 +13,8 @@ import {
   styledCharsOf,
   takeInkFrameCacheCounters,
 } from '../../source/tui/ink-frame-cache.js';
-import {type AppState, initialState, reduce} from '../../source/tui/state.js';
+import {initialState, reduce} from '../../source/tui/reducer.js';
+import type {AppState} from '../../source/tui/types.js';
 import {fakeContainer, fakeRow, fakeSnapshot} from '../helpers/snapshot-fixture.js';
 
 /** Renders `node` the way Ink itself does (cache off) and with the cache, twice. */

@@ -2,15 +2,9 @@ import type {Key} from 'ink';
 import {describe, expect, it} from 'vitest';
 import {textWidth} from '../../source/model/columns.js';
 import {interpretKey} from '../../source/tui/keys.js';
-import {selectRows} from '../../source/tui/select.js';
-import {
-  type AppAction,
-  type AppState,
-  initialState,
-  listHeight,
-  reduce,
-  selectedRow,
-} from '../../source/tui/state.js';
+import {initialState, reduce} from '../../source/tui/reducer.js';
+import {listHeight, selectedRow, visibleRows} from '../../source/tui/selection.js';
+import type {AppAction, AppState} from '../../source/tui/types.js';
 import {layoutFor, rowLine, titleLine} from '../../source/tui/view.js';
 import {fakeContainer, fakeRow, fakeSnapshot} from '../helpers/snapshot-fixture.js';
 
@@ -71,24 +65,26 @@ describe('reducer: filter', () => {
     const partial = run(base, key('/'), key('5'), key('4'));
     expect(partial.mode).toEqual({kind: 'filter', draft: '54'});
     // A number is a port, matched exactly: 54 is not 5432.
-    expect(selectRows(partial)).toEqual([]);
+    expect(visibleRows(partial)).toEqual([]);
     const typing = run(partial, key('3'), key('2'));
-    expect(selectRows(typing).map((row) => row.port)).toEqual([5432]);
+    expect(visibleRows(typing).map((row) => row.port)).toEqual([5432]);
     const kept = run(typing, key('', {return: true}));
     expect(kept.mode.kind).toBe('list');
-    expect(selectRows(kept)).toHaveLength(1);
+    expect(visibleRows(kept)).toHaveLength(1);
     const cleared = run(kept, key('/'), key('', {escape: true}));
-    expect(selectRows(cleared)).toHaveLength(3);
+    expect(visibleRows(cleared)).toHaveLength(3);
   });
 
   it('reads ranges and text, and deletes with backspace', () => {
     expect(
-      selectRows(run(base, key('/'), ...'5000-20000'.split('').map((c) => key(c)))).map(
+      visibleRows(run(base, key('/'), ...'5000-20000'.split('').map((c) => key(c)))).map(
         (row) => row.port,
       ),
     ).toEqual([5432, 18080]);
     expect(
-      selectRows(run(base, key('/'), ...'web'.split('').map((c) => key(c)))).map((row) => row.port),
+      visibleRows(run(base, key('/'), ...'web'.split('').map((c) => key(c)))).map(
+        (row) => row.port,
+      ),
     ).toEqual([18080]);
     expect(run(base, key('/'), key('a'), key('b'), key('', {backspace: true})).mode).toEqual({
       kind: 'filter',
@@ -108,10 +104,10 @@ describe('reducer: sort', () => {
     expect(run(base, key('>')).sort).toEqual({column: 'pid', descending: false});
     expect(run(base, key('<')).sort).toEqual({column: 'address', descending: false});
     const inverted = run(base, key('I'));
-    expect(selectRows(inverted).map((row) => row.port)).toEqual([18080, 5432, 22]);
+    expect(visibleRows(inverted).map((row) => row.port)).toEqual([18080, 5432, 22]);
     const byProcess = run(base, key('>'), key('>'));
     expect(byProcess.sort.column).toBe('process');
-    expect(selectRows(byProcess).map((row) => row.process)).toEqual([
+    expect(visibleRows(byProcess).map((row) => row.process)).toEqual([
       'docker-proxy',
       'postgres',
       'sshd',
@@ -227,7 +223,7 @@ describe('reducer: a burst of input', () => {
   it('reads text that arrives as one chunk key by key, Enter included', () => {
     const state = run(base, key('/5432\r'));
     expect(state.mode.kind).toBe('list');
-    expect(selectRows(state).map((row) => row.port)).toEqual([5432]);
+    expect(visibleRows(state).map((row) => row.port)).toEqual([5432]);
     expect(run(base, key('/'), key('54x\u007F32')).mode).toEqual({kind: 'filter', draft: '5432'});
   });
 });
