@@ -17,7 +17,7 @@ function container(id: string, ports: Array<[string | null, number, Protocol?]>)
 }
 
 function process(pid: number, name: string, argv: string[] = [name]): ProcessInput {
-  return {pid, name, user: 'root', startedAt: 1000, argv};
+  return {pid, name, user: 'root', startedAt: 1000, startTicks: 7000 + pid, argv};
 }
 
 function listener(
@@ -79,6 +79,7 @@ describe('joinSnapshot', () => {
       addresses: ['0.0.0.0', '::'],
       pids: [10, 11],
       pid: 10,
+      startTicks: 7010,
       helper: 'docker-proxy',
       process: 'docker-proxy',
       uptimeSeconds: 60,
