@@ -74,7 +74,14 @@ function requestAction(state: AppState, verb: 'kill' | 'stop'): AppState {
       ...state,
       mode: {
         kind: 'confirm',
-        action: {kind: 'container', verb, containerId: row.container.id, name: row.container.name},
+        action: {
+          kind: 'container',
+          verb,
+          containerId: row.container.id,
+          name: row.container.name,
+          endpoint: row.container.endpoint,
+          engine: row.container.engine,
+        },
       },
       status: null,
     };
@@ -108,7 +115,12 @@ function requestAction(state: AppState, verb: 'kill' | 'stop'): AppState {
   }
   return {
     ...state,
-    mode: {kind: 'choose-signal', pid: row.pid, name: row.process ?? String(row.pid)},
+    mode: {
+      kind: 'choose-signal',
+      pid: row.pid,
+      startTicks: row.startTicks,
+      name: row.process ?? String(row.pid),
+    },
     status: null,
   };
 }
@@ -211,6 +223,7 @@ export function reduce(state: AppState, action: AppAction): AppState {
               action: {
                 kind: 'process',
                 pid: state.mode.pid,
+                startTicks: state.mode.startTicks,
                 name: state.mode.name,
                 signal: action.signal,
               },

@@ -20,6 +20,9 @@ function computeRowLook(row: SnapshotRow): string {
     row.key,
     row.addresses.join(','),
     row.pids.join(','),
+    // A process replaced under the same pid is another process: the screen (and the identity
+    // a prompt takes from it) must follow.
+    row.startTicks,
     row.process,
     row.user,
     // The uptime as shown: seconds under a minute, then minutes, so a row redraws when its

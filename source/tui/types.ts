@@ -1,5 +1,6 @@
 import type {Key} from 'ink';
 import type {ColumnId} from '../model/columns.js';
+import type {EngineKind} from '../model/container-info.js';
 import type {RowFilter} from '../model/filter.js';
 import type {Snapshot} from '../snapshot.js';
 
@@ -9,17 +10,26 @@ export interface KeyPress {
   readonly key: Partial<Key>;
 }
 
-/** A container action or a signal to a host process, awaiting its yes. */
+/**
+ * A container action or a signal to a host process, awaiting its yes. Each keeps the identity
+ * of what the screen showed, so the one acted on is the one the user confirmed.
+ */
 export type PendingAction =
   | {
       readonly kind: 'container';
       readonly verb: 'kill' | 'stop';
+      /** Full container id. */
       readonly containerId: string;
       readonly name: string;
+      /** The engine that reported the container (its ContainerInfo's), or null for a bare body. */
+      readonly endpoint: string | null;
+      readonly engine: EngineKind;
     }
   | {
       readonly kind: 'process';
       readonly pid: number;
+      /** Start time of the process shown (field 22 of /proc/PID/stat), or null when unknown. */
+      readonly startTicks: number | null;
       readonly name: string;
       readonly signal: 'SIGTERM' | 'SIGKILL';
     };
@@ -30,7 +40,12 @@ export type Mode =
   | {readonly kind: 'filter'; readonly draft: string}
   | {readonly kind: 'help'}
   | {readonly kind: 'detail'}
-  | {readonly kind: 'choose-signal'; readonly pid: number; readonly name: string}
+  | {
+      readonly kind: 'choose-signal';
+      readonly pid: number;
+      readonly startTicks: number | null;
+      readonly name: string;
+    }
   | {readonly kind: 'confirm'; readonly action: PendingAction};
 
 /** An action the app must carry out (the reducer never does I/O; a hook runs these). */

@@ -122,7 +122,14 @@ describe('reducer: kill and stop', () => {
     const asking = run(onWeb, key('k'));
     expect(asking.mode).toEqual({
       kind: 'confirm',
-      action: {kind: 'container', verb: 'kill', containerId: 'a1b2c3d4e5f6a7b8c9d0', name: 'web'},
+      action: {
+        kind: 'container',
+        verb: 'kill',
+        containerId: 'a1b2c3d4e5f6a7b8c9d0',
+        name: 'web',
+        endpoint: 'unix:///var/run/docker.sock',
+        engine: 'docker',
+      },
     });
     const no = run(asking, key('n'));
     expect(no.queue).toEqual([]);
@@ -140,12 +147,36 @@ describe('reducer: kill and stop', () => {
 
   it('k on a host process asks which signal, TERM by default, then confirms', () => {
     const choosing = run(base, key('k'));
-    expect(choosing.mode).toEqual({kind: 'choose-signal', pid: 1022, name: 'sshd'});
+    expect(choosing.mode).toEqual({
+      kind: 'choose-signal',
+      pid: 1022,
+      startTicks: 5022,
+      name: 'sshd',
+    });
     expect(run(choosing, key('', {return: true})).mode).toMatchObject({
       action: {kind: 'process', signal: 'SIGTERM'},
     });
     expect(run(choosing, key('K')).mode).toMatchObject({action: {signal: 'SIGKILL', pid: 1022}});
     expect(run(choosing, key('', {escape: true})).mode.kind).toBe('list');
+  });
+
+  it('keeps the identity of the process shown, pid and start time, up to the queued action', () => {
+    const queued = run(base, key('k'), key('K'), key('y')).queue;
+    expect(queued).toEqual([
+      {
+        id: 1,
+        action: {kind: 'process', pid: 1022, startTicks: 5022, name: 'sshd', signal: 'SIGKILL'},
+      },
+    ]);
+  });
+
+  it('a process replaced under the same pid redraws, and the prompt takes the new identity', () => {
+    const replaced = fakeSnapshot(
+      fakeSnapshot().rows.map((row) => (row.port === 22 ? {...row, startTicks: 9999} : row)),
+    );
+    const state = run(base, {type: 'snapshot', snapshot: replaced});
+    expect(state).not.toBe(base);
+    expect(run(state, key('k')).mode).toMatchObject({pid: 1022, startTicks: 9999});
   });
 
   it('never signals a helper process whose container is unknown', () => {
