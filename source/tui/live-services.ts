@@ -58,7 +58,12 @@ export function createLiveServices(options: DetectOptions = {}): DashboardServic
       if (action.kind === 'container') {
         return runContainerAction(action, options);
       }
-      const report = signalProcess(action.pid, action.signal, describeTarget(action));
+      // The identity shown in the prompt: signalProcess re-checks it right before sending.
+      const report = signalProcess(
+        {pid: action.pid, startTicks: action.startTicks},
+        action.signal,
+        describeTarget(action),
+      );
       return {text: report.message, tone: report.ok ? 'ok' : 'error'};
     },
     watchEvents: (onChange) => {
