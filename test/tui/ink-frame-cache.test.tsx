@@ -4,7 +4,7 @@ import chalk from 'chalk';
 import {Box, renderToString, Text, Transform} from 'ink';
 import type {ReactNode} from 'react';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {Screen} from '../../source/tui/app.js';
+import {Screen} from '../../source/tui/components/screen.js';
 import {
   cellsToString,
   fastTokens,
