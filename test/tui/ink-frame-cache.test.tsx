@@ -6,14 +6,12 @@ import type {ReactNode} from 'react';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {Screen} from '../../source/tui/components/screen.js';
 import {
-  cellsToString,
-  fastTokens,
   installInkFrameCache,
   setInkFrameCacheEnabled,
-  styledCharsOf,
   takeInkFrameCacheCounters,
 } from '../../source/tui/ink-frame-cache.js';
 import {initialState, reduce} from '../../source/tui/reducer.js';
+import {cellsToString, fastTokens, styledCharsOf} from '../../source/tui/styled-cells.js';
 import type {AppState} from '../../source/tui/types.js';
 import {fakeContainer, fakeRow, fakeSnapshot} from '../helpers/snapshot-fixture.js';
 
