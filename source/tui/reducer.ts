@@ -11,7 +11,7 @@ import {
   reselect,
   selectedIndexOf,
   selectedRow,
-  visibleRows,
+  selectVisibleRows,
 } from './selection.js';
 import type {AppAction, AppState} from './types.js';
 
@@ -169,11 +169,11 @@ export function reduce(state: AppState, action: AppAction): AppState {
     case 'resize':
       return reselect({...state, columns: action.columns, rows: action.rows});
     case 'move':
-      return placeSelection(state, selectedIndexOf(state, visibleRows(state)) + action.by);
+      return placeSelection(state, selectedIndexOf(state, selectVisibleRows(state)) + action.by);
     case 'page':
       return placeSelection(
         state,
-        selectedIndexOf(state, visibleRows(state)) + action.direction * listHeight(state),
+        selectedIndexOf(state, selectVisibleRows(state)) + action.direction * listHeight(state),
       );
     case 'move-to':
       return placeSelection(state, action.where === 'top' ? 0 : Number.MAX_SAFE_INTEGER);

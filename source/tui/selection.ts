@@ -13,7 +13,9 @@ export function listHeight(state: Pick<AppState, 'rows'>): number {
 const noRows: readonly SnapshotRow[] = [];
 
 /** The rows the state shows: its snapshot's rows, filtered and sorted (memoised by selectRows). */
-export function visibleRows(state: Pick<AppState, 'snapshot' | 'filter' | 'sort'>): SnapshotRow[] {
+export function selectVisibleRows(
+  state: Pick<AppState, 'snapshot' | 'filter' | 'sort'>,
+): SnapshotRow[] {
   return selectRows(state.snapshot?.rows ?? noRows, state);
 }
 
@@ -26,7 +28,7 @@ export function selectedIndexOf(state: AppState, rows: readonly SnapshotRow[]): 
 
 /** The selected row, if any is visible. */
 export function selectedRow(state: AppState): SnapshotRow | undefined {
-  const rows = visibleRows(state);
+  const rows = selectVisibleRows(state);
   return rows[Math.min(selectedIndexOf(state, rows), rows.length - 1)];
 }
 
@@ -35,7 +37,7 @@ export function selectedRow(state: AppState): SnapshotRow | undefined {
  * scrolled just enough to show it.
  */
 export function placeSelection(state: AppState, wantedIndex: number): AppState {
-  const rows = visibleRows(state);
+  const rows = selectVisibleRows(state);
   if (rows.length === 0) {
     return {...state, selectedKey: null, selectedIndex: 0, scrollTop: 0};
   }
@@ -51,5 +53,5 @@ export function placeSelection(state: AppState, wantedIndex: number): AppState {
 
 /** placeSelection after the rows changed (a refresh, a filter, a sort, a resize): the selected row stays selected. */
 export function reselect(state: AppState): AppState {
-  return placeSelection(state, selectedIndexOf(state, visibleRows(state)));
+  return placeSelection(state, selectedIndexOf(state, selectVisibleRows(state)));
 }

@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest';
 import {textWidth} from '../../source/model/columns.js';
 import {interpretKey} from '../../source/tui/keys.js';
 import {initialState, reduce} from '../../source/tui/reducer.js';
-import {listHeight, selectedRow, visibleRows} from '../../source/tui/selection.js';
+import {listHeight, selectedRow, selectVisibleRows} from '../../source/tui/selection.js';
 import type {AppAction, AppState} from '../../source/tui/types.js';
 import {layoutFor, rowLine, titleLine} from '../../source/tui/view.js';
 import {fakeContainer, fakeRow, fakeSnapshot} from '../helpers/snapshot-fixture.js';
@@ -65,24 +65,24 @@ describe('reducer: filter', () => {
     const partial = run(base, key('/'), key('5'), key('4'));
     expect(partial.mode).toEqual({kind: 'filter', draft: '54'});
     // A number is a port, matched exactly: 54 is not 5432.
-    expect(visibleRows(partial)).toEqual([]);
+    expect(selectVisibleRows(partial)).toEqual([]);
     const typing = run(partial, key('3'), key('2'));
-    expect(visibleRows(typing).map((row) => row.port)).toEqual([5432]);
+    expect(selectVisibleRows(typing).map((row) => row.port)).toEqual([5432]);
     const kept = run(typing, key('', {return: true}));
     expect(kept.mode.kind).toBe('list');
-    expect(visibleRows(kept)).toHaveLength(1);
+    expect(selectVisibleRows(kept)).toHaveLength(1);
     const cleared = run(kept, key('/'), key('', {escape: true}));
-    expect(visibleRows(cleared)).toHaveLength(3);
+    expect(selectVisibleRows(cleared)).toHaveLength(3);
   });
 
   it('reads ranges and text, and deletes with backspace', () => {
     expect(
-      visibleRows(run(base, key('/'), ...'5000-20000'.split('').map((c) => key(c)))).map(
+      selectVisibleRows(run(base, key('/'), ...'5000-20000'.split('').map((c) => key(c)))).map(
         (row) => row.port,
       ),
     ).toEqual([5432, 18080]);
     expect(
-      visibleRows(run(base, key('/'), ...'web'.split('').map((c) => key(c)))).map(
+      selectVisibleRows(run(base, key('/'), ...'web'.split('').map((c) => key(c)))).map(
         (row) => row.port,
       ),
     ).toEqual([18080]);
@@ -104,10 +104,10 @@ describe('reducer: sort', () => {
     expect(run(base, key('>')).sort).toEqual({column: 'pid', descending: false});
     expect(run(base, key('<')).sort).toEqual({column: 'address', descending: false});
     const inverted = run(base, key('I'));
-    expect(visibleRows(inverted).map((row) => row.port)).toEqual([18080, 5432, 22]);
+    expect(selectVisibleRows(inverted).map((row) => row.port)).toEqual([18080, 5432, 22]);
     const byProcess = run(base, key('>'), key('>'));
     expect(byProcess.sort.column).toBe('process');
-    expect(visibleRows(byProcess).map((row) => row.process)).toEqual([
+    expect(selectVisibleRows(byProcess).map((row) => row.process)).toEqual([
       'docker-proxy',
       'postgres',
       'sshd',
@@ -254,7 +254,7 @@ describe('reducer: a burst of input', () => {
   it('reads text that arrives as one chunk key by key, Enter included', () => {
     const state = run(base, key('/5432\r'));
     expect(state.mode.kind).toBe('list');
-    expect(visibleRows(state).map((row) => row.port)).toEqual([5432]);
+    expect(selectVisibleRows(state).map((row) => row.port)).toEqual([5432]);
     expect(run(base, key('/'), key('54x\u007F32')).mode).toEqual({kind: 'filter', draft: '5432'});
   });
 });

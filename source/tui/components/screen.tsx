@@ -2,7 +2,7 @@ import {Box} from 'ink';
 import {useMemo} from 'react';
 import {formatFilter} from '../../model/filter.js';
 import {selectWindow} from '../../model/select.js';
-import {listHeight, selectedIndexOf, visibleRows} from '../selection.js';
+import {listHeight, selectedIndexOf, selectVisibleRows} from '../selection.js';
 import type {AppState} from '../types.js';
 import {detailLines, helpLines, layoutFor} from '../view.js';
 import {Footer} from './footer.js';
@@ -16,7 +16,7 @@ export function Screen({state, color}: {readonly state: AppState; readonly color
   // One column short of the terminal: a line that fills the last column makes the terminal
   // wrap, and Ink would then miscount the lines it has to erase.
   const width = Math.max(20, state.columns - 1);
-  const rows = visibleRows(state);
+  const rows = selectVisibleRows(state);
   const placed = useMemo(() => layoutFor(rows, width), [rows, width]);
   const height = listHeight(state);
   const selectedIndex = Math.min(selectedIndexOf(state, rows), rows.length - 1);
