@@ -1,5 +1,4 @@
-import type {ColumnId} from '../model/columns.js';
-import {columns} from '../model/columns.js';
+import {type ColumnId, columns} from '../model/columns.js';
 import {formatFilter, parseFilter, type RowFilter} from '../model/filter.js';
 import {splitKeyBurst} from './key-burst.js';
 import {interpretKey} from './keys.js';
