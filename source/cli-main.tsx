@@ -4,11 +4,11 @@ import {type CliConfig, knownFlags, resolveCliConfig} from './cli-config.js';
 import {watchStalls} from './cli-stall-report.js';
 import {formatTable, printable} from './model/columns.js';
 import {toJsonRow} from './model/format.js';
+import {selectRows} from './model/select.js';
 import {collectSnapshot, isAbsentEngine, type Snapshot} from './snapshot.js';
 import {App} from './tui/app.js';
 import {installInkFrameCache} from './tui/ink-frame-cache.js';
 import {createLiveServices} from './tui/live-services.js';
-import {selectRows} from './tui/select.js';
 
 const help = `
   Usage
@@ -88,8 +88,7 @@ function engineSummary(snapshot: Snapshot): string {
 
 async function printOnce(config: CliConfig): Promise<void> {
   const snapshot = await collectSnapshot();
-  const rows = selectRows({
-    snapshot,
+  const rows = selectRows(snapshot.rows, {
     filter: config.filter,
     sort: {column: config.sort, descending: config.descending},
   });

@@ -57,7 +57,12 @@ export {
   RootlessPodmanResolver,
   type RootlessPodmanResolverOptions,
 } from './host/rootless-podman.js';
-export {type SignalReport, signalProcess} from './host/signal.js';
+export {
+  type ProcessIdentity,
+  type SignalOptions,
+  type SignalReport,
+  signalProcess,
+} from './host/signal.js';
 export {
   type ContainerInfo,
   type ContainerOrigin,

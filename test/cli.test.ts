@@ -51,6 +51,8 @@ describe('nanodock-top (built CLI)', () => {
     expect(typeof mine?.process).toBe('string');
     expect(typeof mine?.user).toBe('string');
     expect(mine?.uptimeSeconds).toBeGreaterThanOrEqual(0);
+    // The process identity the dashboard re-checks stays internal: not part of the JSON rows.
+    expect(mine).not.toHaveProperty('startTicks');
   });
 
   it('--port filters to one port, and to a range', async () => {

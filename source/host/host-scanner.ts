@@ -29,6 +29,11 @@ export interface HostProcess {
   readonly user: string | null;
   /** Start time in Unix seconds, or null. */
   readonly startedAt: number | null;
+  /**
+   * Start time in clock ticks after boot (field 22 of /proc/PID/stat): with the pid, it names
+   * this process and no later one that reuses the pid.
+   */
+  readonly startTicks: number;
   /** Command line; empty for kernel threads or when unreadable. */
   readonly argv: readonly string[];
 }
@@ -341,6 +346,7 @@ export class HostScanner {
       uid: cached.uid,
       user: cached.uid === null ? null : (this.#userName(cached.uid) ?? String(cached.uid)),
       startedAt: bootTime === undefined ? null : bootTime + stat.startTicks / clockTicksPerSecond,
+      startTicks: stat.startTicks,
       argv: cached.argv,
     };
   }

@@ -21,6 +21,11 @@ export interface SnapshotRow {
   readonly user: string | null;
   /** Seconds since the first process started, or null. */
   readonly uptimeSeconds: number | null;
+  /**
+   * Start time of the first process in clock ticks after boot (/proc/PID/stat field 22), or
+   * null: with `pid`, the identity an action re-checks before signalling. Not in `--json`.
+   */
+  readonly startTicks: number | null;
   /** Command line of the first process (empty when unknown). */
   readonly command: readonly string[];
   /** The helper kind when the holder is a verified proxy helper, else null. */
@@ -54,5 +59,7 @@ export interface ProcessInput {
   readonly uid: number | null;
   readonly user: string | null;
   readonly startedAt: number | null;
+  /** Start time in clock ticks after boot (/proc/PID/stat field 22), or null when unknown. */
+  readonly startTicks: number | null;
   readonly argv: readonly string[];
 }

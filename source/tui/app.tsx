@@ -1,26 +1,12 @@
-import {Box, useApp, useInput} from 'ink';
-import {useEffect, useMemo, useReducer} from 'react';
-import {formatFilter} from '../model/filter.js';
-import {Footer} from './components/footer.js';
-import {Header} from './components/header.js';
-import {RowList} from './components/row-list.js';
-import {StatusBar} from './components/status-bar.js';
-import {TextPane} from './components/text-pane.js';
+import {useApp, useInput} from 'ink';
+import {useEffect, useReducer} from 'react';
+import {Screen} from './components/screen.js';
 import {useActionRunner} from './hooks/use-action-runner.js';
 import {useEngineEvents} from './hooks/use-engine-events.js';
 import {useRefreshLoop} from './hooks/use-refresh-loop.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
-import {selectRows, selectWindow} from './select.js';
+import {type InitialOptions, initialState, reduce} from './reducer.js';
 import type {DashboardServices} from './services.js';
-import {
-  type AppState,
-  type InitialOptions,
-  initialState,
-  listHeight,
-  reduce,
-  selectedIndexOf,
-} from './state.js';
-import {detailLines, helpLines, layoutFor} from './view.js';
 
 /** Props of App. */
 export interface AppProps {
@@ -53,59 +39,4 @@ export function App({services, initial, color}: AppProps) {
     }
   }, [state.quitting, exit]);
   return <Screen state={state} color={color} />;
-}
-
-/** The frame for a state: never taller than the terminal minus one line. */
-export function Screen({state, color}: {readonly state: AppState; readonly color: boolean}) {
-  // One column short of the terminal: a line that fills the last column makes the terminal
-  // wrap, and Ink would then miscount the lines it has to erase.
-  const width = Math.max(20, state.columns - 1);
-  const rows = selectRows(state);
-  const placed = useMemo(() => layoutFor(rows, width), [rows, width]);
-  const height = listHeight(state);
-  const selectedIndex = Math.min(selectedIndexOf(state, rows), rows.length - 1);
-  const selected = rows[selectedIndex];
-  let body: React.ReactNode;
-  if (state.mode.kind === 'help') {
-    body = <TextPane lines={helpLines(width, height + 1)} width={width} color={color} />;
-  } else if (state.mode.kind === 'detail' && selected !== undefined) {
-    body = (
-      <TextPane lines={detailLines(selected, width, height + 1)} width={width} color={color} />
-    );
-  } else {
-    body = (
-      <RowList
-        rows={selectWindow(rows, state.scrollTop, height)}
-        placed={placed}
-        selectedKey={selected?.key ?? null}
-        sort={state.sort}
-        inProgress={state.inProgress}
-        width={width}
-        color={color}
-        emptyText={state.snapshot === null ? 'scanning…' : 'no rows match (Esc clears the filter)'}
-      />
-    );
-  }
-  return (
-    <Box flexDirection="column" width={width}>
-      <Header
-        snapshot={state.snapshot}
-        shown={rows.length}
-        paused={state.paused}
-        intervalMs={state.intervalMs}
-        width={width}
-        color={color}
-      />
-      {body}
-      <StatusBar
-        mode={state.mode}
-        status={state.status}
-        filterText={formatFilter(state.filter)}
-        refreshError={state.refreshError}
-        width={width}
-        color={color}
-      />
-      <Footer width={width} color={color} />
-    </Box>
-  );
 }

@@ -1,5 +1,5 @@
 import type {Key} from 'ink';
-import type {AppAction, Mode} from './state.js';
+import type {AppAction, KeyPress, Mode} from './types.js';
 
 /** Everything a key can ask for in the list. */
 export type Command =
@@ -19,12 +19,6 @@ export type Command =
   | 'pause'
   | 'help'
   | 'quit';
-
-/** A key as Ink reports it: the typed text and the special-key flags. */
-export interface KeyPress {
-  readonly input: string;
-  readonly key: Partial<Key>;
-}
 
 type Matcher = (press: KeyPress) => boolean;
 const char =
@@ -188,7 +182,7 @@ export const bindings: readonly Binding[] = [
  * `k` is both "up" (vi) and "kill" in htop-style tools; here `k` kills, as the card asks, and
  * up is the arrow key. `j` still moves down for vi hands.
  */
-export function commandFor(press: KeyPress): Command | undefined {
+function commandFor(press: KeyPress): Command | undefined {
   return bindings.find((binding) => binding.matchers.some((matches) => matches(press)))?.command;
 }
 

@@ -3,8 +3,9 @@ import {watchEngineEvents} from '../engine/events.js';
 import {signalProcess} from '../host/signal.js';
 import {LiveSnapshot} from '../snapshot.js';
 import {stopContainerOf} from '../stop.js';
+import {describeTarget} from './pending-action.js';
 import type {DashboardServices} from './services.js';
-import {describeTarget, type PendingAction, type StatusMessage} from './state.js';
+import type {PendingAction, StatusMessage} from './types.js';
 
 const outcomeText = {
   stopped: (verb: 'kill' | 'stop') => (verb === 'kill' ? 'killed' : 'stopped'),
@@ -61,7 +62,12 @@ export function createLiveServices(options: DetectOptions = {}): DashboardServic
       if (action.kind === 'container') {
         return runContainerAction(action, options);
       }
-      const report = signalProcess(action.pid, action.signal, describeTarget(action));
+      // The identity shown in the prompt: signalProcess re-checks it right before sending.
+      const report = signalProcess(
+        {pid: action.pid, startTicks: action.startTicks},
+        action.signal,
+        describeTarget(action),
+      );
       return {text: report.message, tone: report.ok ? 'ok' : 'error'};
     },
     watchEvents: (onChange) => {

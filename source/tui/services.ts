@@ -1,5 +1,5 @@
 import type {Snapshot} from '../snapshot.js';
-import type {PendingAction, StatusMessage} from './state.js';
+import type {PendingAction, StatusMessage} from './types.js';
 
 /**
  * Everything the dashboard asks of the world. The app receives it as a prop: production wires

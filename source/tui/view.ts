@@ -8,10 +8,11 @@ import {
 import type {SnapshotRow} from '../model/snapshot-row.js';
 import type {Snapshot} from '../snapshot.js';
 import {bindings} from './keys.js';
-import {describeTarget, type Mode, type StatusMessage} from './state.js';
+import {describeTarget} from './pending-action.js';
+import type {Mode, StatusMessage} from './types.js';
 
 /** Width of the marker column in front of each row (`*` marks a port helper). */
-export const markerWidth = 2;
+const markerWidth = 2;
 
 /** Column widths for the whole filtered list (not just the window: scrolling must not reflow). */
 export function layoutFor(rows: readonly SnapshotRow[], width: number): PlacedColumn[] {
@@ -19,7 +20,7 @@ export function layoutFor(rows: readonly SnapshotRow[], width: number): PlacedCo
 }
 
 /** The cell text of a row, with an action in progress shown on the container. */
-export function cellText(
+function cellText(
   row: SnapshotRow,
   column: Column,
   inProgress: Readonly<Record<string, string>>,

@@ -39,6 +39,7 @@ export function fakeRow(port: number, extra: Partial<SnapshotRow> = {}): Snapsho
     process: `svc${port}`,
     user: 'root',
     uptimeSeconds: 120,
+    startTicks: 5000 + port,
     command: [`svc${port}`, '--listen'],
     helper: null,
     untrusted: null,

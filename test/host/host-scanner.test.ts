@@ -1,4 +1,5 @@
 import {createSocket, type Socket as UdpSocket} from 'node:dgram';
+import {readFileSync} from 'node:fs';
 import {createServer, type Server} from 'node:net';
 import {afterEach, describe, expect, it} from 'vitest';
 import {HostScanner, scanHost} from '../../source/host/host-scanner.js';
@@ -45,6 +46,9 @@ describe('HostScanner on this real host', () => {
     expect(me?.argv[0]).toContain('node');
     expect(me?.startedAt).toBeGreaterThan(Date.now() / 1000 - 3600);
     expect(me?.startedAt).toBeLessThanOrEqual(Date.now() / 1000 + 1);
+    // Field 22 of /proc/PID/stat, counted after the name's closing parenthesis.
+    const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+    expect(me?.startTicks).toBe(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]));
     expect(scan.fullScan).toBe(true);
   });
 

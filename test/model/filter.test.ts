@@ -29,6 +29,7 @@ const row = (port: number, extra: Partial<SnapshotRow> = {}): SnapshotRow => ({
   process: 'nginx',
   user: 'www-data',
   uptimeSeconds: 3725,
+  startTicks: 1234,
   command: [],
   helper: null,
   untrusted: null,

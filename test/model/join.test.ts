@@ -18,7 +18,7 @@ function container(id: string, ports: Array<[string | null, number, Protocol?]>)
 }
 
 function process(pid: number, name: string, argv: string[] = [name]): ProcessInput {
-  return {pid, name, uid: 0, user: 'root', startedAt: 1000, argv};
+  return {pid, name, uid: 0, user: 'root', startedAt: 1000, startTicks: 7000 + pid, argv};
 }
 
 const helperNames: Record<string, HelperKind> = {
@@ -107,6 +107,7 @@ describe('joinSnapshot', () => {
       addresses: ['0.0.0.0', '::'],
       pids: [10, 11],
       pid: 10,
+      startTicks: 7010,
       helper: 'docker-proxy',
       process: 'docker-proxy',
       uptimeSeconds: 60,

@@ -3,7 +3,7 @@ import {afterEach, describe, expect, it, vi} from 'vitest';
 import type {Snapshot} from '../../source/snapshot.js';
 import {App} from '../../source/tui/app.js';
 import type {DashboardServices} from '../../source/tui/services.js';
-import type {PendingAction} from '../../source/tui/state.js';
+import type {PendingAction} from '../../source/tui/types.js';
 import {lines, renderSized, tick} from '../helpers/ink.js';
 import {fakeRow, fakeSnapshot} from '../helpers/snapshot-fixture.js';
 
@@ -114,7 +114,14 @@ describe('App (ink-testing-library, sized terminal)', () => {
     app.stdin.write('y');
     await tick(50);
     expect(actions).toEqual([
-      {kind: 'container', verb: 'kill', containerId: 'a1b2c3d4e5f6a7b8c9d0', name: 'web'},
+      {
+        kind: 'container',
+        verb: 'kill',
+        containerId: 'a1b2c3d4e5f6a7b8c9d0',
+        name: 'web',
+        endpoint: 'unix:///var/run/docker.sock',
+        engine: 'docker',
+      },
     ]);
     expect(lines(app.lastFrame()).at(-2)).toBe('done container');
   });
@@ -139,7 +146,9 @@ describe('App (ink-testing-library, sized terminal)', () => {
     expect(lines(app.lastFrame()).at(-2)).toBe('Send SIGKILL to sshd (1022)? [y/N]');
     app.stdin.write('y');
     await tick(50);
-    expect(actions).toEqual([{kind: 'process', pid: 1022, name: 'sshd', signal: 'SIGKILL'}]);
+    expect(actions).toEqual([
+      {kind: 'process', pid: 1022, startTicks: 5022, name: 'sshd', signal: 'SIGKILL'},
+    ]);
   });
 
   it('? shows every key binding; Enter shows the row details with labels and compose project', async () => {

@@ -4,16 +4,15 @@ import chalk from 'chalk';
 import {Box, renderToString, Text, Transform} from 'ink';
 import type {ReactNode} from 'react';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {Screen} from '../../source/tui/app.js';
+import {Screen} from '../../source/tui/components/screen.js';
 import {
-  cellsToString,
-  fastTokens,
   installInkFrameCache,
   setInkFrameCacheEnabled,
-  styledCharsOf,
   takeInkFrameCacheCounters,
 } from '../../source/tui/ink-frame-cache.js';
-import {type AppState, initialState, reduce} from '../../source/tui/state.js';
+import {initialState, reduce} from '../../source/tui/reducer.js';
+import {cellsToString, fastTokens, styledCharsOf} from '../../source/tui/styled-cells.js';
+import type {AppState} from '../../source/tui/types.js';
 import {fakeContainer, fakeRow, fakeSnapshot} from '../helpers/snapshot-fixture.js';
 
 /** Renders `node` the way Ink itself does (cache off) and with the cache, twice. */

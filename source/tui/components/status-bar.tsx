@@ -1,4 +1,4 @@
-import type {Mode, StatusMessage} from '../state.js';
+import type {Mode, StatusMessage} from '../types.js';
 import {statusLine} from '../view.js';
 import {Line} from './line.js';
 

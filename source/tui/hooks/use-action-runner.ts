@@ -1,6 +1,7 @@
 import {type Dispatch, useEffect} from 'react';
+import {actionKey} from '../pending-action.js';
 import type {DashboardServices} from '../services.js';
-import type {AppAction, QueuedAction} from '../state.js';
+import type {AppAction, QueuedAction} from '../types.js';
 
 /**
  * Runs confirmed actions as they are queued. The refresh loop keeps running meanwhile (a
@@ -16,7 +17,7 @@ export function useActionRunner(
   useEffect(() => {
     for (const {id, action} of queue) {
       dispatch({type: 'action-started', id});
-      const key = action.kind === 'container' ? action.containerId : `pid:${action.pid}`;
+      const key = actionKey(action);
       void services.runAction(action).then((status) => {
         dispatch({type: 'action-finished', id, key, status});
         refreshNow();

@@ -1,6 +1,6 @@
 import {type Dispatch, useCallback, useEffect, useRef} from 'react';
 import type {DashboardServices} from '../services.js';
-import type {AppAction} from '../state.js';
+import type {AppAction} from '../types.js';
 
 /**
  * Refreshes every `intervalMs` while not paused; each tick has its own AbortSignal and a tick

@@ -2,15 +2,9 @@ import type {Key} from 'ink';
 import {describe, expect, it} from 'vitest';
 import {textWidth} from '../../source/model/columns.js';
 import {interpretKey} from '../../source/tui/keys.js';
-import {selectRows} from '../../source/tui/select.js';
-import {
-  type AppAction,
-  type AppState,
-  initialState,
-  listHeight,
-  reduce,
-  selectedRow,
-} from '../../source/tui/state.js';
+import {initialState, reduce} from '../../source/tui/reducer.js';
+import {listHeight, selectedRow, selectVisibleRows} from '../../source/tui/selection.js';
+import type {AppAction, AppState} from '../../source/tui/types.js';
 import {layoutFor, rowLine, titleLine} from '../../source/tui/view.js';
 import {fakeContainer, fakeRow, fakeSnapshot} from '../helpers/snapshot-fixture.js';
 
@@ -71,24 +65,26 @@ describe('reducer: filter', () => {
     const partial = run(base, key('/'), key('5'), key('4'));
     expect(partial.mode).toEqual({kind: 'filter', draft: '54'});
     // A number is a port, matched exactly: 54 is not 5432.
-    expect(selectRows(partial)).toEqual([]);
+    expect(selectVisibleRows(partial)).toEqual([]);
     const typing = run(partial, key('3'), key('2'));
-    expect(selectRows(typing).map((row) => row.port)).toEqual([5432]);
+    expect(selectVisibleRows(typing).map((row) => row.port)).toEqual([5432]);
     const kept = run(typing, key('', {return: true}));
     expect(kept.mode.kind).toBe('list');
-    expect(selectRows(kept)).toHaveLength(1);
+    expect(selectVisibleRows(kept)).toHaveLength(1);
     const cleared = run(kept, key('/'), key('', {escape: true}));
-    expect(selectRows(cleared)).toHaveLength(3);
+    expect(selectVisibleRows(cleared)).toHaveLength(3);
   });
 
   it('reads ranges and text, and deletes with backspace', () => {
     expect(
-      selectRows(run(base, key('/'), ...'5000-20000'.split('').map((c) => key(c)))).map(
+      selectVisibleRows(run(base, key('/'), ...'5000-20000'.split('').map((c) => key(c)))).map(
         (row) => row.port,
       ),
     ).toEqual([5432, 18080]);
     expect(
-      selectRows(run(base, key('/'), ...'web'.split('').map((c) => key(c)))).map((row) => row.port),
+      selectVisibleRows(run(base, key('/'), ...'web'.split('').map((c) => key(c)))).map(
+        (row) => row.port,
+      ),
     ).toEqual([18080]);
     expect(run(base, key('/'), key('a'), key('b'), key('', {backspace: true})).mode).toEqual({
       kind: 'filter',
@@ -108,10 +104,10 @@ describe('reducer: sort', () => {
     expect(run(base, key('>')).sort).toEqual({column: 'pid', descending: false});
     expect(run(base, key('<')).sort).toEqual({column: 'address', descending: false});
     const inverted = run(base, key('I'));
-    expect(selectRows(inverted).map((row) => row.port)).toEqual([18080, 5432, 22]);
+    expect(selectVisibleRows(inverted).map((row) => row.port)).toEqual([18080, 5432, 22]);
     const byProcess = run(base, key('>'), key('>'));
     expect(byProcess.sort.column).toBe('process');
-    expect(selectRows(byProcess).map((row) => row.process)).toEqual([
+    expect(selectVisibleRows(byProcess).map((row) => row.process)).toEqual([
       'docker-proxy',
       'postgres',
       'sshd',
@@ -126,7 +122,14 @@ describe('reducer: kill and stop', () => {
     const asking = run(onWeb, key('k'));
     expect(asking.mode).toEqual({
       kind: 'confirm',
-      action: {kind: 'container', verb: 'kill', containerId: 'a1b2c3d4e5f6a7b8c9d0', name: 'web'},
+      action: {
+        kind: 'container',
+        verb: 'kill',
+        containerId: 'a1b2c3d4e5f6a7b8c9d0',
+        name: 'web',
+        endpoint: 'unix:///var/run/docker.sock',
+        engine: 'docker',
+      },
     });
     const no = run(asking, key('n'));
     expect(no.queue).toEqual([]);
@@ -144,12 +147,36 @@ describe('reducer: kill and stop', () => {
 
   it('k on a host process asks which signal, TERM by default, then confirms', () => {
     const choosing = run(base, key('k'));
-    expect(choosing.mode).toEqual({kind: 'choose-signal', pid: 1022, name: 'sshd'});
+    expect(choosing.mode).toEqual({
+      kind: 'choose-signal',
+      pid: 1022,
+      startTicks: 5022,
+      name: 'sshd',
+    });
     expect(run(choosing, key('', {return: true})).mode).toMatchObject({
       action: {kind: 'process', signal: 'SIGTERM'},
     });
     expect(run(choosing, key('K')).mode).toMatchObject({action: {signal: 'SIGKILL', pid: 1022}});
     expect(run(choosing, key('', {escape: true})).mode.kind).toBe('list');
+  });
+
+  it('keeps the identity of the process shown, pid and start time, up to the queued action', () => {
+    const queued = run(base, key('k'), key('K'), key('y')).queue;
+    expect(queued).toEqual([
+      {
+        id: 1,
+        action: {kind: 'process', pid: 1022, startTicks: 5022, name: 'sshd', signal: 'SIGKILL'},
+      },
+    ]);
+  });
+
+  it('a process replaced under the same pid redraws, and the prompt takes the new identity', () => {
+    const replaced = fakeSnapshot(
+      fakeSnapshot().rows.map((row) => (row.port === 22 ? {...row, startTicks: 9999} : row)),
+    );
+    const state = run(base, {type: 'snapshot', snapshot: replaced});
+    expect(state).not.toBe(base);
+    expect(run(state, key('k')).mode).toMatchObject({pid: 1022, startTicks: 9999});
   });
 
   it('never signals a helper process whose container is unknown', () => {
@@ -227,7 +254,7 @@ describe('reducer: a burst of input', () => {
   it('reads text that arrives as one chunk key by key, Enter included', () => {
     const state = run(base, key('/5432\r'));
     expect(state.mode.kind).toBe('list');
-    expect(selectRows(state).map((row) => row.port)).toEqual([5432]);
+    expect(selectVisibleRows(state).map((row) => row.port)).toEqual([5432]);
     expect(run(base, key('/'), key('54x\u007F32')).mode).toEqual({kind: 'filter', draft: '5432'});
   });
 });

@@ -1,0 +1,67 @@
+import {Box} from 'ink';
+import {useMemo} from 'react';
+import {formatFilter} from '../../model/filter.js';
+import {selectWindow} from '../../model/select.js';
+import {listHeight, selectedIndexOf, selectVisibleRows} from '../selection.js';
+import type {AppState} from '../types.js';
+import {detailLines, helpLines, layoutFor} from '../view.js';
+import {Footer} from './footer.js';
+import {Header} from './header.js';
+import {RowList} from './row-list.js';
+import {StatusBar} from './status-bar.js';
+import {TextPane} from './text-pane.js';
+
+/** The frame for a state: never taller than the terminal minus one line. */
+export function Screen({state, color}: {readonly state: AppState; readonly color: boolean}) {
+  // One column short of the terminal: a line that fills the last column makes the terminal
+  // wrap, and Ink would then miscount the lines it has to erase.
+  const width = Math.max(20, state.columns - 1);
+  const rows = selectVisibleRows(state);
+  const placed = useMemo(() => layoutFor(rows, width), [rows, width]);
+  const height = listHeight(state);
+  const selectedIndex = Math.min(selectedIndexOf(state, rows), rows.length - 1);
+  const selected = rows[selectedIndex];
+  let body: React.ReactNode;
+  if (state.mode.kind === 'help') {
+    body = <TextPane lines={helpLines(width, height + 1)} width={width} color={color} />;
+  } else if (state.mode.kind === 'detail' && selected !== undefined) {
+    body = (
+      <TextPane lines={detailLines(selected, width, height + 1)} width={width} color={color} />
+    );
+  } else {
+    body = (
+      <RowList
+        rows={selectWindow(rows, state.scrollTop, height)}
+        placed={placed}
+        selectedKey={selected?.key ?? null}
+        sort={state.sort}
+        inProgress={state.inProgress}
+        width={width}
+        color={color}
+        emptyText={state.snapshot === null ? 'scanning…' : 'no rows match (Esc clears the filter)'}
+      />
+    );
+  }
+  return (
+    <Box flexDirection="column" width={width}>
+      <Header
+        snapshot={state.snapshot}
+        shown={rows.length}
+        paused={state.paused}
+        intervalMs={state.intervalMs}
+        width={width}
+        color={color}
+      />
+      {body}
+      <StatusBar
+        mode={state.mode}
+        status={state.status}
+        filterText={formatFilter(state.filter)}
+        refreshError={state.refreshError}
+        width={width}
+        color={color}
+      />
+      <Footer width={width} color={color} />
+    </Box>
+  );
+}

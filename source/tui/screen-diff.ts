@@ -1,0 +1,64 @@
+import {formatUptime} from '../model/format.js';
+import type {SnapshotRow} from '../model/snapshot-row.js';
+import type {Snapshot} from '../snapshot.js';
+
+/** Looks of rows already computed: the shown snapshot's rows are compared at every tick. */
+const looks = new WeakMap<SnapshotRow, string>();
+
+function rowLook(row: SnapshotRow): string {
+  let look = looks.get(row);
+  if (look === undefined) {
+    look = computeRowLook(row);
+    looks.set(row, look);
+  }
+  return look;
+}
+
+function computeRowLook(row: SnapshotRow): string {
+  const container = row.container;
+  return [
+    row.key,
+    row.addresses.join(','),
+    row.pids.join(','),
+    // A process replaced under the same pid is another process: the screen (and the identity
+    // a prompt takes from it) must follow.
+    row.startTicks,
+    row.process,
+    row.user,
+    // The uptime as shown: seconds under a minute, then minutes, so a row redraws when its
+    // shown minute ticks over (a row or two at a time, cheap), not every second.
+    formatUptime(row.uptimeSeconds),
+    row.helper,
+    container === null
+      ? ''
+      : `${container.id}|${container.name}|${container.image}|${container.state}|${container.status}`,
+    row.ambiguous ? row.candidates.length : '',
+  ].join('\u0000');
+}
+
+/**
+ * True when a new snapshot would draw the same screen: same rows as shown (uptimes at their
+ * shown precision), engines and warnings; the refresh time moved little and was last shown
+ * under 10 s ago.
+ */
+export function isSameScreen(shown: Snapshot, next: Snapshot): boolean {
+  const drift = Math.abs(next.durationMs - shown.durationMs);
+  // Refresh times wander by tens of ms from tick to tick (a detection lands, or not): the
+  // header follows a change of half or more, and at least every 10 s.
+  if (drift > Math.max(25, shown.durationMs / 2) || next.takenAt - shown.takenAt >= 10_000) {
+    return false;
+  }
+  if (
+    shown.rows.length !== next.rows.length ||
+    shown.enginesPending !== next.enginesPending ||
+    shown.warnings.join('\n') !== next.warnings.join('\n') ||
+    shown.engines.map((report) => `${report.endpoint}|${report.ok}|${report.containers}`).join() !==
+      next.engines.map((report) => `${report.endpoint}|${report.ok}|${report.containers}`).join()
+  ) {
+    return false;
+  }
+  return shown.rows.every((row, index) => {
+    const other = next.rows[index];
+    return other !== undefined && rowLook(row) === rowLook(other);
+  });
+}

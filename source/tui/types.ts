@@ -1,0 +1,121 @@
+import type {Key} from 'ink';
+import type {ColumnId} from '../model/columns.js';
+import type {EngineKind} from '../model/container-info.js';
+import type {RowFilter} from '../model/filter.js';
+import type {Snapshot} from '../snapshot.js';
+
+/** A key as Ink reports it: the typed text and the special-key flags. */
+export interface KeyPress {
+  readonly input: string;
+  readonly key: Partial<Key>;
+}
+
+/**
+ * A container action or a signal to a host process, awaiting its yes. Each keeps the identity
+ * of what the screen showed, so the one acted on is the one the user confirmed.
+ */
+export type PendingAction =
+  | {
+      readonly kind: 'container';
+      readonly verb: 'kill' | 'stop';
+      /** Full container id. */
+      readonly containerId: string;
+      readonly name: string;
+      /** The engine that reported the container (its ContainerInfo's), or null for a bare body. */
+      readonly endpoint: string | null;
+      readonly engine: EngineKind;
+    }
+  | {
+      readonly kind: 'process';
+      readonly pid: number;
+      /** Start time of the process shown (field 22 of /proc/PID/stat), or null when unknown. */
+      readonly startTicks: number | null;
+      readonly name: string;
+      readonly signal: 'SIGTERM' | 'SIGKILL';
+    };
+
+/** What the screen is doing besides the list. */
+export type Mode =
+  | {readonly kind: 'list'}
+  | {readonly kind: 'filter'; readonly draft: string}
+  | {readonly kind: 'help'}
+  | {readonly kind: 'detail'}
+  | {
+      readonly kind: 'choose-signal';
+      readonly pid: number;
+      readonly startTicks: number | null;
+      readonly name: string;
+    }
+  | {readonly kind: 'confirm'; readonly action: PendingAction};
+
+/** An action the app must carry out (the reducer never does I/O; a hook runs these). */
+export interface QueuedAction {
+  readonly id: number;
+  readonly action: PendingAction;
+}
+
+/** A one-line message under the list. */
+export interface StatusMessage {
+  readonly text: string;
+  readonly tone: 'info' | 'ok' | 'error';
+}
+
+/** The whole dashboard state. */
+export interface AppState {
+  readonly snapshot: Snapshot | null;
+  /** The last refresh failed entirely (the previous snapshot stays on screen). */
+  readonly refreshError: string | null;
+  readonly filter: RowFilter;
+  readonly sort: {readonly column: ColumnId; readonly descending: boolean};
+  /** Key of the selected row: selection follows the row, not the line, across refreshes. */
+  readonly selectedKey: string | null;
+  /** Where the selection was, for when its row disappears. */
+  readonly selectedIndex: number;
+  /** First visible row. */
+  readonly scrollTop: number;
+  readonly paused: boolean;
+  readonly intervalMs: number;
+  readonly mode: Mode;
+  /** Actions to run, oldest first; the runner removes them as it starts them. */
+  readonly queue: readonly QueuedAction[];
+  /** What is running, by container id or `pid:N`, shown on the row. */
+  readonly inProgress: Readonly<Record<string, string>>;
+  readonly status: StatusMessage | null;
+  readonly columns: number;
+  readonly rows: number;
+  readonly nextActionId: number;
+  /** Set by q or Ctrl-C: the app exits on the next render. */
+  readonly quitting: boolean;
+}
+
+/** Every change the dashboard knows. */
+export type AppAction =
+  | {readonly type: 'snapshot'; readonly snapshot: Snapshot}
+  | {readonly type: 'refresh-failed'; readonly message: string}
+  | {readonly type: 'resize'; readonly columns: number; readonly rows: number}
+  | {readonly type: 'move'; readonly by: number}
+  | {readonly type: 'page'; readonly direction: 1 | -1}
+  | {readonly type: 'move-to'; readonly where: 'top' | 'bottom'}
+  | {readonly type: 'filter-open'}
+  | {readonly type: 'filter-input'; readonly text: string}
+  | {readonly type: 'filter-commit'}
+  | {readonly type: 'filter-cancel'}
+  | {readonly type: 'sort-next'}
+  | {readonly type: 'sort-previous'}
+  | {readonly type: 'sort-invert'}
+  | {readonly type: 'pause-toggle'}
+  | {readonly type: 'help-toggle'}
+  | {readonly type: 'detail-toggle'}
+  | {readonly type: 'close'}
+  | {readonly type: 'request'; readonly verb: 'kill' | 'stop'}
+  | {readonly type: 'choose-signal'; readonly signal: 'SIGTERM' | 'SIGKILL'}
+  | {readonly type: 'confirm'; readonly yes: boolean}
+  | {readonly type: 'action-started'; readonly id: number}
+  | {
+      readonly type: 'action-finished';
+      readonly id: number;
+      readonly key: string;
+      readonly status: StatusMessage;
+    }
+  | {readonly type: 'status'; readonly status: StatusMessage | null}
+  | {readonly type: 'key'; readonly press: KeyPress};
