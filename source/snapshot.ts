@@ -1,6 +1,7 @@
 import {hostname} from 'node:os';
 import {awaitDetection, type DetectOptions, startDetection} from './engine/detect.js';
 import {EngineRequestError} from './errors/engine-request-error.js';
+import {type HelperResolution, matchedContainer} from './host/helper-resolution.js';
 import {type HostScan, HostScanner} from './host/host-scanner.js';
 import {resolveConmonContainer, type StorageContainersCache} from './host/podman-storage.js';
 import {lookupRootlessPodmanContainer, RootlessPodmanResolver} from './host/rootless-podman.js';
@@ -70,14 +71,21 @@ async function resolveHelpers(
   await Promise.all(
     [...scan.processes.values()].map(async (process) => {
       const helper = classifyHelper(process.name);
-      let container: ContainerInfo | null = null;
-      if (helper === 'conmon') {
-        container = await resolveConmonContainer(process.argv, {cache: storageCache, signal});
+      let resolution: HelperResolution | null = null;
+      // For now an ambiguous helper (and the resolutions' warnings) show as no container.
+      if (helper === 'conmon' && process.uid !== null) {
+        resolution = await resolveConmonContainer(process.argv, {
+          ownerUid: process.uid,
+          ownerName: process.user ?? undefined,
+          cache: storageCache,
+          signal,
+        });
       } else if (helper === 'rootlessport') {
-        container = await lookupRootlessPodmanContainer(process.pid, process.name, resolver, {
+        resolution = await lookupRootlessPodmanContainer(process.pid, process.name, resolver, {
           signal,
         });
       }
+      const container = resolution === null ? null : matchedContainer(resolution);
       if (container !== null) {
         resolved.set(process.pid, container);
       }

@@ -1,0 +1,49 @@
+import type {ContainerInfo} from '../model/container-info.js';
+
+/**
+ * What a helper process (conmon, rootlessport) resolved to: exactly one container, several
+ * (the helper's files name more than one: nanodock does not guess), or none. `warnings` lists
+ * files that were skipped on the way, one line each (`skipped PATH: a FIFO, not a regular
+ * file`), for the caller to show.
+ */
+export type HelperResolution =
+  | {
+      readonly kind: 'match';
+      readonly container: ContainerInfo;
+      readonly warnings: readonly string[];
+    }
+  | {
+      readonly kind: 'ambiguous';
+      readonly candidates: readonly ContainerInfo[];
+      readonly warnings: readonly string[];
+    }
+  | {readonly kind: 'none'; readonly warnings: readonly string[]};
+
+/** The container of a 'match', else null (an ambiguous helper names no container). */
+export function matchedContainer(resolution: HelperResolution): ContainerInfo | null {
+  return resolution.kind === 'match' ? resolution.container : null;
+}
+
+/**
+ * One container: a 'match'. Several distinct ones (by id and endpoint): 'ambiguous', in the
+ * order given. None: 'none'.
+ */
+export function toHelperResolution(
+  containers: readonly ContainerInfo[],
+  warnings: readonly string[],
+): HelperResolution {
+  const distinct = new Map<string, ContainerInfo>();
+  for (const container of containers) {
+    const key = `${container.endpoint ?? ''}\n${container.id}`;
+    if (!distinct.has(key)) {
+      distinct.set(key, container);
+    }
+  }
+  const [first, ...rest] = distinct.values();
+  if (first === undefined) {
+    return {kind: 'none', warnings};
+  }
+  return rest.length === 0
+    ? {kind: 'match', container: first, warnings}
+    : {kind: 'ambiguous', candidates: [first, ...rest], warnings};
+}
