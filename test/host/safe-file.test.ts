@@ -2,17 +2,26 @@ import {execFileSync} from 'node:child_process';
 import {
   chmodSync,
   chownSync,
+  closeSync,
+  constants,
   mkdirSync,
   mkdtempSync,
+  openSync,
+  readdirSync,
   symlinkSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
+import {open} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {UnsafeFileError} from '../../source/errors/unsafe-file-error.js';
-import {formatSkippedFile, readSafeFile} from '../../source/host/safe-file.js';
+import {
+  formatSkippedFile,
+  readSafeFile,
+  type SafeReadOptions,
+} from '../../source/host/safe-file.js';
 
 const me = process.getuid?.() ?? 0;
 const isRoot = me === 0;
@@ -22,7 +31,7 @@ const options = {expectedUid: me, maxBytes: 1024 * 1024};
 /** The UnsafeFileError a read rejects with (fails the test when it resolves or throws another). */
 async function refusal(
   path: string,
-  extra: Partial<typeof options> = {},
+  extra: Partial<SafeReadOptions> = {},
 ): Promise<UnsafeFileError> {
   const error = await readSafeFile(path, {...options, ...extra}).then(
     () => new Error('read, not refused'),
@@ -118,6 +127,35 @@ describe('readSafeFile', () => {
     const roots = join(dir, 'root.json');
     writeFileSync(roots, '[]');
     expect((await refusal(roots, {expectedUid: 1001})).reason).toBe('owner');
+  });
+
+  it('settles within its time bound while the thread pool is stuck, and closes its fd later', async () => {
+    // Blocking FIFO opens (no O_NONBLOCK) hold every libuv thread, as a stuck read would.
+    const dir = tempDir();
+    const file = join(dir, 'containers.json');
+    writeFileSync(file, '[]');
+    const poolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+    const fifos = Array.from({length: poolSize}, (_, index) => join(dir, `fifo-${index}`));
+    for (const fifo of fifos) {
+      execFileSync('mkfifo', [fifo]);
+    }
+    const fdsBefore = readdirSync('/proc/self/fd').length;
+    const stuck = fifos.map((fifo) => open(fifo, 'r'));
+    const started = performance.now();
+    const error = await refusal(file, {timeoutMs: 200});
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(error.message).toBe(`${file}: no answer within 200 ms`);
+    // Writers release the stuck opens; the abandoned read then runs and closes what it opened.
+    const writers = fifos.map((fifo) => openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+    for (const handle of await Promise.all(stuck)) {
+      await handle.close();
+    }
+    for (const fd of writers) {
+      closeSync(fd);
+    }
+    await expect
+      .poll(() => readdirSync('/proc/self/fd').length, {timeout: 2000})
+      .toBeLessThanOrEqual(fdsBefore);
   });
 
   it('rejects with the abort reason', async () => {
