@@ -43,6 +43,7 @@ export {
   stopContainerWithReport,
 } from './engine/stop.js';
 export * from './errors/index.js';
+export {type HelperResolution, matchedContainer} from './host/helper-resolution.js';
 export {
   type HostListener,
   type HostProcess,
@@ -51,7 +52,11 @@ export {
   type HostScannerOptions,
   scanHost,
 } from './host/host-scanner.js';
-export {resolveConmonContainer} from './host/podman-storage.js';
+export {
+  type ConmonResolveOptions,
+  parseRootlessEndpoint,
+  resolveConmonContainer,
+} from './host/podman-storage.js';
 export {type HostSocket, listHostSockets, parseProcNet} from './host/proc-net.js';
 export {
   isPodmanRootlessportProcess,
