@@ -26,7 +26,7 @@ export function matchedContainer(resolution: HelperResolution): ContainerInfo | 
 
 /**
  * One container: a 'match'. Several distinct ones (by id and endpoint): 'ambiguous', in the
- * order given. None: 'none'.
+ * order given. None: 'none'. Repeated warnings are kept once.
  */
 export function toHelperResolution(
   containers: readonly ContainerInfo[],
@@ -39,11 +39,13 @@ export function toHelperResolution(
       distinct.set(key, container);
     }
   }
+  // A file refused by the cache check and again by the scan is one warning.
+  const lines = [...new Set(warnings)];
   const [first, ...rest] = distinct.values();
   if (first === undefined) {
-    return {kind: 'none', warnings};
+    return {kind: 'none', warnings: lines};
   }
   return rest.length === 0
-    ? {kind: 'match', container: first, warnings}
-    : {kind: 'ambiguous', candidates: [first, ...rest], warnings};
+    ? {kind: 'match', container: first, warnings: lines}
+    : {kind: 'ambiguous', candidates: [first, ...rest], warnings: lines};
 }

@@ -435,12 +435,12 @@ export async function resolveConmonContainer(
       }
     }
   }
-  const isRoots = options.ownerUid === 0;
-  if (!isRoots && stored === undefined) {
+  const isRootsOwn = options.ownerUid === 0;
+  if (!isRootsOwn && stored === undefined) {
     // A user's conmon names whatever it likes: only that user's own storage vouches for it.
     return {kind: 'none', warnings};
   }
-  const endpoint = isRoots
+  const endpoint = isRootsOwn
     ? containersDir === null
       ? null
       : `storage:${containersDir}`

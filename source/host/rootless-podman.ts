@@ -344,6 +344,13 @@ export class RootlessPodmanResolver {
     warnings: string[],
     signal: AbortSignal | undefined,
   ): Promise<void> {
+    // This folder's old matches go, also when it cannot be read now; the ones still true come
+    // back below.
+    for (const [namespace, match] of this.#matches) {
+      if (match.containersDir === containersDir) {
+        this.#matches.delete(namespace);
+      }
+    }
     let containers: readonly StoredContainer[];
     try {
       containers = await readStorageContainers(containersDir, this.#storage, {
@@ -354,12 +361,6 @@ export class RootlessPodmanResolver {
       rethrowIfAborted(error, signal);
       collectWarning(error, warnings);
       return;
-    }
-    // This folder's old matches go; the ones still true come back below.
-    for (const [namespace, match] of this.#matches) {
-      if (match.containersDir === containersDir) {
-        this.#matches.delete(namespace);
-      }
     }
     const live = new Set<string>();
     for (const container of containers) {

@@ -398,6 +398,21 @@ describe('RootlessPodmanResolver on a fake host', () => {
     });
   });
 
+  it('drops a cached match once its containers.json turns into a FIFO', async () => {
+    const host = fakeHost();
+    host.writeContainer('vfs', idVfs, 'web', netnsVfs);
+    host.addProcess(5050, {links: [netnsVfs]});
+    const resolver = resolverFor(host);
+    expect(matchedContainer(await resolver.resolve(5050))?.name).toBe('web');
+    const file = join(host.graphroot, 'vfs-containers', 'containers.json');
+    rmSync(file);
+    execFileSync('mkfifo', [file]);
+    host.chownHome();
+    const resolution = await resolver.resolve(5050);
+    expect(resolution.kind).toBe('none');
+    expect(resolution.warnings).toEqual([`skipped ${file}: a FIFO, not a regular file`]);
+  });
+
   it('refuses a symlink to /dev/zero as config.json or as containers.json, without reading it', async () => {
     const host = fakeHost();
     host.writeContainer('vfs', idVfs, 'web', netnsVfs);
