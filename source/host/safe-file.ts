@@ -137,6 +137,10 @@ async function readChecked(
   if (refusal !== null) {
     throw refusal;
   }
+  if (isAbandoned()) {
+    // The caller stopped waiting while the lstat was stuck: open nothing.
+    throw new UnsafeFileError(path, 'timeout', 'read abandoned');
+  }
   let handle: FileHandle;
   try {
     handle = await open(path, openFlags);
