@@ -41,6 +41,7 @@ export {
   type StopReport,
 } from './engine/stop.js';
 export * from './errors/index.js';
+export {matchedContainer} from './host/helper-resolution.js';
 export {
   type HostListener,
   type HostProcess,
@@ -49,7 +50,11 @@ export {
   type HostScannerOptions,
   scanHost,
 } from './host/host-scanner.js';
-export {resolveConmonContainer} from './host/podman-storage.js';
+export {
+  type ConmonResolveOptions,
+  parseRootlessEndpoint,
+  resolveConmonContainer,
+} from './host/podman-storage.js';
 export {type HostSocket, listHostSockets, parseProcNet} from './host/proc-net.js';
 export {
   isPodmanRootlessportProcess,

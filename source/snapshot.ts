@@ -118,11 +118,11 @@ async function findHelpers(
         return;
       }
       const resolve = verdict.rule.resolve;
-      found.set(process.pid, {
-        kind: verdict.kind,
-        untrusted: null,
-        resolution: resolve === 'published-port' ? null : await resolve(process, context),
-      });
+      const resolution = resolve === 'published-port' ? null : await resolve(process, context);
+      for (const warning of resolution?.warnings ?? []) {
+        context.warn(warning);
+      }
+      found.set(process.pid, {kind: verdict.kind, untrusted: null, resolution});
     }),
   );
   return found;

@@ -5,3 +5,4 @@ export {EngineStatusError} from './engine-status-error.js';
 export {InvalidJsonError} from './invalid-json-error.js';
 export {NanodockError} from './nanodock-error.js';
 export {ResponseTooLargeError} from './response-too-large-error.js';
+export {UnsafeFileError, type UnsafeFileReason} from './unsafe-file-error.js';

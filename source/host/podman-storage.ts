@@ -1,7 +1,9 @@
-import {readFile, stat} from 'node:fs/promises';
-import {dirname, join} from 'node:path';
+import {basename, dirname, join} from 'node:path';
 import {NanodockError} from '../errors/nanodock-error.js';
+import {UnsafeFileError} from '../errors/unsafe-file-error.js';
 import {type ContainerInfo, shortContainerId} from '../model/container-info.js';
+import {type HelperResolution, toHelperResolution} from './helper-resolution.js';
+import {formatSkippedFile, readSafeFile, safeFileLimits} from './safe-file.js';
 
 /** One container as Podman's storage (`<graphroot>/<driver>-containers/containers.json`) lists it. */
 export interface StoredContainer {
@@ -39,8 +41,27 @@ export interface ConmonArgs {
   readonly bundle: string | null;
 }
 
+/** Options of the storage reads: whose files they must be. */
+export interface StorageReadOptions {
+  /**
+   * The uid that must own the files read (the owner of the helper process whose data they
+   * are). Required: a file of anyone else is refused (UnsafeFileError).
+   */
+  readonly expectedUid: number;
+  /** Abandons the read. Default: none. */
+  readonly signal?: AbortSignal;
+}
+
 /** Options of resolveConmonContainer. */
 export interface ConmonResolveOptions {
+  /**
+   * The conmon process's real uid (/proc/PID/status). Its storage files must be owned by this
+   * uid; for any uid but 0 the container must be listed there, and belongs to that user's
+   * rootless engine. Required.
+   */
+  readonly ownerUid: number;
+  /** The owner's user name, for the `rootless:NAME` endpoint. Default: the uid as text. */
+  readonly ownerName?: string;
   /** Reuses parsed containers.json files across calls. Default: none (read every time). */
   readonly cache?: StorageContainersCache;
   /** Abandons the storage read. Default: none. */
@@ -145,63 +166,75 @@ export function parseStorageContainers(text: string): StoredContainer[] {
 }
 
 /**
- * Reads `<containersDir>/containers.json`. With a cache, the file is parsed again only when its
- * mtime, size or inode changed; otherwise the same array is returned.
- * @throws the fs error (ENOENT, EACCES, AbortError) as is; NanodockError naming the file when
- * it is not a JSON array.
+ * Reads `<containersDir>/containers.json` through the safe read (a regular file owned by
+ * `expectedUid`, at most 32 MiB, within 2 s). With a cache, the file is parsed again only when
+ * its mtime, size or inode changed; otherwise the same array is returned. The cache is
+ * consulted only after the opened file passed every check.
+ * @throws UnsafeFileError when the file is refused; the fs error (ENOENT, EACCES) as is; the
+ * signal's reason when aborted; NanodockError naming the file when it is not a JSON array.
  */
 export async function readStorageContainers(
   containersDir: string,
-  cache?: StorageContainersCache,
-  options: {readonly signal?: AbortSignal} = {},
+  cache: StorageContainersCache | undefined,
+  options: StorageReadOptions,
 ): Promise<readonly StoredContainer[]> {
   const file = join(containersDir, 'containers.json');
-  const facts = await stat(file, {bigint: true});
   const cached = cache?.get(file);
-  if (cached !== undefined && isSameFileVersion(cached, facts)) {
+  const {text, stats: facts} = await readSafeFile(file, {
+    expectedUid: options.expectedUid,
+    maxBytes: safeFileLimits.storageContainers,
+    signal: options.signal,
+    isUnchanged: (facts) => cached !== undefined && isSameFileVersion(cached, facts),
+  });
+  if (text === null && cached !== undefined) {
     return cached.containers;
   }
-  const text = await readFile(file, {encoding: 'utf8', signal: options.signal});
   let containers: StoredContainer[];
   try {
-    containers = parseStorageContainers(text);
+    containers = parseStorageContainers(text ?? '');
   } catch (error) {
     throw new NanodockError(`${file}: ${(error as Error).message}`, {cause: error});
   }
-  // The stat from before the read: if the file changed in between, the next call sees a new
+  // The fstat from before the read: if the file changed in between, the next call sees a new
   // mtime and reads again, so the cache never keeps a stale parse.
   cache?.set(file, {mtimeNs: facts.mtimeNs, size: facts.size, ino: facts.ino, containers});
   return containers;
 }
 
+/** `<containersDir>/<id>/userdata/config.json`, the OCI config Podman writes for a container. */
+export function containerConfigFile(containersDir: string, id: string): string {
+  return join(containersDir, id, 'userdata', 'config.json');
+}
+
 /**
  * The network namespace path (`/run/user/1001/netns/netns-<uuid>`) of a container, from the OCI
- * config Podman writes at `<containersDir>/<id>/userdata/config.json`. Returns null when the
- * file is missing or unreadable, not JSON, the id is not a safe folder name, or the container
- * has no network namespace path (host network, or not started since the file was written).
- * @throws only the signal's AbortError.
+ * config Podman writes at `<containersDir>/<id>/userdata/config.json`, read through the safe
+ * read (owned by `expectedUid`, at most 1 MiB). Returns null when the file is missing,
+ * unreadable or refused, not JSON, the id is not a safe folder name, or the container has no
+ * network namespace path (host network, or not started since the file was written).
+ * @throws only the signal's reason.
  */
 export async function readNetworkNamespace(
   containersDir: string,
   id: string,
-  options: {readonly signal?: AbortSignal} = {},
+  options: StorageReadOptions,
 ): Promise<string | null> {
   if (!isSafeStorageId(id)) {
     return null;
   }
-  let text: string;
   try {
-    text = await readFile(join(containersDir, id, 'userdata', 'config.json'), {
-      encoding: 'utf8',
+    const {text} = await readSafeFile(containerConfigFile(containersDir, id), {
+      expectedUid: options.expectedUid,
+      maxBytes: safeFileLimits.config,
       signal: options.signal,
     });
+    return parseNetworkNamespace(text ?? '');
   } catch (error) {
     if (options.signal?.aborted) {
-      throw error;
+      throw options.signal.reason ?? error;
     }
     return null;
   }
-  return parseNetworkNamespace(text);
 }
 
 /** The `network` namespace path of an OCI config.json text, or null. Never throws. */
@@ -307,49 +340,120 @@ export function parseConmonArgs(argv: readonly string[]): ConmonArgs | null {
   return {id: found.id, name: found.name ?? null, bundle: found.bundle ?? null};
 }
 
+/** The endpoint of `user`'s rootless Podman engine: `rootless:NAME`. */
+export function formatRootlessEndpoint(user: string): string {
+  return `rootless:${user}`;
+}
+
 /**
- * The container a conmon process watches, from its command line plus Podman's storage (the
- * image lives in `containers.json` two folders above the bundle). Works with the Podman API
- * down. The image is '' when storage cannot be read. Returns null when the command line has
- * no container id.
- * @throws only the signal's AbortError.
+ * The user whose rootless Podman engine an endpoint names (`rootless:ndlab` -> 'ndlab'), or
+ * null for any other endpoint (an API address, `storage:<dir>` of root's storage, null).
  */
-export async function resolveConmonContainer(
-  argv: readonly string[],
-  options: ConmonResolveOptions = {},
-): Promise<ContainerInfo | null> {
-  const args = parseConmonArgs(argv);
-  if (args === null) {
-    return null;
-  }
-  // The bundle is `<containersDir>/<id>/userdata`; anything else is not Podman's layout.
-  const containersDir =
-    args.bundle === null ? null : dirname(dirname(args.bundle.replace(/\/+$/, '')));
-  let stored: StoredContainer | undefined;
-  if (containersDir !== null) {
-    try {
-      const containers = await readStorageContainers(containersDir, options.cache, options);
-      stored = containers.find((container) => container.id === args.id);
-    } catch (error) {
-      if (options.signal?.aborted) {
-        throw error;
-      }
-    }
-  }
-  const names = args.name === null ? [...(stored?.names ?? [])] : [args.name];
+export function parseRootlessEndpoint(endpoint: string | null): string | null {
+  return endpoint?.startsWith('rootless:') === true && endpoint.length > 'rootless:'.length
+    ? endpoint.slice('rootless:'.length)
+    : null;
+}
+
+/**
+ * A running container as storage knows it, as a ContainerInfo of `endpoint`. `name`, when
+ * given (conmon's `-n`), replaces storage's names. The one place storage becomes a
+ * ContainerInfo, for conmon and rootlessport alike.
+ */
+export function toStoredContainerInfo(
+  container: StoredContainer,
+  endpoint: string | null,
+  overrides: {readonly name?: string | null} = {},
+): ContainerInfo {
+  const name = overrides.name ?? null;
   return {
-    id: args.id,
-    name: args.name ?? stored?.name ?? shortContainerId(args.id),
-    names,
-    image: stored?.image ?? '',
+    id: container.id,
+    name: name ?? container.name,
+    names: name === null ? [...container.names] : [name],
+    image: container.image,
     state: 'running',
     status: null,
     command: null,
-    created: stored?.created == null ? null : Math.floor(stored.created / 1000),
+    created: container.created === null ? null : Math.floor(container.created / 1000),
     labels: {},
     composeProject: null,
     ports: [],
-    endpoint: containersDir === null ? null : `storage:${containersDir}`,
+    endpoint,
     engine: 'podman',
   };
+}
+
+/** The containers folder of a bundle laid out as Podman does (`<dir>/<id>/userdata`), or null. */
+function bundleContainersDir(args: ConmonArgs): string | null {
+  if (args.bundle === null) {
+    return null;
+  }
+  const bundle = args.bundle.replace(/\/+$/, '');
+  const containerDir = dirname(bundle);
+  return basename(bundle) === 'userdata' && basename(containerDir) === args.id
+    ? dirname(containerDir)
+    : null;
+}
+
+/**
+ * The container a conmon process watches, from its command line plus Podman's storage (the
+ * image lives in `containers.json` two folders above the bundle, `<dir>/<id>/userdata`),
+ * read only through the safe read with `ownerUid` as the expected owner. Works with the
+ * Podman API down.
+ *
+ * Root's conmon (its command line is root's own): a 'match' even when storage cannot be read
+ * (image '' then), endpoint `storage:<containersDir>` (null without a Podman bundle). Any
+ * other owner's conmon: a 'match' only when its `-c` id is listed in a containers.json that
+ * owner owns, endpoint `rootless:NAME` (the same engine identity as its rootlessport), else
+ * 'none'. A command line without a usable id is 'none'. Skipped files are in `warnings`.
+ * @throws only the signal's reason.
+ */
+export async function resolveConmonContainer(
+  argv: readonly string[],
+  options: ConmonResolveOptions,
+): Promise<HelperResolution> {
+  const warnings: string[] = [];
+  const args = parseConmonArgs(argv);
+  if (args === null || !isSafeStorageId(args.id)) {
+    return {kind: 'none', warnings};
+  }
+  const containersDir = bundleContainersDir(args);
+  let stored: StoredContainer | undefined;
+  if (containersDir !== null) {
+    try {
+      const containers = await readStorageContainers(containersDir, options.cache, {
+        expectedUid: options.ownerUid,
+        signal: options.signal,
+      });
+      stored = containers.find((container) => container.id === args.id);
+    } catch (error) {
+      if (options.signal?.aborted) {
+        throw options.signal.reason ?? error;
+      }
+      if (error instanceof UnsafeFileError) {
+        warnings.push(formatSkippedFile(error));
+      }
+    }
+  }
+  const isRootsOwn = options.ownerUid === 0;
+  if (!isRootsOwn && stored === undefined) {
+    // A user's conmon names whatever it likes: only that user's own storage vouches for it.
+    return {kind: 'none', warnings};
+  }
+  const endpoint = isRootsOwn
+    ? containersDir === null
+      ? null
+      : `storage:${containersDir}`
+    : formatRootlessEndpoint(options.ownerName ?? String(options.ownerUid));
+  const bare: StoredContainer = {
+    id: args.id,
+    names: [],
+    name: shortContainerId(args.id),
+    image: '',
+    created: null,
+  };
+  return toHelperResolution(
+    [toStoredContainerInfo(stored ?? bare, endpoint, {name: args.name})],
+    warnings,
+  );
 }

@@ -23,13 +23,14 @@ export function parseProcStat(text: string): ProcStat | undefined {
     return undefined;
   }
   const rest = text.slice(close + 2).split(' ');
-  // rest[0] is field 3 (state); ppid is field 4, starttime field 22.
-  const ppid = Number(rest[1]);
-  const startTicks = Number(rest[19]);
-  if (!Number.isFinite(ppid) || !Number.isFinite(startTicks)) {
+  // rest[0] is field 3 (state); ppid is field 4, starttime field 22. Decimal digits only:
+  // Number() would take '' for 0 and '0x10' for 16.
+  const ppid = rest[1];
+  const startTicks = rest[19]?.trimEnd();
+  if (!isDecimal(ppid) || !isDecimal(startTicks)) {
     return undefined;
   }
-  return {comm: text.slice(open + 1, close), ppid, startTicks};
+  return {comm: text.slice(open + 1, close), ppid: Number(ppid), startTicks: Number(startTicks)};
 }
 
 /** The real uid of /proc/PID/status (`Uid:` line), or undefined. */
@@ -53,37 +54,37 @@ export function parseBootTime(text: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** One /etc/passwd entry. */
-export interface PasswdUser {
+/** One /etc/passwd entry: the user's name, primary group and home folder ('' when empty). */
+export interface PasswdEntry {
   readonly name: string;
-  /** Primary group, or null when the field is not a number. */
+  /** Primary group, or null when the field is not plain decimal digits. */
   readonly gid: number | null;
   readonly home: string;
 }
 
-/** User names by uid from /etc/passwd text; malformed lines are skipped. */
-export function parsePasswd(text: string): Map<number, PasswdUser> {
-  const users = new Map<number, PasswdUser>();
+/**
+ * User names by uid from /etc/passwd text; the first entry of a uid wins. Comments and
+ * malformed lines (no home field, no name, a uid that is not plain decimal digits such as
+ * ' ', '0x3e9' or '1e3') are skipped.
+ */
+export function parsePasswd(text: string): Map<number, PasswdEntry> {
+  const users = new Map<number, PasswdEntry>();
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) {
       continue;
     }
-    const fields = line.split(':');
-    const uid = Number(fields[2]);
-    if (
-      fields.length >= 6 &&
-      fields[0] &&
-      fields[2] !== '' &&
-      Number.isInteger(uid) &&
-      !users.has(uid)
-    ) {
-      const gid = Number(fields[3]);
-      users.set(uid, {
-        name: fields[0],
-        gid: fields[3] !== '' && Number.isInteger(gid) ? gid : null,
-        home: fields[5] ?? '',
-      });
+    const [name, , uidText, gidText, , home] = line.split(':');
+    if (!name || !isDecimal(uidText) || home === undefined) {
+      continue;
+    }
+    const uid = Number(uidText);
+    if (!users.has(uid)) {
+      users.set(uid, {name, gid: isDecimal(gidText) ? Number(gidText) : null, home});
     }
   }
   return users;
+}
+
+function isDecimal(text: string | undefined): text is string {
+  return text !== undefined && /^\d+$/.test(text);
 }

@@ -1,13 +1,20 @@
-import {readdir, readFile, readlink, stat} from 'node:fs/promises';
+import {readdir, readFile, readlink} from 'node:fs/promises';
 import {isAbsolute, join} from 'node:path';
+import {UnsafeFileError} from '../errors/unsafe-file-error.js';
 import type {ContainerInfo} from '../model/container-info.js';
+import {type HelperResolution, toHelperResolution} from './helper-resolution.js';
 import {
+  containerConfigFile,
+  formatRootlessEndpoint,
   isSameFileVersion,
   parseNetworkNamespace,
   readStorageContainers,
   type StorageContainersCache,
   type StoredContainer,
+  toStoredContainerInfo,
 } from './podman-storage.js';
+import {type PasswdEntry, parsePasswd, parseProcStat, parseStatusUid} from './proc-process.js';
+import {formatSkippedFile, readSafeFile, safeFileLimits} from './safe-file.js';
 
 /**
  * The kernel names (comm) of Podman's port helper: `rootlessport`, its `rootlessport-child`,
@@ -43,14 +50,9 @@ export interface RootlessPodmanResolverOptions {
   readonly currentUid?: number;
 }
 
-interface PasswdEntry {
-  readonly name: string;
-  readonly home: string;
-}
-
 /** What a helper process showed when it was first read; valid while its start time holds. */
 interface CachedProcess {
-  readonly startTicks: string;
+  readonly startTicks: number;
   readonly uid: number;
   readonly namespaces: readonly string[];
 }
@@ -84,7 +86,9 @@ const driverContainersDir = /^[a-z0-9_]+-containers$/;
  * <id>/userdata/config.json`). Storage is looked for where Podman keeps it for that owner
  * (their storage.conf's graphroot or rootless_storage_path, else ~/.local/share/containers/
  * storage), in every driver's folder. Run as root it resolves every user's containers; as a
- * user, only that user's own.
+ * user, only that user's own. Every storage.conf, containers.json and config.json is read
+ * through the safe read and must be owned by the helper's owner; refused files are reported
+ * as warnings of the result.
  *
  * Keeps what it learnt: a process's namespaces while its start time holds, a namespace's
  * container while its containers.json is unchanged (mtime, size, inode).
@@ -106,40 +110,68 @@ export class RootlessPodmanResolver {
   }
 
   /**
-   * The container whose rootlessport process is `pid`, or null when the process is gone, its
-   * fds cannot be read (another user's, when not root), or no container in its owner's storage
-   * has its network namespace. Does not check the process name (see
+   * The container whose rootlessport process is `pid`: a 'match' when the network namespaces
+   * the process holds belong to exactly one container of its owner's storage, 'ambiguous'
+   * (with every candidate) when they belong to several, 'none' when the process is gone, its
+   * fds cannot be read (another user's, when not root), or no container has its namespaces.
+   * Skipped storage files are in `warnings`. Does not check the process name (see
    * lookupRootlessPodmanContainer).
    * @throws only the signal's reason, when aborted.
    */
   async resolve(
     pid: number,
     options: {readonly signal?: AbortSignal} = {},
-  ): Promise<ContainerInfo | null> {
+  ): Promise<HelperResolution> {
     const {signal} = options;
     signal?.throwIfAborted();
+    const warnings: string[] = [];
     const helper = await this.#readProcess(pid, signal);
     if (helper === null || helper.namespaces.length === 0) {
-      return null;
+      return {kind: 'none', warnings};
     }
-    for (const namespace of helper.namespaces) {
-      const match = this.#matches.get(namespace);
-      if (
-        match !== undefined &&
-        match.uid === helper.uid &&
-        (await this.#isCurrent(namespace, match, signal))
-      ) {
-        return match.info;
-      }
+    const cached = await this.#cachedMatches(helper, warnings, signal);
+    if (cached !== null) {
+      return toHelperResolution(cached, warnings);
     }
-    await this.#scan(helper.uid, signal);
+    await this.#scan(helper.uid, warnings, signal);
+    return toHelperResolution(this.#matchesOf(helper), warnings);
+  }
+
+  /** The containers of a helper's namespaces that its owner's storage has, as last scanned. */
+  #matchesOf(helper: CachedProcess): ContainerInfo[] {
+    const found: ContainerInfo[] = [];
     for (const namespace of helper.namespaces) {
       const match = this.#matches.get(namespace);
       if (match !== undefined && match.uid === helper.uid) {
-        return match.info;
+        found.push(match.info);
       }
     }
-    return null;
+    return found;
+  }
+
+  /**
+   * The helper's containers from the cache alone, when every namespace it holds has a match
+   * whose containers.json is unchanged; else null (scan again: a namespace without a match
+   * may be a container the cache does not know yet, and would make the answer ambiguous).
+   */
+  async #cachedMatches(
+    helper: CachedProcess,
+    warnings: string[],
+    signal: AbortSignal | undefined,
+  ): Promise<ContainerInfo[] | null> {
+    const found: ContainerInfo[] = [];
+    for (const namespace of helper.namespaces) {
+      const match = this.#matches.get(namespace);
+      if (
+        match === undefined ||
+        match.uid !== helper.uid ||
+        !(await this.#isCurrent(namespace, match, warnings, signal))
+      ) {
+        return null;
+      }
+      found.push(match.info);
+    }
+    return found;
   }
 
   /**
@@ -152,13 +184,14 @@ export class RootlessPodmanResolver {
     options: {readonly signal?: AbortSignal} = {},
   ): Promise<string[]> {
     const user = (await this.#readPasswd(options.signal)).get(uid);
-    return this.#storageRoots(uid, user, options.signal);
+    return this.#storageRoots(uid, user, options.signal, []);
   }
 
   async #storageRoots(
     uid: number,
     user: PasswdEntry | undefined,
     signal: AbortSignal | undefined,
+    warnings: string[],
   ): Promise<string[]> {
     const {env, currentUid} = this.options;
     const isCurrent = uid === currentUid;
@@ -184,7 +217,8 @@ export class RootlessPodmanResolver {
     }
     const roots: string[] = [];
     for (const {file, home} of configs) {
-      const text = await readQuietly(file, signal);
+      // The user's own config: it must be theirs, like the storage it points to.
+      const text = await readOwnedQuietly(file, uid, safeFileLimits.config, warnings, signal);
       if (text === null) {
         continue;
       }
@@ -219,7 +253,7 @@ export class RootlessPodmanResolver {
     }
     this.#processes.delete(pid);
     const uid = parseStatusUid((await readQuietly(join(base, 'status'), signal)) ?? '');
-    if (uid === null) {
+    if (uid === undefined) {
       return null;
     }
     const namespaces = await this.#readNamespaceLinks(join(base, 'fd'), signal);
@@ -235,9 +269,9 @@ export class RootlessPodmanResolver {
     return helper;
   }
 
-  async #readStartTicks(base: string, signal: AbortSignal | undefined): Promise<string | null> {
+  async #readStartTicks(base: string, signal: AbortSignal | undefined): Promise<number | null> {
     const text = await readQuietly(join(base, 'stat'), signal);
-    return text === null ? null : parseStartTicks(text);
+    return (text === null ? undefined : parseProcStat(text))?.startTicks ?? null;
   }
 
   async #readNamespaceLinks(fdDir: string, signal: AbortSignal | undefined): Promise<string[]> {
@@ -266,25 +300,30 @@ export class RootlessPodmanResolver {
   async #isCurrent(
     namespace: string,
     match: NamespaceMatch,
+    warnings: string[],
     signal: AbortSignal | undefined,
   ): Promise<boolean> {
     try {
-      const containers = await readStorageContainers(match.containersDir, this.#storage, {signal});
+      const containers = await readStorageContainers(match.containersDir, this.#storage, {
+        expectedUid: match.uid,
+        signal,
+      });
       if (containers === match.containers) {
         return true;
       }
     } catch (error) {
       rethrowIfAborted(error, signal);
+      collectWarning(error, warnings);
     }
     this.#matches.delete(namespace);
     return false;
   }
 
   /** Reads every driver folder of `uid`'s storage roots and records each container's namespace. */
-  async #scan(uid: number, signal: AbortSignal | undefined): Promise<void> {
+  async #scan(uid: number, warnings: string[], signal: AbortSignal | undefined): Promise<void> {
     const user = (await this.#readPasswd(signal)).get(uid);
-    const endpoint = `rootless:${user?.name ?? uid}`;
-    for (const root of await this.#storageRoots(uid, user, signal)) {
+    const endpoint = formatRootlessEndpoint(user?.name ?? String(uid));
+    for (const root of await this.#storageRoots(uid, user, signal, warnings)) {
       let entries: string[];
       try {
         entries = await readdir(root);
@@ -293,7 +332,7 @@ export class RootlessPodmanResolver {
         continue;
       }
       for (const entry of entries.filter((name) => driverContainersDir.test(name)).sort()) {
-        await this.#scanContainersDir(join(root, entry), uid, endpoint, signal);
+        await this.#scanContainersDir(join(root, entry), uid, endpoint, warnings, signal);
       }
     }
   }
@@ -302,32 +341,49 @@ export class RootlessPodmanResolver {
     containersDir: string,
     uid: number,
     endpoint: string,
+    warnings: string[],
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    let containers: readonly StoredContainer[];
-    try {
-      containers = await readStorageContainers(containersDir, this.#storage, {signal});
-    } catch (error) {
-      rethrowIfAborted(error, signal);
-      return;
-    }
-    // This folder's old matches go; the ones still true come back below.
+    // This folder's old matches go, also when it cannot be read now; the ones still true come
+    // back below.
     for (const [namespace, match] of this.#matches) {
       if (match.containersDir === containersDir) {
         this.#matches.delete(namespace);
       }
     }
+    let containers: readonly StoredContainer[];
+    try {
+      containers = await readStorageContainers(containersDir, this.#storage, {
+        expectedUid: uid,
+        signal,
+      });
+    } catch (error) {
+      rethrowIfAborted(error, signal);
+      collectWarning(error, warnings);
+      return;
+    }
     const live = new Set<string>();
     for (const container of containers) {
-      const configFile = join(containersDir, container.id, 'userdata', 'config.json');
+      const configFile = containerConfigFile(containersDir, container.id);
       live.add(configFile);
-      const namespace = await this.#readConfigNamespace(configFile, signal);
+      let namespace: string | null;
+      try {
+        namespace = await this.#readConfigNamespace(configFile, uid, signal);
+      } catch (error) {
+        rethrowIfAborted(error, signal);
+        collectWarning(error, warnings);
+        if (error instanceof UnsafeFileError && error.reason === 'timeout') {
+          // A folder that stalls once stalls again: one time bound per folder, not per file.
+          break;
+        }
+        continue;
+      }
       if (namespace !== null) {
         this.#matches.set(namespace, {
           uid,
           containersDir,
           containers,
-          info: toContainerInfo(container, endpoint),
+          info: toStoredContainerInfo(container, endpoint),
         });
       }
     }
@@ -341,19 +397,26 @@ export class RootlessPodmanResolver {
   /**
    * A container's network namespace from its config.json, read again only when the file
    * changed: Podman rewrites it on every start, with a new namespace, while containers.json
-   * may stay as it was.
+   * may stay as it was. A missing or unreadable file is null.
+   * @throws UnsafeFileError when the file is refused; the signal's reason.
    */
   async #readConfigNamespace(
     configFile: string,
+    uid: number,
     signal: AbortSignal | undefined,
   ): Promise<string | null> {
+    const cached = this.#configs.get(configFile);
     try {
-      const facts = await stat(configFile, {bigint: true});
-      const cached = this.#configs.get(configFile);
-      if (cached !== undefined && isSameFileVersion(cached, facts)) {
+      const {text, stats: facts} = await readSafeFile(configFile, {
+        expectedUid: uid,
+        maxBytes: safeFileLimits.config,
+        signal,
+        isUnchanged: (facts) => cached !== undefined && isSameFileVersion(cached, facts),
+      });
+      if (text === null && cached !== undefined) {
         return cached.path;
       }
-      const path = parseNetworkNamespace(await readFile(configFile, {encoding: 'utf8', signal}));
+      const path = parseNetworkNamespace(text ?? '');
       this.#configs.set(configFile, {
         mtimeNs: facts.mtimeNs,
         size: facts.size,
@@ -362,8 +425,11 @@ export class RootlessPodmanResolver {
       });
       return path;
     } catch (error) {
-      rethrowIfAborted(error, signal);
       this.#configs.delete(configFile);
+      rethrowIfAborted(error, signal);
+      if (error instanceof UnsafeFileError) {
+        throw error;
+      }
       return null;
     }
   }
@@ -375,9 +441,9 @@ export class RootlessPodmanResolver {
 
 /**
  * The rootless Podman container that a port-holding process serves, when that process is
- * Podman's `rootlessport` helper. Returns null when `processName` is not the helper's, or the
- * container cannot be found; a vanished process or an unreadable file is a null, never an
- * error.
+ * Podman's `rootlessport` helper: the resolver's answer ('match', 'ambiguous' or 'none').
+ * 'none' when `processName` is not the helper's, or the container cannot be found; a vanished
+ * process or an unreadable file is a 'none', never an error.
  * @throws only the signal's reason, when aborted.
  */
 export async function lookupRootlessPodmanContainer(
@@ -385,29 +451,18 @@ export async function lookupRootlessPodmanContainer(
   processName: string,
   resolver: RootlessPodmanResolver,
   options: {readonly signal?: AbortSignal} = {},
-): Promise<ContainerInfo | null> {
+): Promise<HelperResolution> {
   if (!isPodmanRootlessportProcess(processName)) {
-    return null;
+    return {kind: 'none', warnings: []};
   }
   return resolver.resolve(pid, options);
 }
 
-function toContainerInfo(container: StoredContainer, endpoint: string): ContainerInfo {
-  return {
-    id: container.id,
-    name: container.name,
-    names: container.names,
-    image: container.image,
-    state: 'running',
-    status: null,
-    command: null,
-    created: container.created === null ? null : Math.floor(container.created / 1000),
-    labels: {},
-    composeProject: null,
-    ports: [],
-    endpoint,
-    engine: 'podman',
-  };
+/** Adds a refused file's warning; other failures (a missing file, junk JSON) stay quiet. */
+function collectWarning(error: unknown, warnings: string[]): void {
+  if (error instanceof UnsafeFileError) {
+    warnings.push(formatSkippedFile(error));
+  }
 }
 
 function rethrowIfAborted(error: unknown, signal: AbortSignal | undefined): void {
@@ -416,7 +471,27 @@ function rethrowIfAborted(error: unknown, signal: AbortSignal | undefined): void
   }
 }
 
-/** A file's text, or null when it cannot be read (gone, a folder, permission denied). */
+/**
+ * A file of `uid`'s through the safe read, or null when it is missing or unreadable; a refused
+ * file is null plus a warning.
+ */
+async function readOwnedQuietly(
+  file: string,
+  uid: number,
+  maxBytes: number,
+  warnings: string[],
+  signal: AbortSignal | undefined,
+): Promise<string | null> {
+  try {
+    return (await readSafeFile(file, {expectedUid: uid, maxBytes, signal})).text;
+  } catch (error) {
+    rethrowIfAborted(error, signal);
+    collectWarning(error, warnings);
+    return null;
+  }
+}
+
+/** A root-owned file's text (/proc, /etc/passwd), or null when it cannot be read. */
 async function readQuietly(file: string, signal: AbortSignal | undefined): Promise<string | null> {
   try {
     return await readFile(file, {encoding: 'utf8', signal});
@@ -424,34 +499,6 @@ async function readQuietly(file: string, signal: AbortSignal | undefined): Promi
     rethrowIfAborted(error, signal);
     return null;
   }
-}
-
-/** Field 22 of /proc/PID/stat (start time in clock ticks), read after the `(comm)` that may hold spaces. */
-function parseStartTicks(text: string): string | null {
-  const fields = text
-    .slice(text.lastIndexOf(')') + 1)
-    .trim()
-    .split(/\s+/);
-  // Field 3 (state) is the first after the comm, so field 22 is at index 19.
-  const ticks = fields[19];
-  return ticks !== undefined && /^\d+$/.test(ticks) ? ticks : null;
-}
-
-/** The real uid of a /proc/PID/status text, or null. */
-function parseStatusUid(text: string): number | null {
-  const match = /^Uid:\s+(\d+)/m.exec(text);
-  return match?.[1] === undefined ? null : Number(match[1]);
-}
-
-function parsePasswd(text: string): Map<number, PasswdEntry> {
-  const users = new Map<number, PasswdEntry>();
-  for (const line of text.split('\n')) {
-    const [name, , uid, , , home] = line.split(':');
-    if (name && uid !== undefined && /^\d+$/.test(uid) && !users.has(Number(uid))) {
-      users.set(Number(uid), {name, home: home ?? ''});
-    }
-  }
-  return users;
 }
 
 /**

@@ -135,11 +135,24 @@ export function judgeHelper<Rule extends HelperRule>(
   return {trusted: true, kind, rule: byOwner};
 }
 
-/** What resolving a helper to its container found. */
+/**
+ * What a helper process (conmon, rootlessport) resolved to: exactly one container, several
+ * (the helper's files name more than one: nanodock does not guess), or none. `warnings` lists
+ * files that were skipped on the way, one line each (`skipped PATH: a FIFO, not a regular
+ * file`), for the caller to show.
+ */
 export type HelperResolution =
-  | {readonly kind: 'match'; readonly container: ContainerInfo}
-  | {readonly kind: 'ambiguous'; readonly candidates: readonly ContainerInfo[]}
-  | {readonly kind: 'none'};
+  | {
+      readonly kind: 'match';
+      readonly container: ContainerInfo;
+      readonly warnings: readonly string[];
+    }
+  | {
+      readonly kind: 'ambiguous';
+      readonly candidates: readonly ContainerInfo[];
+      readonly warnings: readonly string[];
+    }
+  | {readonly kind: 'none'; readonly warnings: readonly string[]};
 
 /** What the host knows about a helper-named process: the verdict and, if trusted, its container. */
 export interface HelperFinding {

@@ -27,10 +27,8 @@ export const podmanRootlessProfile: EngineProfile = {
       executables: ['rootlessport'],
       owner: 'user',
       parents: null,
-      resolve: async (process, context) => {
-        const container = await context.rootless.resolve(process.pid, {signal: context.signal});
-        return container === null ? {kind: 'none'} : {kind: 'match', container};
-      },
+      resolve: (process, context) =>
+        context.rootless.resolve(process.pid, {signal: context.signal}),
     },
     {
       kind: 'conmon',

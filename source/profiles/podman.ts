@@ -14,17 +14,21 @@ export function isLibpodAnswer(headers: IncomingHttpHeaders): boolean {
 
 /**
  * The container a verified conmon watches: its `-c` id, checked against the storage of the
- * user conmon runs as.
+ * user conmon runs as (a user's conmon is trusted with that user's own containers only).
  */
-export async function resolveConmon(
+export function resolveConmon(
   process: HostProcess,
   context: HelperContext,
 ): Promise<HelperResolution> {
-  const container = await resolveConmonContainer(process.argv, {
+  if (process.uid === null) {
+    return Promise.resolve({kind: 'none', warnings: []});
+  }
+  return resolveConmonContainer(process.argv, {
+    ownerUid: process.uid,
+    ownerName: process.user ?? undefined,
     cache: context.storageCache,
     signal: context.signal,
   });
-  return container === null ? {kind: 'none'} : {kind: 'match', container};
 }
 
 /**

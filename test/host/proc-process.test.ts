@@ -49,3 +49,35 @@ describe('/proc/PID parsers', () => {
     expect(users.size).toBe(2);
   });
 });
+
+describe('strict numbers (the two former copies differed here)', () => {
+  it('skips a passwd uid that Number() would take: blank, hex, exponent, signed', () => {
+    const users = parsePasswd(
+      [
+        'blank:x: :0::/blank:/bin/sh',
+        'hex:x:0x3e9:0::/hex:/bin/sh',
+        'exp:x:1e3:0::/exp:/bin/sh',
+        'neg:x:-1:0::/neg:/bin/sh',
+        'short:x:1005:0',
+        'ok:x:1003:1003::/home/ok:/bin/sh',
+      ].join('\n'),
+    );
+    expect([...users.entries()]).toEqual([[1003, {name: 'ok', home: '/home/ok'}]]);
+  });
+
+  it('refuses a stat line whose ppid or start time is not decimal', () => {
+    const fields = Array.from({length: 50}, () => '0');
+    fields[0] = 'S';
+    fields[1] = '';
+    expect(parseProcStat(`42 (x) ${fields.join(' ')}`)).toBeUndefined();
+    fields[1] = '7';
+    fields[19] = '0x10';
+    expect(parseProcStat(`42 (x) ${fields.join(' ')}`)).toBeUndefined();
+    fields[19] = '16';
+    expect(parseProcStat(`42 (x) ${fields.slice(0, 20).join(' ')}\n`)).toEqual({
+      comm: 'x',
+      ppid: 7,
+      startTicks: 16,
+    });
+  });
+});

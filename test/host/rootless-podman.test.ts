@@ -1,17 +1,22 @@
 import {execFileSync} from 'node:child_process';
 import {
+  chownSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readlinkSync,
   rmSync,
+  statSync,
   symlinkSync,
+  truncateSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
+import {type HelperResolution, matchedContainer} from '../../source/host/helper-resolution.js';
 import {resolveConmonContainer} from '../../source/host/podman-storage.js';
 import {
   isPodmanRootlessportProcess,
@@ -30,7 +35,10 @@ import {
 
 // ---------------------------------------------------------------- a fake host
 
-const uid = 1001;
+const me = process.getuid?.() ?? 0;
+const isRoot = me === 0;
+/** The fake user: ndlab's uid as root (files are chowned to it), else the tester's own. */
+const uid = isRoot ? 1001 : me;
 const netnsOverlay = '/run/user/1001/netns/netns-0a0a0a0a-1111-2222-3333-444444444444';
 const netnsVfs = '/run/user/1001/netns/netns-0b0b0b0b-1111-2222-3333-444444444444';
 const idOverlay = `a1${'0'.repeat(62)}`;
@@ -52,6 +60,17 @@ interface FakeHost {
   addProcess(pid: number, options: {uid?: number; startTicks?: number; links?: string[]}): void;
   writeContainer(driver: string, id: string, name: string, netns: string | null): void;
   writeContainersJson(driver: string, entries: ReadonlyArray<{id: string; name: string}>): void;
+  /** Gives every file under the home to the fake user (root only; else they are the tester's). */
+  chownHome(): void;
+}
+
+function chownTree(path: string, owner: number): void {
+  chownSync(path, owner, owner);
+  if (statSync(path).isDirectory()) {
+    for (const entry of readdirSync(path)) {
+      chownTree(join(path, entry), owner);
+    }
+  }
 }
 
 function fakeHost(): FakeHost {
@@ -85,9 +104,16 @@ function fakeHost(): FakeHost {
       '',
     ].join('\n'),
   );
+  const chownHome = (): void => {
+    if (isRoot) {
+      chownTree(home, uid);
+    }
+  };
+  chownHome();
   return {
     root,
     procRoot,
+    chownHome,
     passwdPath,
     home,
     graphroot,
@@ -118,6 +144,7 @@ function fakeHost(): FakeHost {
         JSON.stringify({linux: {namespaces}}),
       );
       this.writeContainersJson(driver, [{id, name}]);
+      chownHome();
     },
     writeContainersJson(driver, entries) {
       const dir = join(graphroot, `${driver}-containers`);
@@ -137,6 +164,7 @@ function fakeHost(): FakeHost {
           })),
         ),
       );
+      chownHome();
     },
   };
 }
@@ -187,7 +215,9 @@ describe('RootlessPodmanResolver on a fake host', () => {
     host.addProcess(4200, {links: [netnsVfs]});
     const resolver = resolverFor(host);
 
-    expect(await lookupRootlessPodmanContainer(4100, 'rootlessport', resolver)).toEqual({
+    expect(
+      matchedContainer(await lookupRootlessPodmanContainer(4100, 'rootlessport', resolver)),
+    ).toEqual({
       id: idOverlay,
       name: 'web-overlay',
       names: ['web-overlay'],
@@ -202,7 +232,9 @@ describe('RootlessPodmanResolver on a fake host', () => {
       endpoint: 'rootless:ndlab',
       engine: 'podman',
     });
-    expect(await lookupRootlessPodmanContainer(4200, 'rootlessport', resolver)).toMatchObject({
+    expect(
+      matchedContainer(await lookupRootlessPodmanContainer(4200, 'rootlessport', resolver)),
+    ).toMatchObject({
       id: idVfs,
       name: 'web-vfs',
       image: 'localhost/web-vfs:1',
@@ -222,8 +254,9 @@ describe('RootlessPodmanResolver on a fake host', () => {
       join(storage, 'containers.json'),
       JSON.stringify([{id: idVfs, names: ['default-place']}]),
     );
+    host.chownHome();
     host.addProcess(4300, {links: [netnsVfs]});
-    expect(await resolverFor(host).resolve(4300)).toMatchObject({
+    expect(matchedContainer(await resolverFor(host).resolve(4300))).toMatchObject({
       name: 'default-place',
       endpoint: 'rootless:ndlab',
     });
@@ -235,9 +268,10 @@ describe('RootlessPodmanResolver on a fake host', () => {
       join(host.home, '.config', 'containers', 'storage.conf'),
       "[storage]\nrootless_storage_path = '~/store-$UID'\n",
     );
+    host.chownHome();
     const asOther = resolverFor(host, 0);
     expect(await asOther.listStorageRoots(uid)).toEqual([
-      join(host.home, 'store-1001'),
+      join(host.home, `store-${uid}`),
       join(host.home, '.local', 'share', 'containers', 'storage'),
     ]);
     const asSelf = new RootlessPodmanResolver({
@@ -247,7 +281,7 @@ describe('RootlessPodmanResolver on a fake host', () => {
       currentUid: uid,
     });
     expect(await asSelf.listStorageRoots(uid)).toEqual([
-      join(host.home, 'store-1001'),
+      join(host.home, `store-${uid}`),
       join(host.root, 'data', 'containers', 'storage'),
       join(host.home, '.local', 'share', 'containers', 'storage'),
     ]);
@@ -258,13 +292,13 @@ describe('RootlessPodmanResolver on a fake host', () => {
     host.writeContainer('vfs', idVfs, 'before', netnsVfs);
     host.addProcess(4400, {links: [netnsVfs]});
     const resolver = resolverFor(host);
-    const first = await resolver.resolve(4400);
+    const first = matchedContainer(await resolver.resolve(4400));
     expect(first?.name).toBe('before');
-    expect(await resolver.resolve(4400)).toBe(first);
+    expect(matchedContainer(await resolver.resolve(4400))).toBe(first);
 
     host.writeContainersJson('vfs', [{id: idVfs, name: 'renamed'}]);
     touchForward(join(host.graphroot, 'vfs-containers', 'containers.json'), 5);
-    expect((await resolver.resolve(4400))?.name).toBe('renamed');
+    expect(matchedContainer(await resolver.resolve(4400))?.name).toBe('renamed');
   });
 
   it('finds a restarted container: new namespace in config.json, containers.json untouched', async () => {
@@ -272,7 +306,7 @@ describe('RootlessPodmanResolver on a fake host', () => {
     host.writeContainer('vfs', idVfs, 'web', netnsVfs);
     host.addProcess(4500, {links: [netnsVfs]});
     const resolver = resolverFor(host);
-    expect((await resolver.resolve(4500))?.id).toBe(idVfs);
+    expect(matchedContainer(await resolver.resolve(4500))?.id).toBe(idVfs);
 
     const restarted = '/run/user/1001/netns/netns-0c0c0c0c-1111-2222-3333-444444444444';
     const config = join(host.graphroot, 'vfs-containers', idVfs, 'userdata', 'config.json');
@@ -283,7 +317,7 @@ describe('RootlessPodmanResolver on a fake host', () => {
     touchForward(config, 5);
     rmSync(join(host.procRoot, '4500'), {recursive: true});
     host.addProcess(4501, {links: [restarted]});
-    expect((await resolver.resolve(4501))?.id).toBe(idVfs);
+    expect(matchedContainer(await resolver.resolve(4501))?.id).toBe(idVfs);
   });
 
   it('reads a reused pid afresh: a new start time means a new process', async () => {
@@ -292,9 +326,9 @@ describe('RootlessPodmanResolver on a fake host', () => {
     host.writeContainer('vfs', idVfs, 'web-vfs', netnsVfs);
     host.addProcess(4600, {startTicks: 100, links: [netnsOverlay]});
     const resolver = resolverFor(host);
-    expect((await resolver.resolve(4600))?.name).toBe('web-overlay');
+    expect(matchedContainer(await resolver.resolve(4600))?.name).toBe('web-overlay');
     host.addProcess(4600, {startTicks: 200, links: [netnsVfs]});
-    expect((await resolver.resolve(4600))?.name).toBe('web-vfs');
+    expect(matchedContainer(await resolver.resolve(4600))?.name).toBe('web-vfs');
   });
 
   it('is null, never an error, for a vanished pid, unreadable files, or no match', async () => {
@@ -302,36 +336,159 @@ describe('RootlessPodmanResolver on a fake host', () => {
     host.writeContainer('vfs', idVfs, 'web', netnsVfs);
     host.addProcess(4700, {links: [netnsVfs]});
     const resolver = resolverFor(host);
-    expect((await resolver.resolve(4700))?.name).toBe('web');
+    expect(matchedContainer(await resolver.resolve(4700))?.name).toBe('web');
     rmSync(join(host.procRoot, '4700'), {recursive: true});
-    expect(await resolver.resolve(4700)).toBeNull();
-    expect(await resolver.resolve(999_999)).toBeNull();
+    expect((await resolver.resolve(4700)).kind).toBe('none');
+    expect((await resolver.resolve(999_999)).kind).toBe('none');
 
     // No netns link among the fds.
     host.addProcess(4701, {});
-    expect(await resolver.resolve(4701)).toBeNull();
+    expect((await resolver.resolve(4701)).kind).toBe('none');
     // A netns that no container has.
     host.addProcess(4702, {
       links: ['/run/user/1001/netns/netns-ffffffff-0000-0000-0000-000000000000'],
     });
-    expect(await resolver.resolve(4702)).toBeNull();
+    expect((await resolver.resolve(4702)).kind).toBe('none');
     // An owner without a passwd entry or storage.
     host.addProcess(4703, {uid: 4242, links: [netnsVfs]});
-    expect(await resolver.resolve(4703)).toBeNull();
+    expect((await resolver.resolve(4703)).kind).toBe('none');
     // status unreadable (here: missing), as for a process that is exiting.
     host.addProcess(4704, {links: [netnsVfs]});
     rmSync(join(host.procRoot, '4704', 'status'));
-    expect(await resolver.resolve(4704)).toBeNull();
+    expect((await resolver.resolve(4704)).kind).toBe('none');
     // Junk in containers.json.
     writeFileSync(join(host.graphroot, 'vfs-containers', 'containers.json'), '[{"id":');
     touchForward(join(host.graphroot, 'vfs-containers', 'containers.json'), 5);
     host.addProcess(4705, {links: [netnsVfs]});
-    expect(await resolver.resolve(4705)).toBeNull();
+    expect((await resolver.resolve(4705)).kind).toBe('none');
+  });
+
+  it("refuses to guess: a rootlessport holding two containers' namespaces is ambiguous", async () => {
+    const host = fakeHost();
+    host.writeContainer('overlay', idOverlay, 'web-overlay', netnsOverlay);
+    host.writeContainer('vfs', idVfs, 'web-vfs', netnsVfs);
+    host.addProcess(4900, {links: [netnsOverlay, netnsVfs]});
+    const resolver = resolverFor(host);
+    const expectAmbiguous = (resolution: HelperResolution): void => {
+      expect(resolution.kind).toBe('ambiguous');
+      expect(
+        resolution.kind === 'ambiguous' ? resolution.candidates.map((info) => info.name) : [],
+      ).toEqual(['web-overlay', 'web-vfs']);
+    };
+    expectAmbiguous(await lookupRootlessPodmanContainer(4900, 'rootlessport', resolver));
+    // From the cache, the same answer.
+    expectAmbiguous(await resolver.resolve(4900));
+    // A cached match for one namespace does not hide the other.
+    host.addProcess(4901, {links: [netnsVfs]});
+    const fresh = resolverFor(host);
+    expect(matchedContainer(await fresh.resolve(4901))?.name).toBe('web-vfs');
+    expectAmbiguous(await fresh.resolve(4900));
+    // The same container twice (two links to one namespace) is one match.
+    host.addProcess(4902, {links: [netnsVfs, netnsVfs]});
+    expect(matchedContainer(await fresh.resolve(4902))?.name).toBe('web-vfs');
+  });
+
+  it('skips a FIFO as containers.json at once, with a warning', async () => {
+    const host = fakeHost();
+    host.writeContainer('vfs', idVfs, 'web', netnsVfs);
+    const file = join(host.graphroot, 'vfs-containers', 'containers.json');
+    rmSync(file);
+    execFileSync('mkfifo', [file]);
+    host.chownHome();
+    host.addProcess(5000, {links: [netnsVfs]});
+    const started = performance.now();
+    const resolution = await resolverFor(host).resolve(5000);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(resolution).toEqual({
+      kind: 'none',
+      warnings: [`skipped ${file}: a FIFO, not a regular file`],
+    });
+  });
+
+  it('drops a cached match once its containers.json turns into a FIFO', async () => {
+    const host = fakeHost();
+    host.writeContainer('vfs', idVfs, 'web', netnsVfs);
+    host.addProcess(5050, {links: [netnsVfs]});
+    const resolver = resolverFor(host);
+    expect(matchedContainer(await resolver.resolve(5050))?.name).toBe('web');
+    const file = join(host.graphroot, 'vfs-containers', 'containers.json');
+    rmSync(file);
+    execFileSync('mkfifo', [file]);
+    host.chownHome();
+    const resolution = await resolver.resolve(5050);
+    expect(resolution.kind).toBe('none');
+    expect(resolution.warnings).toEqual([`skipped ${file}: a FIFO, not a regular file`]);
+  });
+
+  it('refuses a symlink to /dev/zero as config.json or as containers.json, without reading it', async () => {
+    const host = fakeHost();
+    host.writeContainer('vfs', idVfs, 'web', netnsVfs);
+    const config = join(host.graphroot, 'vfs-containers', idVfs, 'userdata', 'config.json');
+    rmSync(config);
+    symlinkSync('/dev/zero', config);
+    host.addProcess(5100, {links: [netnsVfs]});
+    const before = process.memoryUsage().rss;
+    expect(await resolverFor(host).resolve(5100)).toEqual({
+      kind: 'none',
+      warnings: [`skipped ${config}: a symbolic link, not followed`],
+    });
+    const file = join(host.graphroot, 'vfs-containers', 'containers.json');
+    rmSync(file);
+    symlinkSync('/dev/zero', file);
+    expect((await resolverFor(host).resolve(5100)).warnings).toEqual([
+      `skipped ${file}: a symbolic link, not followed`,
+    ]);
+    expect(process.memoryUsage().rss - before).toBeLessThan(20 * 1024 * 1024);
+  });
+
+  it('refuses a 1 GB sparse containers.json by its size', async () => {
+    const host = fakeHost();
+    host.writeContainer('vfs', idVfs, 'web', netnsVfs);
+    const file = join(host.graphroot, 'vfs-containers', 'containers.json');
+    truncateSync(file, 1024 ** 3);
+    host.addProcess(5200, {links: [netnsVfs]});
+    const before = process.memoryUsage().rss;
+    expect((await resolverFor(host).resolve(5200)).warnings).toEqual([
+      `skipped ${file}: 1073741824 bytes, over the limit of 33554432 bytes`,
+    ]);
+    expect(process.memoryUsage().rss - before).toBeLessThan(20 * 1024 * 1024);
+  });
+
+  it.skipIf(!isRoot)("reads only the helper owner's own files (root)", async () => {
+    const host = fakeHost();
+    host.writeContainer('vfs', idVfs, 'web', netnsVfs);
+    host.addProcess(5300, {links: [netnsVfs]});
+    const config = join(host.graphroot, 'vfs-containers', idVfs, 'userdata', 'config.json');
+    chownSync(config, 0, 0);
+    expect(await resolverFor(host).resolve(5300)).toEqual({
+      kind: 'none',
+      warnings: [`skipped ${config}: owned by uid 0, expected uid ${uid}`],
+    });
+    host.chownHome();
+    const file = join(host.graphroot, 'vfs-containers', 'containers.json');
+    chownSync(file, 1002, 1002);
+    expect((await resolverFor(host).resolve(5300)).warnings).toEqual([
+      `skipped ${file}: owned by uid 1002, expected uid ${uid}`,
+    ]);
+    // A storage.conf that is not the user's is not followed to its graphroot either.
+    host.chownHome();
+    const conf = join(host.home, '.config', 'containers', 'storage.conf');
+    chownSync(conf, 0, 0);
+    const resolution = await resolverFor(host).resolve(5300);
+    expect(resolution).toEqual({
+      kind: 'none',
+      warnings: [`skipped ${conf}: owned by uid 0, expected uid ${uid}`],
+    });
+    host.chownHome();
+    expect(matchedContainer(await resolverFor(host).resolve(5300))?.name).toBe('web');
   });
 
   it('skips a process that is not rootlessport without reading /proc', async () => {
     const resolver = new RootlessPodmanResolver({procRoot: '/nonexistent-proc'});
-    expect(await lookupRootlessPodmanContainer(1, 'conmon', resolver)).toBeNull();
+    expect(await lookupRootlessPodmanContainer(1, 'conmon', resolver)).toEqual({
+      kind: 'none',
+      warnings: [],
+    });
   });
 
   it('rejects with the abort reason when the signal is aborted', async () => {
@@ -463,7 +620,9 @@ describe.skipIf(skipLab)('rootless and rootful Podman from files alone (lab)', (
   it('resolves the rootlessport of nd-rootless-web through its network namespace', async () => {
     const pid = required(found.rootlessportPid, 'the rootlessport process');
     const resolver = new RootlessPodmanResolver();
-    const info = await lookupRootlessPodmanContainer(pid, 'rootlessport', resolver);
+    const info = matchedContainer(
+      await lookupRootlessPodmanContainer(pid, 'rootlessport', resolver),
+    );
     expect(info).toMatchObject({
       name: lab.rootless.container,
       names: [lab.rootless.container],
@@ -479,12 +638,12 @@ describe.skipIf(skipLab)('rootless and rootful Podman from files alone (lab)', (
     const conmon = required(found.rootlessConmon, 'the rootless conmon');
     expect(info?.id).toBe(conmon[conmon.indexOf('-c') + 1]);
     // A second lookup is served from the cache: the very same object.
-    expect(await resolver.resolve(pid)).toBe(info);
+    expect(matchedContainer(await resolver.resolve(pid))).toBe(info);
   });
 
   it('resolves the rootful conmon of nd-podman-web from its command line and storage', async () => {
     const argv = required(found.rootfulConmon, 'the rootful conmon');
-    const info = await resolveConmonContainer(argv);
+    const info = matchedContainer(await resolveConmonContainer(argv, {ownerUid: 0}));
     expect(info).toMatchObject({
       name: lab.podman.container,
       names: [lab.podman.container],
@@ -496,12 +655,25 @@ describe.skipIf(skipLab)('rootless and rootful Podman from files alone (lab)', (
     expect(info?.id).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('resolves the rootless conmon through the vfs storage its bundle lives in', async () => {
+  it('resolves the rootless conmon through the vfs storage of its owner, to the same engine as its rootlessport', async () => {
     const argv = required(found.rootlessConmon, 'the rootless conmon');
-    expect(await resolveConmonContainer(argv)).toMatchObject({
+    const owner = required(uidOf(lab.rootless.user), `the uid of ${lab.rootless.user}`);
+    const resolution = await resolveConmonContainer(argv, {
+      ownerUid: owner,
+      ownerName: lab.rootless.user,
+    });
+    expect(resolution.warnings).toEqual([]);
+    expect(matchedContainer(resolution)).toMatchObject({
       name: lab.rootless.container,
       image: lab.podmanImage,
-      endpoint: expect.stringMatching(/\/vfs-containers$/),
+      // Was `storage:<graphroot>/vfs-containers`: a user's conmon now names that user's engine.
+      endpoint: `rootless:${lab.rootless.user}`,
     });
+    // Claimed by root, the user's storage files are refused: no image, and a warning.
+    const asRoot = await resolveConmonContainer(argv, {ownerUid: 0});
+    expect(matchedContainer(asRoot)?.image).toBe('');
+    expect(asRoot.warnings.join('\n')).toMatch(
+      /vfs-containers\/containers\.json: owned by uid \d+, expected uid 0$/,
+    );
   });
 });

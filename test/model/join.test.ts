@@ -41,7 +41,7 @@ function trusted(
       findings.set(pid, {
         kind,
         untrusted: null,
-        resolution: container === undefined ? null : {kind: 'match', container},
+        resolution: container === undefined ? null : {kind: 'match', container, warnings: []},
       });
     }
   }
@@ -290,7 +290,7 @@ describe('joinSnapshot', () => {
           {
             kind: 'rootlessport',
             untrusted: null,
-            resolution: {kind: 'ambiguous', candidates: [a, b]},
+            resolution: {kind: 'ambiguous', candidates: [a, b], warnings: []},
           },
         ],
       ]),
