@@ -62,7 +62,7 @@ describe('strict numbers (the two former copies differed here)', () => {
         'ok:x:1003:1003::/home/ok:/bin/sh',
       ].join('\n'),
     );
-    expect([...users.entries()]).toEqual([[1003, {name: 'ok', home: '/home/ok'}]]);
+    expect([...users.entries()]).toEqual([[1003, {name: 'ok', gid: 1003, home: '/home/ok'}]]);
   });
 
   it('refuses a stat line whose ppid or start time is not decimal', () => {
