@@ -34,12 +34,7 @@ export {
   parseContainersJson,
   parseContainersJsonStrict,
 } from './engine/parse-containers.js';
-export {
-  isSafeContainerId,
-  minStopTimeoutMs,
-  type StopOutcome,
-  type StopReport,
-} from './engine/stop.js';
+export {isSafeContainerId, minStopTimeoutMs} from './engine/stop.js';
 export * from './errors/index.js';
 export {matchedContainer} from './host/helper-resolution.js';
 export {
@@ -89,6 +84,7 @@ export {parseHostIp, parseIpAddress} from './model/ip.js';
 export {type JoinInput, joinSnapshot} from './model/join.js';
 export {lookupPublishedContainer, type PublishedContainerMatch} from './model/lookup.js';
 export type {SnapshotRow} from './model/snapshot-row.js';
+export type {StopOutcome, StopReport} from './model/stop-outcome.js';
 export type {EngineProfile, HelperSpec, ProfileId} from './profiles/profile.js';
 export {profiles} from './profiles/registry.js';
 export {

@@ -12,13 +12,11 @@ import {
   minStopTimeoutMs,
   refuseUnsafeId,
   requestStop,
-  type StopAction,
-  type StopReport,
-  type StopStatusTable,
 } from './engine/stop.js';
 import {NanodockError} from './errors/nanodock-error.js';
 import {parsePasswd} from './host/proc-process.js';
 import type {ContainerInfo} from './model/container-info.js';
+import type {StopAction, StopReport, StopStatusTable} from './model/stop-outcome.js';
 import {dockerProfile} from './profiles/docker.js';
 import {rootlessEndpointPrefix} from './profiles/podman-rootless.js';
 import type {EngineProfile} from './profiles/profile.js';

@@ -1,10 +1,10 @@
 import type {IncomingHttpHeaders} from 'node:http';
-import type {StopStatusTable} from '../engine/stop.js';
 import type {HostProcess} from '../host/host-scanner.js';
 import type {StorageContainersCache} from '../host/podman-storage.js';
 import type {RootlessPodmanResolver} from '../host/rootless-podman.js';
 import type {EngineKind} from '../model/container-info.js';
 import type {HelperResolution, HelperRule} from '../model/helper.js';
+import type {StopStatusTable} from '../model/stop-outcome.js';
 
 /** The engine kinds nanodock knows, one profile each. */
 export type ProfileId = 'docker' | 'podman' | 'podman-rootless';
