@@ -59,6 +59,28 @@ describe('App (ink-testing-library, sized terminal)', () => {
     expect(detail).not.toContain('\u001B]');
   });
 
+  it('shows a fake helper as !NAME, a plain process, with the reason in the details; k asks for a signal', async () => {
+    const reason = 'named conmon, but /usr/bin/python3.11 run by ndlab: not trusted';
+    const fake = fakeSnapshot([
+      fakeRow(18160, {process: 'conmon', user: 'ndlab', untrusted: reason, startTicks: 42}),
+    ]);
+    const {services} = fakeServices(fake);
+    const app = await renderSized(<App services={services} color={false} />, 120, 30);
+    const row = lines(app.lastFrame()).find((line) => line.includes('18160'));
+    expect(row).toMatch(/^ {2}tcp\s+0\.0\.0\.0\s+18160\s+\d+ !conmon\s+ndlab\s+-/);
+    app.stdin.write('\r');
+    await tick();
+    expect(app.lastFrame()).toContain(`not a port helper: ${reason}`);
+    expect(app.lastFrame()).toContain('container: none');
+    app.stdin.write('\u001B');
+    await tick();
+    app.stdin.write('k');
+    await tick();
+    // A plain process: the signal question, never a container's.
+    expect(app.lastFrame()).toMatch(/signal/i);
+    expect(app.lastFrame()).not.toMatch(/Kill container/);
+  });
+
   it('never renders more lines than the terminal height minus one, and fits the width', async () => {
     const many = fakeSnapshot(
       Array.from({length: 40}, (_, index) =>
