@@ -89,7 +89,7 @@ export function isSameFileVersion(
 }
 
 /** Whether `id` can name a folder under a storage containers folder. */
-export function isSafeStorageId(id: string): boolean {
+function isSafeStorageId(id: string): boolean {
   return safeId.test(id);
 }
 
