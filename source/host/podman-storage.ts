@@ -206,37 +206,6 @@ export function containerConfigFile(containersDir: string, id: string): string {
   return join(containersDir, id, 'userdata', 'config.json');
 }
 
-/**
- * The network namespace path (`/run/user/1001/netns/netns-<uuid>`) of a container, from the OCI
- * config Podman writes at `<containersDir>/<id>/userdata/config.json`, read through the safe
- * read (owned by `expectedUid`, at most 1 MiB). Returns null when the file is missing,
- * unreadable or refused, not JSON, the id is not a safe folder name, or the container has no
- * network namespace path (host network, or not started since the file was written).
- * @throws only the signal's reason.
- */
-export async function readNetworkNamespace(
-  containersDir: string,
-  id: string,
-  options: StorageReadOptions,
-): Promise<string | null> {
-  if (!isSafeStorageId(id)) {
-    return null;
-  }
-  try {
-    const {text} = await readSafeFile(containerConfigFile(containersDir, id), {
-      expectedUid: options.expectedUid,
-      maxBytes: safeFileLimits.config,
-      signal: options.signal,
-    });
-    return parseNetworkNamespace(text ?? '');
-  } catch (error) {
-    if (options.signal?.aborted) {
-      throw options.signal.reason ?? error;
-    }
-    return null;
-  }
-}
-
 /** The `network` namespace path of an OCI config.json text, or null. Never throws. */
 export function parseNetworkNamespace(text: string): string | null {
   let config: unknown;
