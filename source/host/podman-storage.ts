@@ -125,8 +125,9 @@ function parseCreated(
 }
 
 /**
- * Parses Podman storage's containers.json. Entries without a usable id (missing, or one that is
- * not a safe folder name) are skipped; a broken metadata string only loses what it would add.
+ * The containers of a Podman storage `containers.json` text, in file order. Entries without a
+ * usable id (missing, or one that is not a safe folder name) are skipped; a broken metadata
+ * string only loses what it would add.
  * @throws NanodockError when the text is not JSON or not a JSON array.
  */
 export function parseStorageContainers(text: string): StoredContainer[] {
@@ -279,7 +280,8 @@ const conmonFields: Record<string, keyof ConmonArgs> = {
 /**
  * Reads the container id, name and bundle from a conmon command line (argv[0] included or not).
  * Values of every option are skipped, so `--exit-command-arg -n` is never taken for a name;
- * `--opt=value` works too; the last occurrence wins, as in GLib. Returns null without an id.
+ * `--opt=value` works too; the last occurrence wins, as in GLib. Returns null without an id;
+ * never throws.
  */
 export function parseConmonArgs(argv: readonly string[]): ConmonArgs | null {
   const found: {id?: string; name?: string; bundle?: string} = {};
