@@ -34,10 +34,10 @@ export const knownFlags: ReadonlySet<string> = new Set([
 ]);
 
 /** Shortest and longest refresh interval accepted, in ms. */
-export const intervalBounds = {min: 100, max: 3_600_000} as const;
+const intervalBounds = {min: 100, max: 3_600_000} as const;
 
 /** Milliseconds of `500ms`, `2s`, `1.5s`, `1m` or a bare number of seconds; a reason when not one. */
-export function parseInterval(text: string): number | string {
+function parseInterval(text: string): number | string {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
   if (!match) {
     return `--interval: "${text}" is not a duration like 500ms, 2s or 1m`;
@@ -51,7 +51,7 @@ export function parseInterval(text: string): number | string {
 }
 
 /** The column of `--sort NAME` (`-NAME` sorts descending); a reason when unknown. */
-export function parseSort(text: string): {column: ColumnId; descending: boolean} | string {
+function parseSort(text: string): {column: ColumnId; descending: boolean} | string {
   const descending = text.startsWith('-');
   const name = (descending ? text.slice(1) : text).toLowerCase();
   const column = columns.find(

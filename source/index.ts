@@ -26,6 +26,8 @@ export {
   type EngineEvent,
   type EngineEventWatcher,
   type EventStreamOptions,
+  maxEventLineBytes,
+  parseEngineEvent,
   watchEngineEvents,
 } from './engine/events.js';
 export {maxBodyBytes, maxHeaderBytes} from './engine/http.js';
@@ -46,11 +48,20 @@ export {
   scanHost,
 } from './host/host-scanner.js';
 export {
+  type ConmonArgs,
   type ConmonResolveOptions,
+  parseConmonArgs,
   parseRootlessEndpoint,
+  parseStorageContainers,
   resolveConmonContainer,
+  type StoredContainer,
 } from './host/podman-storage.js';
-export {type HostSocket, listHostSockets, parseProcNet} from './host/proc-net.js';
+export {
+  type HostSocket,
+  listHostSockets,
+  parseProcAddress,
+  parseProcNet,
+} from './host/proc-net.js';
 export {
   isPodmanRootlessportProcess,
   lookupRootlessPodmanContainer,

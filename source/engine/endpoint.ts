@@ -157,10 +157,7 @@ function dockerConfigDir(env: Record<string, string | undefined>, home: string):
  * config.json. Returns null for the `default` context or when none is set; throws
  * EndpointConfigError when the named context cannot be read.
  */
-export function readDockerContext(
-  env: Record<string, string | undefined>,
-  home: string,
-): Endpoint | null {
+function readDockerContext(env: Record<string, string | undefined>, home: string): Endpoint | null {
   const configDir = dockerConfigDir(env, home);
   let name = env.DOCKER_CONTEXT;
   if (!name) {

@@ -68,9 +68,9 @@ export interface EngineEventWatcher {
 export const maxEventLineBytes = 1024 * 1024;
 
 /** Default first reconnect delay, in milliseconds. */
-export const defaultMinRetryMs = 500;
+const defaultMinRetryMs = 500;
 /** Default longest reconnect delay, in milliseconds. */
-export const defaultMaxRetryMs = 10_000;
+const defaultMaxRetryMs = 10_000;
 
 // Docker 20.10 and Podman 4's compat API both honour this filter; parseEngineEvent still
 // checks the type in case an engine or proxy ignores it.

@@ -57,7 +57,7 @@ interface Pending {
  * Reads /proc/PID/fd links in a worker thread (started on first use, never keeping the process
  * alive). Call close() to stop it.
  */
-export class FdScanner {
+class FdScanner {
   #worker: Worker | undefined;
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;

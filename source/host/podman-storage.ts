@@ -89,7 +89,7 @@ export function isSameFileVersion(
 }
 
 /** Whether `id` can name a folder under a storage containers folder. */
-export function isSafeStorageId(id: string): boolean {
+function isSafeStorageId(id: string): boolean {
   return safeId.test(id);
 }
 
@@ -125,8 +125,9 @@ function parseCreated(
 }
 
 /**
- * Parses Podman storage's containers.json. Entries without a usable id (missing, or one that is
- * not a safe folder name) are skipped; a broken metadata string only loses what it would add.
+ * The containers of a Podman storage `containers.json` text, in file order. Entries without a
+ * usable id (missing, or one that is not a safe folder name) are skipped; a broken metadata
+ * string only loses what it would add.
  * @throws NanodockError when the text is not JSON or not a JSON array.
  */
 export function parseStorageContainers(text: string): StoredContainer[] {
@@ -206,37 +207,6 @@ export function containerConfigFile(containersDir: string, id: string): string {
   return join(containersDir, id, 'userdata', 'config.json');
 }
 
-/**
- * The network namespace path (`/run/user/1001/netns/netns-<uuid>`) of a container, from the OCI
- * config Podman writes at `<containersDir>/<id>/userdata/config.json`, read through the safe
- * read (owned by `expectedUid`, at most 1 MiB). Returns null when the file is missing,
- * unreadable or refused, not JSON, the id is not a safe folder name, or the container has no
- * network namespace path (host network, or not started since the file was written).
- * @throws only the signal's reason.
- */
-export async function readNetworkNamespace(
-  containersDir: string,
-  id: string,
-  options: StorageReadOptions,
-): Promise<string | null> {
-  if (!isSafeStorageId(id)) {
-    return null;
-  }
-  try {
-    const {text} = await readSafeFile(containerConfigFile(containersDir, id), {
-      expectedUid: options.expectedUid,
-      maxBytes: safeFileLimits.config,
-      signal: options.signal,
-    });
-    return parseNetworkNamespace(text ?? '');
-  } catch (error) {
-    if (options.signal?.aborted) {
-      throw options.signal.reason ?? error;
-    }
-    return null;
-  }
-}
-
 /** The `network` namespace path of an OCI config.json text, or null. Never throws. */
 export function parseNetworkNamespace(text: string): string | null {
   let config: unknown;
@@ -310,7 +280,8 @@ const conmonFields: Record<string, keyof ConmonArgs> = {
 /**
  * Reads the container id, name and bundle from a conmon command line (argv[0] included or not).
  * Values of every option are skipped, so `--exit-command-arg -n` is never taken for a name;
- * `--opt=value` works too; the last occurrence wins, as in GLib. Returns null without an id.
+ * `--opt=value` works too; the last occurrence wins, as in GLib. Returns null without an id;
+ * never throws.
  */
 export function parseConmonArgs(argv: readonly string[]): ConmonArgs | null {
   const found: {id?: string; name?: string; bundle?: string} = {};

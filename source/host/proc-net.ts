@@ -21,7 +21,12 @@ const tcpListen = '0A';
 /** TCP_CLOSE, which a bound, unconnected UDP socket reports (what `ss -lu` lists). */
 const udpUnconnected = '07';
 
-/** The address of a /proc/net hex field: 8 hex digits (IPv4) or 32 (IPv6), each 32-bit word in host order. */
+/**
+ * The address of a /proc/net hex field (`0100007F` -> `127.0.0.1`): 8 hex digits (IPv4) or 32
+ * (IPv6), each 32-bit word in host order (`littleEndian`: false on a big-endian host). Returns
+ * canonical text, an IPv4-mapped IPv6 address as IPv4, or undefined when the field is not 8
+ * or 32 hex digits. Never throws.
+ */
 export function parseProcAddress(hex: string, littleEndian = true): string | undefined {
   if (hex.length !== 8 && hex.length !== 32) {
     return undefined;

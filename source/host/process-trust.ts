@@ -12,10 +12,7 @@ const writableByOthers = 0o022;
  * read through the link so a file swapped in at that path since does not count. Null when
  * the link cannot be read (another user's process, when not root; a kernel thread).
  */
-export async function readExecutable(
-  procRoot: string,
-  pid: number,
-): Promise<ExecutableFacts | null> {
+async function readExecutable(procRoot: string, pid: number): Promise<ExecutableFacts | null> {
   try {
     const link = `${procRoot}/${pid}/exe`;
     const [target, file] = await Promise.all([readlink(link), stat(link)]);

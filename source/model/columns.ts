@@ -114,7 +114,7 @@ export const columns: readonly Column[] = [
 ];
 
 /** Display width of text in terminal cells (wide characters count 2, combining marks 0). */
-export function textWidth(text: string): number {
+function textWidth(text: string): number {
   return stringWidth(text);
 }
 
@@ -226,10 +226,7 @@ export function layoutColumns(
 }
 
 /** One line of a table: each cell fitted to its width, separated by one space. */
-export function formatLine(
-  placed: readonly PlacedColumn[],
-  cells: (column: Column) => string,
-): string {
+function formatLine(placed: readonly PlacedColumn[], cells: (column: Column) => string): string {
   return placed
     .map((entry) => fitCell(cells(entry.column), entry.width, entry.column.align))
     .join(' ')

@@ -21,11 +21,12 @@
  * V8's interpreter: doing less per cell matters more than doing it cleverly.
  *
  * It does so by patching two prototypes of Ink's private Output module (found next to Ink's
- * entry point). Frames come out byte for byte as Ink's own (tests compare both ways on real
- * dashboard frames and on edge cases: wide characters, styles, transformers, overlaps); frames
- * that clip (overflow="hidden") take Ink's own path. If a future Ink moves or reshapes those
- * internals, nothing is patched and `installInkFrameCache` says why; a test pins the installed
- * Ink so that such an upgrade fails loudly rather than silently losing the speed.
+ * entry point). Frames come out byte for byte as Ink's own (tests draw real dashboard frames and
+ * edge cases, wide characters, styles, transformers, overlaps, with Ink before the patch and
+ * again after it); frames that clip (overflow="hidden") take Ink's own path. If a future Ink
+ * moves or reshapes those internals, nothing is patched and `installInkFrameCache` says why; a
+ * test pins the installed Ink so that such an upgrade fails loudly rather than silently losing
+ * the speed.
  */
 import {type StyledChar, tokenize} from '@alcalzone/ansi-tokenize';
 import {cellsToString, fastTokens, isPrintableAscii, styledCharsOf} from './styled-cells.js';
@@ -85,7 +86,6 @@ interface RowMemo {
 }
 
 let installed: Promise<FrameCacheState> | undefined;
-let enabled = true;
 let current = newGeneration();
 let previous = newGeneration();
 let rowMemos: RowMemo[] = [];
@@ -196,7 +196,7 @@ function samePlacements(left: readonly Placement[], right: readonly Placement[])
  * the placements on it, so a row placed exactly as in the last frame reuses that frame's text.
  */
 function cachedGet(this: OutputInstance, inkGet: OutputGet): {output: string; height: number} {
-  if (!enabled || this.operations.some((operation) => operation.type !== 'write')) {
+  if (this.operations.some((operation) => operation.type !== 'write')) {
     return inkGet.call(this);
   }
   const memos: RowMemo[] = [];
@@ -256,9 +256,7 @@ async function install(): Promise<FrameCacheState> {
       configurable: true,
       writable: true,
       value(this: unknown, key: string) {
-        return enabled
-          ? remember(kind, key, () => compute.call(this, key))
-          : inkMethod.call(this, key);
+        return remember(kind, key, () => compute.call(this, key));
       },
     });
   }
@@ -280,14 +278,6 @@ async function install(): Promise<FrameCacheState> {
 export function installInkFrameCache(): Promise<FrameCacheState> {
   installed ??= install();
   return installed;
-}
-
-/** Turns the installed cache off (Ink's own path) or on again; for tests and the benchmark. */
-export function setInkFrameCacheEnabled(on: boolean): void {
-  enabled = on;
-  current = newGeneration();
-  previous = newGeneration();
-  rowMemos = [];
 }
 
 /** How often lines and rows were reused since the last call. */

@@ -1,6 +1,7 @@
 import {execFileSync} from 'node:child_process';
 import {
   chownSync,
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -14,6 +15,7 @@ import {
 } from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
 import {type HelperResolution, matchedContainer} from '../../source/host/helper-resolution.js';
 import {resolveConmonContainer} from '../../source/host/podman-storage.js';
@@ -259,6 +261,37 @@ describe('RootlessPodmanResolver on a fake host', () => {
       name: 'default-place',
       endpoint: 'rootless:ndlab',
     });
+  });
+
+  it("reads Podman's own storage files (captured): a config without a namespace path, a missing config or an unsafe id in containers.json matches nothing", async () => {
+    const host = fakeHost();
+    const captured = fileURLToPath(
+      new URL('../fixtures/podman-storage/graphroot/vfs-containers', import.meta.url),
+    );
+    const vfs = join(host.graphroot, 'vfs-containers');
+    cpSync(captured, vfs, {recursive: true});
+    // containers.json lists `../../etc`: were it taken for a folder, this file would be read.
+    const escaped = join(vfs, '..', '..', 'etc', 'userdata');
+    const netnsEscaped = '/run/user/1001/netns/netns-e5c0e5c0-1111-2222-3333-444444444444';
+    mkdirSync(escaped, {recursive: true});
+    writeFileSync(
+      join(escaped, 'config.json'),
+      JSON.stringify({linux: {namespaces: [{type: 'network', path: netnsEscaped}]}}),
+    );
+    host.chownHome();
+    const idA = 'aaaa1111bbbb2222cccc3333dddd4444eeee5555ffff6666aaaa7777bbbb8888';
+    const netnsA = '/run/user/1001/netns/netns-23f24f5d-2dd3-492a-b5c8-82121ee6365f';
+    host.addProcess(4350, {links: [netnsA]});
+    host.addProcess(4351, {links: [netnsEscaped]});
+    const resolver = resolverFor(host);
+
+    // Only container A's config has a namespace path; B's has none, C's and D's are missing.
+    expect(await resolver.resolve(4350)).toEqual({
+      kind: 'match',
+      container: expect.objectContaining({id: idA, name: 'web-été', endpoint: 'rootless:ndlab'}),
+      warnings: [],
+    });
+    expect(await resolver.resolve(4351)).toEqual({kind: 'none', warnings: []});
   });
 
   it('reads rootless_storage_path with ~ and $UID, and adds XDG_DATA_HOME only for the current user', async () => {

@@ -1,3 +1,4 @@
+import stringWidth from 'string-width';
 import {describe, expect, it} from 'vitest';
 import {
   columns,
@@ -5,7 +6,6 @@ import {
   formatTable,
   layoutColumns,
   printable,
-  textWidth,
   truncate,
 } from '../../source/model/columns.js';
 import {
@@ -78,9 +78,9 @@ describe('columns and formatting', () => {
 
   it('truncates with an ellipsis and counts wide characters as two cells', () => {
     expect(truncate('container-name', 8)).toBe('contain…');
-    expect(textWidth('数据库')).toBe(6);
+    expect(fitCell('数据库', 8)).toBe('数据库  ');
     expect(truncate('数据库服务', 5)).toBe('数据…');
-    expect(textWidth(truncate('数据库服务', 5))).toBe(5);
+    expect(stringWidth(truncate('数据库服务', 5))).toBe(5);
     expect(fitCell('ab', 4, 'right')).toBe('  ab');
     expect(fitCell('数据库', 5)).toBe('数据…');
   });
@@ -101,11 +101,25 @@ describe('columns and formatting', () => {
     expect(placed.map((entry) => entry.column.id)).toEqual(columns.map((column) => column.id));
   });
 
+  it('formats a header and a line per row: cells fitted and aligned, one space apart, no trailing blanks', () => {
+    expect(
+      formatTable([row(80), row(5432, {process: 'postgres', uptimeSeconds: 42})], null),
+    ).toEqual([
+      'PROTO ADDRESS PORT PID PROCESS  USER     CONTAINER IMAGE UPTIME',
+      'tcp   0.0.0.0   80   1 nginx    www-data -         -      1h02m',
+      'tcp   0.0.0.0 5432   1 postgres www-data -         -        42s',
+    ]);
+    expect(formatTable([row(80)], 30)).toEqual([
+      'PRO… PORT PID PROCESS CONTAIN…',
+      'tcp    80   1 nginx   -',
+    ]);
+  });
+
   it('shrinks to fit narrow widths, never wider than asked, dropping low-priority columns last', () => {
     const rows = [row(80, {process: 'a-very-long-process-name', user: 'someone-long'})];
     for (const width of [120, 80, 60, 40, 20]) {
       for (const line of formatTable(rows, width)) {
-        expect(textWidth(line)).toBeLessThanOrEqual(width);
+        expect(stringWidth(line)).toBeLessThanOrEqual(width);
       }
     }
     const narrow = layoutColumns(rows, 40).map((entry) => entry.column.id);

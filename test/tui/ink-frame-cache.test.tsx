@@ -5,24 +5,25 @@ import {Box, renderToString, Text, Transform} from 'ink';
 import type {ReactNode} from 'react';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {Screen} from '../../source/tui/components/screen.js';
-import {
-  installInkFrameCache,
-  setInkFrameCacheEnabled,
-  takeInkFrameCacheCounters,
-} from '../../source/tui/ink-frame-cache.js';
+import {installInkFrameCache, takeInkFrameCacheCounters} from '../../source/tui/ink-frame-cache.js';
 import {initialState, reduce} from '../../source/tui/reducer.js';
 import {cellsToString, fastTokens, styledCharsOf} from '../../source/tui/styled-cells.js';
 import type {AppState} from '../../source/tui/types.js';
 import {fakeContainer, fakeRow, fakeSnapshot} from '../helpers/snapshot-fixture.js';
 
-/** Renders `node` the way Ink itself does (cache off) and with the cache, twice. */
-function renderBothWays(node: ReactNode, columns: number) {
-  setInkFrameCacheEnabled(false);
-  const ink = renderToString(node, {columns});
-  setInkFrameCacheEnabled(true);
+/** Renders `node` with the cache twice, and how many rows each render drew or reused. */
+function renderCached(node: ReactNode, columns: number) {
+  takeInkFrameCacheCounters();
   const first = renderToString(node, {columns});
+  const firstCounters = takeInkFrameCacheCounters();
   const again = renderToString(node, {columns});
-  return {ink, first, again};
+  return {first, firstCounters, again};
+}
+
+/** Ink's Output class, found as installInkFrameCache finds it. */
+async function inkOutputClass(): Promise<{prototype: {get: unknown}}> {
+  const outputUrl = new URL('output.js', import.meta.resolve('ink'));
+  return ((await import(outputUrl.href)) as {default: {prototype: {get: unknown}}}).default;
 }
 
 function dashboard(columns: number, rows: number, color: boolean, port = 0): ReactNode {
@@ -44,17 +45,76 @@ function dashboard(columns: number, rows: number, color: boolean, port = 0): Rea
   return <Screen state={state} color={color} />;
 }
 
+const dashboardSizes = [
+  [120, 40, true],
+  [120, 30, false],
+  [60, 15, true],
+  [40, 10, false],
+] as const;
+
+function tricky(): ReactNode {
+  return (
+    <Box flexDirection="column" width={30}>
+      <Text color="yellow" backgroundColor="blue">
+        名前 コンテナ 🐳 web ✔︎ 🇩🇪 end
+      </Text>
+      <Text bold underline inverse>
+        bold <Text color="red">red inside</Text> after
+      </Text>
+      <Transform transform={(line, index) => `${index}:${line.toUpperCase()}`}>
+        <Text>first line{'\n'}second line</Text>
+      </Transform>
+      <Box borderStyle="round" borderColor="green" paddingX={1}>
+        <Text wrap="wrap">a long text that wraps inside a bordered box, twice over</Text>
+      </Box>
+      <Box height={2}>
+        <Box position="absolute">
+          <Text>underneath underneath</Text>
+        </Box>
+        <Box position="absolute" marginLeft={4}>
+          <Text color="cyan">OVER</Text>
+        </Box>
+      </Box>
+      <Text wrap="truncate-end">{'x'.repeat(80)}</Text>
+    </Box>
+  );
+}
+
+function clipped(): ReactNode {
+  return (
+    <Box width={12} height={2} overflow="hidden" flexDirection="column">
+      <Text>0123456789abcdefghij</Text>
+      <Text>second</Text>
+      <Text>third, cut off</Text>
+    </Box>
+  );
+}
+
 describe('the Ink frame cache', () => {
   // Ink colours through chalk, which sees no terminal under vitest: force colours on, so the
   // styles are really compared.
   const level = chalk.level;
+  /** The frames as Ink itself draws them: rendered before the cache is installed. */
+  let ink: {dashboards: string[]; moved: string; tricky: string; clipped: string};
   beforeAll(async () => {
     chalk.level = 3;
+    const Output = await inkOutputClass();
+    const inkGet = Output.prototype.get;
+    ink = {
+      dashboards: dashboardSizes.map(([columns, rows, color]) =>
+        renderToString(dashboard(columns, rows, color), {columns}),
+      ),
+      moved: renderToString(dashboard(120, 40, true, 3600), {columns: 120}),
+      tricky: renderToString(tricky(), {columns: 30}),
+      clipped: renderToString(clipped(), {columns: 20}),
+    };
     expect(await installInkFrameCache()).toEqual({active: true});
+    // Vitest runs each test file in a process of its own: nothing patched Ink before this
+    // file did, so the frames above are Ink's own.
+    expect(Output.prototype.get).not.toBe(inkGet);
   });
   afterAll(() => {
     chalk.level = level;
-    setInkFrameCacheEnabled(true);
   });
 
   it('is active on the Ink version this package pins (an Ink upgrade must revisit it)', () => {
@@ -65,23 +125,20 @@ describe('the Ink frame cache', () => {
   });
 
   it('draws dashboard frames byte for byte as Ink does, in colour and without', () => {
-    for (const [columns, rows, color] of [
-      [120, 40, true],
-      [120, 30, false],
-      [60, 15, true],
-      [40, 10, false],
-    ] as const) {
-      const {ink, first, again} = renderBothWays(dashboard(columns, rows, color), columns);
-      expect(first).toBe(ink);
-      expect(again).toBe(ink);
-      expect(ink.split('\n').length).toBeGreaterThan(5);
+    dashboardSizes.forEach(([columns, rows, color], index) => {
+      const own = ink.dashboards[index] as string;
+      const {first, firstCounters, again} = renderCached(dashboard(columns, rows, color), columns);
+      // The first render at a new size draws its rows; the second reuses them.
+      expect(firstCounters.rowMisses).toBeGreaterThan(5);
+      expect(first).toBe(own);
+      expect(again).toBe(own);
+      expect(own.split('\n').length).toBeGreaterThan(5);
       // Helper rows are yellow when in colour.
-      expect(ink.includes('\u001B[33m')).toBe(color);
-    }
+      expect(own.includes('\u001B[33m')).toBe(color);
+    });
   });
 
   it('reuses unchanged rows and lines, and redraws the changed ones', () => {
-    setInkFrameCacheEnabled(true);
     renderToString(dashboard(120, 40, true), {columns: 120});
     takeInkFrameCacheCounters();
     renderToString(dashboard(120, 40, true), {columns: 120});
@@ -95,58 +152,27 @@ describe('the Ink frame cache', () => {
     const changed = takeInkFrameCacheCounters();
     expect(changed.rowMisses).toBeGreaterThan(20);
     expect(changed.rowHits).toBeGreaterThan(0);
-    setInkFrameCacheEnabled(false);
-    expect(moved).toBe(renderToString(dashboard(120, 40, true, 3600), {columns: 120}));
+    expect(moved).toBe(ink.moved);
   });
 
   it('matches Ink on wide characters, styles, transformers, overlaps, borders and wrapping', () => {
-    const tricky = (
-      <Box flexDirection="column" width={30}>
-        <Text color="yellow" backgroundColor="blue">
-          名前 コンテナ 🐳 web ✔︎ 🇩🇪 end
-        </Text>
-        <Text bold underline inverse>
-          bold <Text color="red">red inside</Text> after
-        </Text>
-        <Transform transform={(line, index) => `${index}:${line.toUpperCase()}`}>
-          <Text>first line{'\n'}second line</Text>
-        </Transform>
-        <Box borderStyle="round" borderColor="green" paddingX={1}>
-          <Text wrap="wrap">a long text that wraps inside a bordered box, twice over</Text>
-        </Box>
-        <Box height={2}>
-          <Box position="absolute">
-            <Text>underneath underneath</Text>
-          </Box>
-          <Box position="absolute" marginLeft={4}>
-            <Text color="cyan">OVER</Text>
-          </Box>
-        </Box>
-        <Text wrap="truncate-end">{'x'.repeat(80)}</Text>
-      </Box>
-    );
-    const {ink, first, again} = renderBothWays(tricky, 30);
-    expect(first).toBe(ink);
-    expect(again).toBe(ink);
-    expect(ink).toContain('🐳');
-    expect(ink).toContain('\u001B[');
+    const {first, firstCounters, again} = renderCached(tricky(), 30);
+    expect(firstCounters.rowMisses).toBeGreaterThan(5);
+    expect(first).toBe(ink.tricky);
+    expect(again).toBe(ink.tricky);
+    expect(ink.tricky).toContain('🐳');
+    expect(ink.tricky).toContain('\u001B[');
   });
 
   it('leaves clipped frames (overflow hidden) to Ink and still matches', () => {
-    const clipped = (
-      <Box width={12} height={2} overflow="hidden" flexDirection="column">
-        <Text>0123456789abcdefghij</Text>
-        <Text>second</Text>
-        <Text>third, cut off</Text>
-      </Box>
-    );
-    takeInkFrameCacheCounters();
-    const {ink, first, again} = renderBothWays(clipped, 20);
-    expect(first).toBe(ink);
-    expect(again).toBe(ink);
-    expect(ink.split('\n')).toHaveLength(2);
+    const {first, firstCounters, again} = renderCached(clipped(), 20);
+    expect(first).toBe(ink.clipped);
+    expect(again).toBe(ink.clipped);
+    expect(ink.clipped.split('\n')).toHaveLength(2);
     const counters = takeInkFrameCacheCounters();
-    expect(counters.rowHits + counters.rowMisses).toBe(0);
+    expect(
+      firstCounters.rowHits + firstCounters.rowMisses + counters.rowHits + counters.rowMisses,
+    ).toBe(0);
   });
 });
 

@@ -1,6 +1,6 @@
 import type {Key} from 'ink';
+import stringWidth from 'string-width';
 import {describe, expect, it} from 'vitest';
-import {textWidth} from '../../source/model/columns.js';
 import {interpretKey} from '../../source/tui/keys.js';
 import {initialState, reduce} from '../../source/tui/reducer.js';
 import {listHeight, selectedRow, selectVisibleRows} from '../../source/tui/selection.js';
@@ -271,10 +271,10 @@ describe('row and title lines', () => {
     for (const width of [20, 33, 47, 60, 81, 119, 160]) {
       const placed = layoutFor(rows, width);
       for (const row of rows) {
-        expect(textWidth(rowLine(row, placed, {}, width)), `row at ${width}`).toBe(width);
+        expect(stringWidth(rowLine(row, placed, {}, width)), `row at ${width}`).toBe(width);
       }
       const title = titleLine(placed, {column: 'port', descending: false}, width);
-      expect(textWidth(title), `title at ${width}`).toBe(width);
+      expect(stringWidth(title), `title at ${width}`).toBe(width);
     }
   });
 });
