@@ -5,18 +5,8 @@ import {afterEach, describe, expect, it} from 'vitest';
 import type {SnapshotRow} from '../../source/model/snapshot-row.js';
 import {collectSnapshot, type SnapshotOptions} from '../../source/snapshot.js';
 import {stopContainerOf} from '../../source/stop.js';
-import {
-  isRootlessRunning,
-  isRunning,
-  lab,
-  publishRootlessScratch,
-  publishScratchContainer,
-  removeContainer,
-  removeRootlessContainer,
-  shouldSkipLab,
-  shouldSkipRootlessLab,
-  shouldSkipUnlessRoot,
-} from '../helpers/lab.js';
+import {shouldSkipUnlessRoot} from '../helpers/lab.js';
+import {type LabEngine, labEngines} from '../helpers/lab-engines.js';
 
 /**
  * Kill and stop through the library on each of the lab's four engines, the container found
@@ -24,73 +14,22 @@ import {
  * only: the rows of other users' helpers (rootlessport of ndlab) need every process visible.
  */
 
-/** The TLS engine's own Unix socket: the same daemon, for setting up and checking. */
-const tlsSocket = 'unix:///var/run/docker-tls.sock';
 /** A home with no docker config, so discovery sees only what each case names. */
 const bareHome = mkdtempSync(join(tmpdir(), 'nanodock-stop-home-'));
 
-interface EngineCase {
-  readonly name: string;
+interface EngineCase extends LabEngine {
   /** Discovery that sees this engine (and what collectSnapshot and stopContainerOf get). */
   readonly options: SnapshotOptions;
-  /** The `endpoint` the container's row must carry. */
-  readonly endpoint: string;
-  /** Host ports of the kill and the stop scratch containers (18100-18199). */
+  /** Host ports of the kill and the stop scratch containers. */
   readonly ports: {readonly kill: number; readonly stop: number};
-  readonly skip: boolean;
-  start(name: string, port: number): Promise<string>;
-  isRunning(id: string): Promise<boolean>;
-  remove(id: string): Promise<void>;
 }
 
 const isRoot = !shouldSkipUnlessRoot('stop and kill on every lab engine');
-
-const cases: EngineCase[] = [
-  {
-    name: 'Docker (unix socket)',
-    options: {env: {DOCKER_HOST: lab.docker.address}, home: bareHome},
-    endpoint: lab.docker.address,
-    ports: {kill: 18100, stop: 18101},
-    skip: (await shouldSkipLab('Docker', lab.docker.address)) || !isRoot,
-    start: (name, port) => publishScratchContainer(lab.docker.address, lab.image, name, port),
-    isRunning: (id) => isRunning(lab.docker.address, id),
-    remove: (id) => removeContainer(lab.docker.address, id),
-  },
-  {
-    name: 'Docker over TLS (tcp://127.0.0.1:2376)',
-    options: {
-      env: {DOCKER_HOST: lab.tls.address, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: lab.tls.certs},
-      home: bareHome,
-    },
-    endpoint: lab.tls.address,
-    ports: {kill: 18102, stop: 18103},
-    skip: (await shouldSkipLab('TLS Docker', tlsSocket)) || !isRoot,
-    start: (name, port) => publishScratchContainer(tlsSocket, lab.image, name, port, '127.0.0.1'),
-    isRunning: (id) => isRunning(tlsSocket, id),
-    remove: (id) => removeContainer(tlsSocket, id),
-  },
-  {
-    name: 'Podman rootful (API socket)',
-    options: {env: {DOCKER_HOST: lab.podman.address}, home: bareHome},
-    endpoint: lab.podman.address,
-    ports: {kill: 18104, stop: 18105},
-    skip: (await shouldSkipLab('rootful Podman', lab.podman.address)) || !isRoot,
-    start: (name, port) => publishScratchContainer(lab.podman.address, lab.podmanImage, name, port),
-    isRunning: (id) => isRunning(lab.podman.address, id),
-    remove: (id) => removeContainer(lab.podman.address, id),
-  },
-  {
-    name: `Podman rootless (user ${lab.rootless.user}, no API socket)`,
-    // No engine named: the rootless engine has no API, its row comes from rootlessport.
-    options: {env: {}, home: bareHome, uid: 0},
-    endpoint: `rootless:${lab.rootless.user}`,
-    ports: {kill: 18106, stop: 18107},
-    skip: (await shouldSkipRootlessLab()) || !isRoot,
-    start: (name, port) => publishRootlessScratch(name, port),
-    isRunning: (id) => isRootlessRunning(id),
-    remove: (id) => removeRootlessContainer(id),
-  },
-];
+const cases: EngineCase[] = (await labEngines(isRoot)).map((engine, index) => ({
+  ...engine,
+  options: {env: {...engine.env}, home: bareHome, uid: 0},
+  ports: {kill: 18100 + 2 * index, stop: 18101 + 2 * index},
+}));
 
 /** Scratch containers to remove after each test, whatever happened: [engine case, id]. */
 const scratch: Array<[EngineCase, string]> = [];

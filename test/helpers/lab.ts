@@ -128,17 +128,22 @@ export async function engineApi(
  * Creates and starts a throwaway container on a lab engine that exits at once on SIGTERM,
  * and returns its id. Removed by removeContainer.
  */
-export async function startScratchContainer(
+export function startScratchContainer(
   address: string,
   image: string,
   name: string,
 ): Promise<string> {
-  await engineApi(address, 'DELETE', `/containers/${name}?force=true`);
-  const created = await engineApi(address, 'POST', `/containers/create?name=${name}`, {
+  return createScratch(address, name, {
     Image: image,
     Cmd: ['/bin/sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'],
     Labels: {'nanodock.test': '1'},
   });
+}
+
+/** Creates and starts a container from `spec` (any older one of that name removed first); its id. */
+async function createScratch(address: string, name: string, spec: object): Promise<string> {
+  await engineApi(address, 'DELETE', `/containers/${name}?force=true`);
+  const created = await engineApi(address, 'POST', `/containers/create?name=${name}`, spec);
   if (created.status !== 201) {
     throw new Error(
       `create ${name} on ${address}: HTTP ${created.status} ${JSON.stringify(created.json)}`,
@@ -147,6 +152,7 @@ export async function startScratchContainer(
   const id = (created.json as {Id: string}).Id;
   const started = await engineApi(address, 'POST', `/containers/${id}/start`);
   if (started.status !== 204) {
+    await removeContainer(address, id);
     throw new Error(
       `start ${name} on ${address}: HTTP ${started.status} ${JSON.stringify(started.json)}`,
     );
@@ -218,15 +224,14 @@ export const httpdUntilTerm = [
  * when given) through an engine's API, removing any older one of the same name first, and
  * returns its full id. It stops at once on SIGTERM.
  */
-export async function publishScratchContainer(
+export function publishScratchContainer(
   address: string,
   image: string,
   name: string,
   port: number,
   hostIp?: string,
 ): Promise<string> {
-  await engineApi(address, 'DELETE', `/containers/${name}?force=true`);
-  const created = await engineApi(address, 'POST', `/containers/create?name=${name}`, {
+  return createScratch(address, name, {
     Image: image,
     Cmd: [...httpdUntilTerm],
     ExposedPorts: {'80/tcp': {}},
@@ -235,20 +240,6 @@ export async function publishScratchContainer(
     },
     Labels: {'nanodock.test': '1'},
   });
-  if (created.status !== 201) {
-    throw new Error(
-      `create ${name} on ${address}: HTTP ${created.status} ${JSON.stringify(created.json)}`,
-    );
-  }
-  const id = (created.json as {Id: string}).Id;
-  const started = await engineApi(address, 'POST', `/containers/${id}/start`);
-  if (started.status !== 204) {
-    await removeContainer(address, id);
-    throw new Error(
-      `start ${name} on ${address}: HTTP ${started.status} ${JSON.stringify(started.json)}`,
-    );
-  }
-  return id;
 }
 
 /**

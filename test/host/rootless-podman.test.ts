@@ -24,7 +24,7 @@ import {
   lookupRootlessPodmanContainer,
   RootlessPodmanResolver,
 } from '../../source/host/rootless-podman.js';
-import {helperExe, isLabRequired, lab} from '../helpers/lab.js';
+import {helperExe, isLabRequired, lab, rootlessPodman} from '../helpers/lab.js';
 import {
   type ExpectedProgram,
   helperOnPort,
@@ -554,29 +554,12 @@ function holderOf(port: number, expected: ExpectedProgram): ProcessFacts | null 
 }
 
 /** The full id of the rootless lab container, as its owner's own podman reports it. */
-function rootlessContainerId(): string | null {
-  try {
-    const out = execFileSync(
-      'runuser',
-      [
-        '-u',
-        lab.rootless.user,
-        '--',
-        'env',
-        `XDG_RUNTIME_DIR=${lab.rootless.xdgRuntimeDir}`,
-        'podman',
-        'container',
-        'inspect',
-        '--format',
-        '{{.Id}}',
-        lab.rootless.container,
-      ],
-      {cwd: '/', encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'ignore']},
-    );
-    return out.trim() || null;
-  } catch {
-    return null;
-  }
+async function rootlessContainerId(): Promise<string | null> {
+  const answer = await rootlessPodman(
+    ['container', 'inspect', '--format', '{{.Id}}', lab.rootless.container],
+    30_000,
+  );
+  return answer.code === 0 ? answer.stdout.trim() || null : null;
 }
 
 /**
@@ -584,14 +567,14 @@ function rootlessContainerId(): string | null {
  * and the rootful conmon by the port they hold (with their real binary and owner); the
  * rootless conmon, which holds no port, by the container id that its owner's podman reports.
  */
-function findLabProcesses(): LabProcesses {
+async function findLabProcesses(): Promise<LabProcesses> {
   const labUid = uidOf(lab.rootless.user);
   const rootlessport =
     labUid === null
       ? null
       : holderOf(lab.rootless.port, {exe: helperExe.rootlessport, uid: labUid});
   const rootfulConmon = holderOf(lab.podman.port, {exe: helperExe.conmon, uid: 0});
-  const id = labUid === null || process.getuid?.() !== 0 ? null : rootlessContainerId();
+  const id = labUid === null || process.getuid?.() !== 0 ? null : await rootlessContainerId();
   let rootlessConmon: string[] | null = null;
   if (id !== null && labUid !== null) {
     for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
@@ -621,7 +604,7 @@ function canReadFds(pid: number): boolean {
   }
 }
 
-const found = findLabProcesses();
+const found = await findLabProcesses();
 const missing = [
   found.rootlessportPid === null &&
     `no rootlessport of ${lab.rootless.user} holding port ${lab.rootless.port}`,

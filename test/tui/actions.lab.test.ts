@@ -3,18 +3,8 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {afterEach, describe, expect, it} from 'vitest';
-import {
-  isRootlessRunning,
-  isRunning,
-  lab,
-  publishRootlessScratch,
-  publishScratchContainer,
-  removeContainer,
-  removeRootlessContainer,
-  shouldSkipLab,
-  shouldSkipRootlessLab,
-  shouldSkipUnlessRoot,
-} from '../helpers/lab.js';
+import {shouldSkipUnlessRoot} from '../helpers/lab.js';
+import {type LabEngine, labEngines} from '../helpers/lab-engines.js';
 import {startTmux, type TmuxSession} from '../helpers/tmux.js';
 
 /**
@@ -23,61 +13,19 @@ import {startTmux, type TmuxSession} from '../helpers/tmux.js';
  */
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const tlsSocket = 'unix:///var/run/docker-tls.sock';
 /** A HOME with no docker config or contexts: the dashboard sees only what each case names. */
 const bareHome = mkdtempSync(join(tmpdir(), 'nanodock-actions-home-'));
 const isRoot = !shouldSkipUnlessRoot('dashboard actions on every lab engine');
 
-interface EngineCase {
-  readonly name: string;
-  /** Environment of the dashboard: which engines it discovers. */
-  readonly env: Record<string, string>;
+interface EngineCase extends LabEngine {
   /** Host ports of the kill and the stop scratch containers. */
   readonly ports: {readonly kill: number; readonly stop: number};
-  readonly skip: boolean;
-  start(name: string, port: number): Promise<string>;
-  isRunning(id: string): Promise<boolean>;
-  remove(id: string): Promise<void>;
 }
 
-const cases: EngineCase[] = [
-  {
-    name: 'Docker (unix socket)',
-    env: {},
-    ports: {kill: 18110, stop: 18111},
-    skip: (await shouldSkipLab('Docker', lab.docker.address)) || !isRoot,
-    start: (name, port) => publishScratchContainer(lab.docker.address, lab.image, name, port),
-    isRunning: (id) => isRunning(lab.docker.address, id),
-    remove: (id) => removeContainer(lab.docker.address, id),
-  },
-  {
-    name: 'Docker over TLS (tcp://127.0.0.1:2376)',
-    env: {DOCKER_HOST: lab.tls.address, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: lab.tls.certs},
-    ports: {kill: 18112, stop: 18113},
-    skip: (await shouldSkipLab('TLS Docker', tlsSocket)) || !isRoot,
-    start: (name, port) => publishScratchContainer(tlsSocket, lab.image, name, port, '127.0.0.1'),
-    isRunning: (id) => isRunning(tlsSocket, id),
-    remove: (id) => removeContainer(tlsSocket, id),
-  },
-  {
-    name: 'Podman rootful (API socket)',
-    env: {},
-    ports: {kill: 18114, stop: 18115},
-    skip: (await shouldSkipLab('rootful Podman', lab.podman.address)) || !isRoot,
-    start: (name, port) => publishScratchContainer(lab.podman.address, lab.podmanImage, name, port),
-    isRunning: (id) => isRunning(lab.podman.address, id),
-    remove: (id) => removeContainer(lab.podman.address, id),
-  },
-  {
-    name: `Podman rootless (user ${lab.rootless.user}, no API socket)`,
-    env: {},
-    ports: {kill: 18116, stop: 18117},
-    skip: (await shouldSkipRootlessLab()) || !isRoot,
-    start: (name, port) => publishRootlessScratch(name, port),
-    isRunning: (id) => isRootlessRunning(id),
-    remove: (id) => removeRootlessContainer(id),
-  },
-];
+const cases: EngineCase[] = (await labEngines(isRoot)).map((engine, index) => ({
+  ...engine,
+  ports: {kill: 18110 + 2 * index, stop: 18111 + 2 * index},
+}));
 
 let session: TmuxSession | undefined;
 const scratch: Array<[EngineCase, string]> = [];

@@ -1,0 +1,73 @@
+import {
+  isRootlessRunning,
+  isRunning,
+  lab,
+  publishRootlessScratch,
+  publishScratchContainer,
+  removeContainer,
+  removeRootlessContainer,
+  shouldSkipLab,
+  shouldSkipRootlessLab,
+} from './lab.js';
+
+/** The TLS engine's own Unix socket: the same daemon, for setting up and checking. */
+const tlsSocket = 'unix:///var/run/docker-tls.sock';
+
+/** One of the lab's four engines, as the kill-and-stop tests drive it. */
+export interface LabEngine {
+  readonly name: string;
+  /** The environment that makes discovery see this engine (and only it, for the API ones). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The `endpoint` its containers' rows carry. */
+  readonly endpoint: string;
+  /** True when the engine is missing (and the lab is not required) or the test is not root. */
+  readonly skip: boolean;
+  /** Starts a scratch container publishing container port 80 on host `port`; its id. */
+  start(name: string, port: number): Promise<string>;
+  isRunning(id: string): Promise<boolean>;
+  remove(id: string): Promise<void>;
+}
+
+/** The lab's four engines: Docker, Docker over TLS, rootful Podman, rootless Podman (no API). */
+export async function labEngines(isRoot: boolean): Promise<LabEngine[]> {
+  return [
+    {
+      name: 'Docker (unix socket)',
+      env: {DOCKER_HOST: lab.docker.address},
+      endpoint: lab.docker.address,
+      skip: (await shouldSkipLab('Docker', lab.docker.address)) || !isRoot,
+      start: (name, port) => publishScratchContainer(lab.docker.address, lab.image, name, port),
+      isRunning: (id) => isRunning(lab.docker.address, id),
+      remove: (id) => removeContainer(lab.docker.address, id),
+    },
+    {
+      name: 'Docker over TLS (tcp://127.0.0.1:2376)',
+      env: {DOCKER_HOST: lab.tls.address, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: lab.tls.certs},
+      endpoint: lab.tls.address,
+      skip: (await shouldSkipLab('TLS Docker', tlsSocket)) || !isRoot,
+      start: (name, port) => publishScratchContainer(tlsSocket, lab.image, name, port, '127.0.0.1'),
+      isRunning: (id) => isRunning(tlsSocket, id),
+      remove: (id) => removeContainer(tlsSocket, id),
+    },
+    {
+      name: 'Podman rootful (API socket)',
+      env: {DOCKER_HOST: lab.podman.address},
+      endpoint: lab.podman.address,
+      skip: (await shouldSkipLab('rootful Podman', lab.podman.address)) || !isRoot,
+      start: (name, port) =>
+        publishScratchContainer(lab.podman.address, lab.podmanImage, name, port),
+      isRunning: (id) => isRunning(lab.podman.address, id),
+      remove: (id) => removeContainer(lab.podman.address, id),
+    },
+    {
+      name: `Podman rootless (user ${lab.rootless.user}, no API socket)`,
+      // No engine named: the rootless engine has no API, its rows come from rootlessport.
+      env: {},
+      endpoint: `rootless:${lab.rootless.user}`,
+      skip: (await shouldSkipRootlessLab()) || !isRoot,
+      start: (name, port) => publishRootlessScratch(name, port),
+      isRunning: (id) => isRootlessRunning(id),
+      remove: (id) => removeRootlessContainer(id),
+    },
+  ];
+}
