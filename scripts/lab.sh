@@ -67,7 +67,7 @@ D_USER=ndlab
 D_SUBID_START=200000
 D_SUBID_COUNT=65536
 
-APT_PACKAGES=(docker.io podman uidmap slirp4netns busybox-static openssl iproute2 curl runc tmux htop)
+APT_PACKAGES=(docker.io podman uidmap slirp4netns busybox-static openssl iproute2 curl runc tmux htop python3 time util-linux)
 
 # Standing containers: name and the `run` arguments after the name.
 A_CTR=nd-web
