@@ -162,6 +162,10 @@ try {
     await runInteractive(resolved);
   } else {
     await printOnce(resolved);
+    // Exit once the output is out, rather than wait for the event loop to drain: a read that
+    // a user's file holds in the kernel (a FUSE mount) must not keep --json from returning.
+    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+    process.exit(0);
   }
 } catch (error) {
   process.stderr.write(`nanodock-top: ${(error as Error).message}\n`);
