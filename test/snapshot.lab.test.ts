@@ -6,7 +6,15 @@ import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
 import type {SnapshotRow} from '../source/model/snapshot-row.js';
 import {collectSnapshot} from '../source/snapshot.js';
-import {lab, probeEngine, shouldSkipLab, shouldSkipUnlessRoot} from './helpers/lab.js';
+import {stopContainerOf} from '../source/stop.js';
+import {
+  lab,
+  probeEngine,
+  publishScratchContainer,
+  removeContainer,
+  shouldSkipLab,
+  shouldSkipUnlessRoot,
+} from './helpers/lab.js';
 import {
   type ExpectedProgram,
   isProgram,
@@ -108,7 +116,14 @@ describe.skipIf(skipDocker || skipPodman || !isRoot)(
       });
     });
 
-    it('still resolves the conmon row with the Podman API service stopped', async () => {
+    it('still resolves the conmon row with the Podman API service stopped, and kills through root podman', async () => {
+      const scratchPort = 18132;
+      const scratchId = await publishScratchContainer(
+        lab.podman.address,
+        lab.podmanImage,
+        'nd-no-api-kill',
+        scratchPort,
+      );
       const {pid, ...service} = podmanService();
       signalChecked(pid, 'SIGTERM', service);
       try {
@@ -123,8 +138,25 @@ describe.skipIf(skipDocker || skipPodman || !isRoot)(
           helper: 'conmon',
           container: {name: lab.podman.container, image: lab.podmanImage, engine: 'podman'},
         });
+        // With no API to ask, the container found in root's storage is killed by root's podman.
+        const scratch = rowOn(snapshot.rows, scratchPort)?.container;
+        expect(scratch).toMatchObject({id: scratchId, name: 'nd-no-api-kill'});
+        expect(scratch?.endpoint).toMatch(/^storage:/);
+        const report = await stopContainerOf(
+          scratch as NonNullable<typeof scratch>,
+          true,
+          discovery,
+        );
+        expect(report).toMatchObject({outcome: 'stopped', error: null});
+        const state = execFileSync(
+          'podman',
+          ['container', 'inspect', '--format', '{{.State.Status}}', scratchId],
+          {cwd: '/', encoding: 'utf8'},
+        ).trim();
+        expect(state).not.toBe('running');
       } finally {
         restartLab();
+        await removeContainer(lab.podman.address, scratchId);
       }
       expect(await probeEngine(lab.podman.address)).toBeNull();
     }, 150_000);
