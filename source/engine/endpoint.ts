@@ -288,7 +288,8 @@ export function resolveEndpoints(options: EndpointOptions = {}): EndpointPlan {
       runtimeDirs.push(xdgRuntime);
     }
     const context = {uid, home, runtimeDirs};
-    for (const profile of profiles) {
+    // Engines that list containers from storage files have no socket to ask.
+    for (const profile of profiles.filter((candidate) => candidate.listing === 'api')) {
       for (const path of profile.sockets(context)) {
         candidates.push(socket(path));
       }

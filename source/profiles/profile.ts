@@ -71,6 +71,9 @@ export interface EngineProfile {
   /** Whether this profile's engine reported a container with this `endpoint` (for actions). */
   readonly ownsEndpoint: (endpoint: string, engine: EngineKind) => boolean;
   readonly stop: StopSpec;
-  /** How container changes are noticed: its API's event stream, or the next host scan. */
+  /**
+   * How container changes are noticed: its API's event stream (watchEngineEvents, on every
+   * API engine found), or the next host scan (a helper appearing or going away).
+   */
   readonly events: 'api-stream' | 'host-scan';
 }
