@@ -14,6 +14,7 @@ import {fileURLToPath} from 'node:url';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {
   engineApi,
+  helperExe,
   lab,
   publishScratchContainer,
   removeContainer,
@@ -415,6 +416,43 @@ describe.skipIf(skip)('a hostile local user against root (lab, root)', () => {
     );
     // The real container behind 127.0.0.2 is still shown as what it is.
     expect(rowAt(rows, ports.shadow, '127.0.0.2')?.container?.id).toBe(shadowContainer);
+  }, 30_000);
+
+  it('the real docker-proxy binary run by the user is not trusted either (right binary, wrong owner)', async () => {
+    const port = 18125;
+    // docker-proxy reports readiness on fd 3; give it one. It only connects on an incoming
+    // connection, and none is made.
+    const proxy = spawn(
+      'runuser',
+      [
+        '-u',
+        user,
+        '--',
+        'sh',
+        '-c',
+        `exec ${helperExe.dockerProxy} -proto tcp -host-ip 127.0.0.1 -host-port ${port} -container-ip 127.0.0.1 -container-port 1 3>/dev/null`,
+      ],
+      {cwd: '/', stdio: 'ignore'},
+    );
+    const expected = {exe: helperExe.dockerProxy, comm: 'docker-proxy', uid};
+    try {
+      await expect
+        .poll(() => listenerPids(port, {address: '127.0.0.1'}).length, {timeout: 10_000})
+        .toBe(1);
+      const row = rowAt(rowsOf(await runJson()), port);
+      expect(row).toMatchObject({process: 'docker-proxy', container: null});
+      expect(row?.untrusted).toBe(
+        `docker-proxy runs as ${user}, which no engine's docker-proxy does: not trusted`,
+      );
+    } finally {
+      for (const pid of listenerPids(port, {address: '127.0.0.1'})) {
+        const facts = processFacts(pid);
+        if (facts !== null && mismatch(pid, expected) === null) {
+          signalChecked(pid, 'SIGTERM', {...expected, startTicks: facts.startTicks});
+        }
+      }
+      proxy.kill();
+    }
   }, 30_000);
 
   describe.each([
