@@ -2,6 +2,7 @@ import {type ChildProcess, execFileSync, spawn} from 'node:child_process';
 import {
   chmodSync,
   chownSync,
+  existsSync,
   mkdtempSync,
   readFileSync,
   realpathSync,
@@ -499,6 +500,70 @@ describe.skipIf(skip)('a hostile local user against root (lab, root)', () => {
         await expect.poll(() => tmux.exitCode(), {timeout: 2000, interval: 50}).toBe(0);
       },
       60_000,
+    );
+  });
+
+  describe('hostile files behind a trusted helper: the rootless user steers root through their storage.conf', () => {
+    const configDir = `/home/${user}/.config/containers`;
+    const storageConf = `${configDir}/storage.conf`;
+    const evilRoot = `/home/${user}/evil-storage`;
+    const evilFile = `${evilRoot}/vfs-containers/containers.json`;
+    let saved: string | null = null;
+
+    beforeAll(() => {
+      saved = existsSync(storageConf) ? readFileSync(storageConf, 'utf8') : null;
+      asUser('mkdir', '-p', configDir, `${evilRoot}/vfs-containers`);
+    });
+    afterEach(() => {
+      rmSync(storageConf, {force: true});
+      rmSync(evilFile, {force: true});
+    });
+    afterAll(() => {
+      rmSync(evilRoot, {recursive: true, force: true});
+      if (saved !== null) {
+        writeFileSync(storageConf, saved);
+        chownSync(storageConf, uid, uid);
+      }
+    });
+
+    /** --json is quick and small, and the real rootless container still resolves. */
+    async function expectUnharmed(): Promise<CliRun> {
+      const run = await runJson();
+      const facts = `--json took ${Math.round(run.ms)} ms, peak RSS ${run.maxRssKb} KiB`;
+      expect({timedOut: run.timedOut, fast: run.ms < 5000}, facts).toEqual({
+        timedOut: false,
+        fast: true,
+      });
+      expect(run.maxRssKb, facts).toBeLessThan(200 * 1024);
+      const row = rowsOf(run).find((candidate) => candidate.port === lab.rootless.port);
+      expect(row?.container?.name).toBe(lab.rootless.container);
+      return run;
+    }
+
+    it('a FIFO as storage.conf is skipped with a warning', async () => {
+      asUser('mkfifo', storageConf);
+      const run = await expectUnharmed();
+      expect(run.stderr).toContain(`skipped ${storageConf}: a FIFO, not a regular file`);
+    }, 30_000);
+
+    it.each([
+      ['a FIFO', ['mkfifo', evilFile], 'a FIFO, not a regular file'],
+      ['a symlink to /dev/zero', ['ln', '-s', '/dev/zero', evilFile], 'a symbolic link'],
+      ['a 1 GB sparse file', ['truncate', '-s', '1G', evilFile], 'over the limit'],
+    ])(
+      '%s as the containers.json its storage.conf names is skipped',
+      async (_kind, make, why) => {
+        asUser(
+          'sh',
+          '-c',
+          `printf '[storage]\\nrootless_storage_path = "${evilRoot}"\\n' > ${storageConf}`,
+        );
+        asUser(...make);
+        const run = await expectUnharmed();
+        expect(run.stderr).toContain(`skipped ${evilFile}: `);
+        expect(run.stderr).toContain(why);
+      },
+      30_000,
     );
   });
 });
