@@ -24,10 +24,12 @@
  * entry point). Frames come out byte for byte as Ink's own (tests draw real dashboard frames and
  * edge cases, wide characters, styles, transformers, overlaps, with Ink before the patch and
  * again after it); frames that clip (overflow="hidden") take Ink's own path. If a future Ink
- * moves or reshapes those internals, nothing is patched and `installInkFrameCache` says why; a
- * test pins the installed Ink so that such an upgrade fails loudly rather than silently losing
- * the speed.
+ * moves or reshapes those internals, nothing is patched and `installInkFrameCache` says why:
+ * it patches Ink 6.8.0 only (the release it was verified on) and checks the shapes it relies on
+ * first. A test pins the installed Ink so that an upgrade fails loudly rather than silently
+ * losing the speed.
  */
+import {readFile} from 'node:fs/promises';
 import {type StyledChar, tokenize} from '@alcalzone/ansi-tokenize';
 import {cellsToString, fastTokens, isPrintableAscii, styledCharsOf} from './styled-cells.js';
 
@@ -226,10 +228,24 @@ function endFrame(): void {
   current = newGeneration();
 }
 
+/** The one Ink release this patch was measured and verified on. */
+const verifiedInkVersion = '6.8.0';
+
 async function install(): Promise<FrameCacheState> {
   let Output: OutputClass;
   try {
-    const outputUrl = new URL('output.js', import.meta.resolve('ink'));
+    const entry = import.meta.resolve('ink');
+    // Private internals change without notice between releases: patch only the verified one.
+    const {version} = JSON.parse(await readFile(new URL('../package.json', entry), 'utf8')) as {
+      version?: unknown;
+    };
+    if (version !== verifiedInkVersion) {
+      return {
+        active: false,
+        why: `Ink ${String(version)} is not the release the frame cache was verified on (${verifiedInkVersion})`,
+      };
+    }
+    const outputUrl = new URL('output.js', entry);
     Output = ((await import(outputUrl.href)) as {default: OutputClass}).default;
   } catch (error) {
     return {active: false, why: `Ink's output module did not load: ${String(error)}`};
