@@ -3,12 +3,12 @@ import {DaemonNotFoundError, type EndpointAttempt} from '../errors/daemon-not-fo
 import {EngineRequestError} from '../errors/engine-request-error.js';
 import {EngineStatusError} from '../errors/engine-status-error.js';
 import {InvalidJsonError} from '../errors/invalid-json-error.js';
-import type {ContainerInfo, EngineKind} from '../model/container-info.js';
-import {ContainerPortMap, type EngineReport} from '../model/container-port-map.js';
+import type {EngineKind} from '../model/container-info.js';
+import {ContainerPortMap, type EngineReport, type PortIndex} from '../model/container-port-map.js';
 import {type Endpoint, type EndpointOptions, resolveEndpoints} from './endpoint.js';
 import {readEngineKind} from './engine-kind.js';
 import {readEngineMessage, requestEngine} from './http.js';
-import {parseContainerList} from './parse-containers.js';
+import {readContainerList} from './parse-containers.js';
 
 /** Options of detectContainers, startDetection and stopContainer. */
 export interface DetectOptions extends EndpointOptions {
@@ -23,10 +23,10 @@ export const defaultDetectTimeoutMs = 3000;
 
 async function queryEndpoint(
   endpoint: Endpoint,
+  started: number,
   timeoutMs: number,
   signal: AbortSignal | undefined,
-): Promise<{containers: ContainerInfo[]; report: EngineReport}> {
-  const started = performance.now();
+): Promise<{index: PortIndex | null; report: EngineReport}> {
   let engine: EngineKind = 'unknown';
   try {
     if (
@@ -44,7 +44,12 @@ async function queryEndpoint(
         },
       );
     }
-    const response = await requestEngine(endpoint, '/containers/json', {timeoutMs, signal});
+    const deadline = started + timeoutMs;
+    const response = await requestEngine(endpoint, '/containers/json', {
+      // Discovery takes well under a millisecond: the request gets the whole budget.
+      timeoutMs,
+      signal,
+    });
     engine = readEngineKind(response.headers);
     if (response.statusCode !== 200) {
       throw new EngineStatusError(
@@ -53,22 +58,27 @@ async function queryEndpoint(
         readEngineMessage(response.body),
       );
     }
-    const containers = parseContainerList(response.body, {endpoint: endpoint.address, engine});
+    // The deadline covers the parse too: a long body is read in slices that check the clock.
+    const list = await readContainerList(
+      response.body,
+      {endpoint: endpoint.address, engine},
+      {deadline, timeoutMs, signal},
+    );
     return {
-      containers,
+      index: list.index,
       report: {
         endpoint: endpoint.address,
         source: endpoint.source,
         engine,
         ok: true,
-        containers: containers.length,
+        containers: list.containers.length,
         durationMs: performance.now() - started,
         error: null,
       },
     };
   } catch (error) {
     return {
-      containers: [],
+      index: null,
       report: {
         endpoint: endpoint.address,
         source: endpoint.source,
@@ -97,10 +107,11 @@ export interface EngineScan {
  * timeout; engines that answered in time keep their containers.
  */
 export async function scanEngines(options: DetectOptions = {}): Promise<EngineScan> {
+  const started = performance.now();
   const plan = resolveEndpoints(options);
   const timeoutMs = options.timeoutMs ?? defaultDetectTimeoutMs;
   const results = await Promise.all(
-    plan.endpoints.map((endpoint) => queryEndpoint(endpoint, timeoutMs, options.signal)),
+    plan.endpoints.map((endpoint) => queryEndpoint(endpoint, started, timeoutMs, options.signal)),
   );
   const engines: EngineReport[] = [
     ...plan.problems.map((problem) => ({
@@ -114,8 +125,9 @@ export async function scanEngines(options: DetectOptions = {}): Promise<EngineSc
     })),
     ...results.map((result) => result.report),
   ];
-  const map = ContainerPortMap.fromContainers(
-    results.flatMap((result) => result.containers),
+  // Each engine's ports were indexed while its body was parsed; joining them is O(engines).
+  const map = ContainerPortMap.fromIndexes(
+    results.flatMap((result) => (result.index === null ? [] : [result.index])),
     engines,
   );
   return {map, engines};

@@ -1,3 +1,4 @@
+import {EngineRequestError} from '../errors/engine-request-error.js';
 import {InvalidJsonError} from '../errors/invalid-json-error.js';
 import {
   type ContainerInfo,
@@ -6,8 +7,9 @@ import {
   type PublishedPort,
   shortContainerId,
 } from '../model/container-info.js';
-import {ContainerPortMap} from '../model/container-port-map.js';
+import {ContainerPortMap, PortIndex} from '../model/container-port-map.js';
 import {parseHostIp} from '../model/ip.js';
+import {JsonArraySlicer} from './json-array-slicer.js';
 
 const bareOrigin: ContainerOrigin = {endpoint: null, engine: 'unknown'};
 
@@ -51,49 +53,41 @@ function parseProtocols(value: unknown): readonly Protocol[] {
 }
 
 /**
- * Published host ports of one `Ports` entry, in Docker's shape (`IP`, `PrivatePort`,
- * `PublicPort`, `Type`) or libpod's (`host_ip`, `container_port`, `host_port`, `range`,
- * `protocol`). An entry without a public port, with an unknown protocol, an invalid address
- * or a port out of range gives none; the other entries of the body are unaffected.
+ * Adds to `out` the published host ports of one `Ports` entry, in Docker's shape (`IP`,
+ * `PrivatePort`, `PublicPort`, `Type`) or libpod's (`host_ip`, `container_port`, `host_port`,
+ * `range`, `protocol`). A libpod range stays one entry (`port` to `lastPort`), whatever its
+ * width. An entry without a public port, with an unknown protocol, an invalid address or a
+ * port out of range adds nothing; the other entries of the body are unaffected.
  */
-function parsePortEntry(entry: unknown): PublishedPort[] {
+function addPortEntry(entry: unknown, out: PublishedPort[]): void {
   if (!isObject(entry)) {
-    return [];
+    return;
   }
   const isLibpod = !('PublicPort' in entry) && 'host_port' in entry;
   const publicPort = isLibpod ? entry.host_port : entry.PublicPort;
   if (!isPort(publicPort)) {
-    return [];
+    return;
   }
   const rawIp = isLibpod ? entry.host_ip : entry.IP;
   if (rawIp !== undefined && rawIp !== null && typeof rawIp !== 'string') {
-    return [];
+    return;
   }
   const hostIp = parseHostIp(rawIp);
   if (hostIp === undefined) {
-    return [];
+    return;
   }
   const privatePort = isLibpod ? entry.container_port : entry.PrivatePort;
   const containerPort = isPort(privatePort) ? privatePort : null;
-  let count = 1;
+  let lastPort = publicPort;
   if (isLibpod && entry.range !== undefined && entry.range !== null && entry.range !== 0) {
     if (!isPort(entry.range) || publicPort + entry.range - 1 > 65_535) {
-      return [];
+      return;
     }
-    count = entry.range;
+    lastPort = publicPort + entry.range - 1;
   }
-  const ports: PublishedPort[] = [];
   for (const protocol of parseProtocols(isLibpod ? entry.protocol : entry.Type)) {
-    for (let offset = 0; offset < count; offset++) {
-      ports.push({
-        hostIp,
-        port: publicPort + offset,
-        protocol,
-        containerPort: containerPort === null ? null : Math.min(containerPort + offset, 65_535),
-      });
-    }
+    out.push({hostIp, port: publicPort, lastPort, protocol, containerPort});
   }
-  return ports;
 }
 
 function parseLabels(value: unknown): Readonly<Record<string, string>> {
@@ -124,7 +118,8 @@ function parseNames(value: unknown): string[] {
   for (const name of value) {
     if (typeof name === 'string') {
       const bare = name.startsWith('/') ? name.slice(1) : name;
-      if (bare !== '') {
+      // A blank name falls back like an empty one.
+      if (bare !== '' && bare.trim() !== '') {
         names.push(bare);
       }
     }
@@ -134,14 +129,14 @@ function parseNames(value: unknown): string[] {
 
 function parseContainer(item: JsonObject, origin: ContainerOrigin): ContainerInfo {
   const id = typeof item.Id === 'string' ? item.Id : '';
-  const image = typeof item.Image === 'string' ? item.Image : '';
+  // A blank image reads as none, so the name falls back to the short id.
+  const image = typeof item.Image === 'string' && item.Image.trim() !== '' ? item.Image : '';
   const names = parseNames(item.Names);
   const labels = parseLabels(item.Labels);
-  let ports: PublishedPort[] = [];
+  const ports: PublishedPort[] = [];
   if (Array.isArray(item.Ports)) {
     for (const entry of item.Ports) {
-      const parsed = parsePortEntry(entry);
-      ports = ports.length === 0 ? parsed : ports.concat(parsed);
+      addPortEntry(entry, ports);
     }
   }
   const created = item.Created;
@@ -198,6 +193,105 @@ export function parseContainerList(
     containers.push(parseContainer(item, origin));
   }
   return containers;
+}
+
+/** Bodies up to this many characters are parsed in one go: a few milliseconds at most. */
+export const wholeParseChars = 1024 * 1024;
+/** Longer bodies are parsed in slices of about this many characters, the clock checked between. */
+const sliceChars = 256 * 1024;
+
+/** Options of readContainerList. */
+export interface ReadContainerListOptions {
+  /** `performance.now()` after which reading stops with a timeout error. */
+  readonly deadline: number;
+  /** The length of the whole deadline, for the error message. */
+  readonly timeoutMs: number;
+  /** Stops reading with an `aborted` error. */
+  readonly signal?: AbortSignal;
+}
+
+/** A parsed container list and the index of its published ports. */
+export interface ContainerList {
+  /** Every container, including those publishing no port. */
+  readonly containers: ContainerInfo[];
+  /** Their published ports, indexed (see ContainerPortMap.fromIndexes). */
+  readonly index: PortIndex;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * parseContainerList and the port index of its result, within a deadline. A body over
+ * wholeParseChars is parsed a slice of items at a time, with the clock and the signal
+ * checked and the event loop let run between slices, so the deadline holds whatever the
+ * body holds (a detection's parse included). Throws InvalidJsonError as parseContainerList
+ * does, and EngineRequestError (`timeout` or `aborted`) when stopped early.
+ */
+export async function readContainerList(
+  body: string,
+  origin: ContainerOrigin,
+  options: ReadContainerListOptions,
+): Promise<ContainerList> {
+  const index = new PortIndex();
+  const endpoint = origin.endpoint ?? undefined;
+  if (body.length <= wholeParseChars) {
+    const containers = parseContainerList(body, origin);
+    for (const container of containers) {
+      index.addContainer(container);
+    }
+    return {containers, index: index.seal()};
+  }
+  let slicer: JsonArraySlicer;
+  try {
+    slicer = new JsonArraySlicer(body);
+  } catch (error) {
+    throw new InvalidJsonError(`container list is not a JSON array (${(error as Error).message})`, {
+      cause: error,
+      endpoint,
+    });
+  }
+  const containers: ContainerInfo[] = [];
+  for (;;) {
+    if (options.signal?.aborted) {
+      throw new EngineRequestError(origin.endpoint ?? 'body', 'aborted', 'request aborted', {
+        cause: options.signal.reason,
+      });
+    }
+    if (performance.now() > options.deadline) {
+      throw new EngineRequestError(
+        origin.endpoint ?? 'body',
+        'timeout',
+        `the container list (${(body.length / 1_048_576).toFixed(1)} MiB) was not read within ${options.timeoutMs} ms (${containers.length} containers read)`,
+      );
+    }
+    const offset = slicer.offset;
+    let items: unknown;
+    try {
+      const text = slicer.next(sliceChars);
+      if (text === null) {
+        break;
+      }
+      items = JSON.parse(`[${text}]`);
+    } catch (error) {
+      throw new InvalidJsonError(
+        `container list is not valid JSON (${(error as Error).message}, in the items from offset ${offset})`,
+        {cause: error, endpoint},
+      );
+    }
+    for (const item of items as unknown[]) {
+      if (!isObject(item)) {
+        throw new InvalidJsonError(
+          `container list item ${containers.length} is not an object (got ${describeJson(item)})`,
+          {endpoint},
+        );
+      }
+      const container = parseContainer(item, origin);
+      containers.push(container);
+      index.addContainer(container);
+    }
+    await yieldToEventLoop();
+  }
+  return {containers, index: index.seal()};
 }
 
 function describeJson(value: unknown): string {

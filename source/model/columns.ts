@@ -1,5 +1,11 @@
 import stringWidth from 'string-width';
-import {formatAddresses, formatContainer, formatProcess, formatUptime} from './format.js';
+import {
+  formatAddresses,
+  formatContainer,
+  formatPort,
+  formatProcess,
+  formatUptime,
+} from './format.js';
 import type {SnapshotRow} from './snapshot-row.js';
 
 /** The columns of the host view. */
@@ -52,10 +58,11 @@ export const columns: readonly Column[] = [
     id: 'port',
     title: 'PORT',
     min: 5,
-    max: 5,
+    // A published range that no process holds reads `10000-20000`.
+    max: 11,
     align: 'right',
     priority: 9,
-    cell: (row) => String(row.port),
+    cell: (row) => formatPort(row),
   },
   {
     id: 'pid',

@@ -4,14 +4,23 @@ export type Protocol = 'tcp' | 'udp';
 /** Which kind of engine reported a container, read from the engine's response headers. */
 export type EngineKind = 'docker' | 'podman' | 'unknown';
 
-/** One host port a container publishes; it is also the port's key in a ContainerPortMap. */
+/**
+ * One host port, or one range of consecutive host ports, that a container publishes; it is
+ * also the entry's key in a ContainerPortMap. Docker lists every port of a range on its own;
+ * Podman's libpod list gives a range as one entry (`range`), kept here as one entry.
+ */
 export interface PublishedPort {
   /** Host address the port is bound to; null means any address (0.0.0.0 or ::). */
   readonly hostIp: string | null;
-  /** Host port. */
+  /** Host port (the first of a range). */
   readonly port: number;
+  /** Last host port of a range; equal to `port` for a single port. */
+  readonly lastPort: number;
   readonly protocol: Protocol;
-  /** Port inside the container; null when the engine did not say. */
+  /**
+   * Port inside the container for `port`; the range maps `port + i` to `containerPort + i`.
+   * Null when the engine did not say.
+   */
   readonly containerPort: number | null;
 }
 

@@ -7,6 +7,20 @@ export interface PortKey {
   readonly protocol: Protocol;
 }
 
+/** A key that may cover consecutive ports: `port` to `lastPort` (default: `port` alone). */
+export interface PortRangeKey extends PortKey {
+  readonly lastPort?: number;
+}
+
+/** One stored entry of a ContainerPortMap: a port, or a range of ports, on one address. */
+export interface PortRange {
+  readonly hostIp: string | null;
+  readonly port: number;
+  /** Last port of the range; equal to `port` for a single port. */
+  readonly lastPort: number;
+  readonly protocol: Protocol;
+}
+
 /** What one engine address gave during a detection. */
 export interface EngineReport {
   /** The address, e.g. `unix:///run/podman/podman.sock`. */
@@ -25,17 +39,16 @@ export interface EngineReport {
   readonly error: Error | null;
 }
 
-/** Everything published on one (port, protocol). */
-interface PortSlot {
-  /** Each distinct (address, container) binding on this port. */
-  readonly bindings: Array<{readonly hostIp: string | null; readonly container: ContainerInfo}>;
-  /** Each distinct container on this port, whatever the address. */
-  readonly containers: ContainerInfo[];
+/** One (address, container) binding and the order it was added in. */
+interface Binding {
+  readonly hostIp: string | null;
+  readonly container: ContainerInfo;
+  readonly seq: number;
 }
 
-/** One number per (port, protocol): no string is built on the hot path. */
-function slotKey(port: number, protocol: Protocol): number {
-  return protocol === 'udp' ? -port : port;
+/** One number per (port, protocol): ports 1-65535 for tcp, 65537-131071 for udp. */
+function keyOf(port: number, protocol: Protocol): number {
+  return protocol === 'udp' ? 65_536 + port : port;
 }
 
 /** Containers are the same when they have the same id (or are the same object, for id-less ones). */
@@ -44,28 +57,286 @@ function isSameContainer(a: ContainerInfo, b: ContainerInfo): boolean {
 }
 
 const noContainers: readonly ContainerInfo[] = [];
+const noBindings: readonly Binding[] = [];
 
 /**
- * Published ports of running containers, iterable as `[PortKey, ContainerInfo]` pairs.
- * Indexed by (port, protocol): every lookup reads one slot, whose size is the number of
- * bindings on that one port, so its cost does not grow with the map. Nothing is dropped:
- * when two containers claim the same key, both are kept.
+ * A hash map from positive integer keys to positive integers (0 reads as absent), open
+ * addressing over two typed arrays: an insert is a few array writes, where a Map of numbers
+ * costs several times more once it holds thousands.
+ */
+class IntMap {
+  #keys = new Int32Array(64);
+  #values = new Int32Array(64);
+  #mask = 63;
+  #count = 0;
+
+  get(key: number): number {
+    let slot = Math.imul(key, 0x9e3779b1) & this.#mask;
+    for (;;) {
+      const found = this.#keys[slot];
+      if (found === key) {
+        return this.#values[slot] ?? 0;
+      }
+      if (found === 0) {
+        return 0;
+      }
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+
+  /** Sets `key` (> 0) to `value` (> 0); returns the value it had, or 0. */
+  set(key: number, value: number): number {
+    let slot = Math.imul(key, 0x9e3779b1) & this.#mask;
+    for (;;) {
+      const found = this.#keys[slot];
+      if (found === key) {
+        const previous = this.#values[slot] ?? 0;
+        this.#values[slot] = value;
+        return previous;
+      }
+      if (found === 0) {
+        this.#keys[slot] = key;
+        this.#values[slot] = value;
+        if (++this.#count * 2 > this.#mask) {
+          this.#rehash();
+        }
+        return 0;
+      }
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+
+  #rehash(): void {
+    const keys = this.#keys;
+    const values = this.#values;
+    this.#keys = new Int32Array(keys.length * 2);
+    this.#values = new Int32Array(keys.length * 2);
+    this.#mask = keys.length * 2 - 1;
+    this.#count = 0;
+    for (let slot = 0; slot < keys.length; slot++) {
+      const key = keys[slot] ?? 0;
+      if (key !== 0) {
+        this.set(key, values[slot] ?? 0);
+      }
+    }
+  }
+}
+/** Entry numbers are packed under the key in one float for sorting: 2^22 entries at most. */
+const seqSpan = 4_194_304;
+
+/**
+ * The published ranges of one index, sorted by first key, with an implicit balanced tree
+ * over the sorted array: the node of [lo, hi) is its middle, and `maxLast` holds the
+ * largest last key in each node's subtree. Finding the ranges that hold a port costs
+ * O(log n + hits); memory is a few numbers per range, whatever its width.
+ */
+class RangeTree {
+  readonly #first: Int32Array;
+  readonly #last: Int32Array;
+  readonly #maxLast: Int32Array;
+  readonly #seq: Int32Array;
+
+  /** `ranges` as [first key, last key, entry number] triples. */
+  constructor(firsts: readonly number[], lasts: readonly number[], seqs: readonly number[]) {
+    const count = seqs.length;
+    const order = new Float64Array(count);
+    for (let index = 0; index < count; index++) {
+      order[index] = (firsts[index] ?? 0) * seqSpan + index;
+    }
+    order.sort();
+    this.#first = new Int32Array(count);
+    this.#last = new Int32Array(count);
+    this.#seq = new Int32Array(count);
+    for (let rank = 0; rank < count; rank++) {
+      const index = (order[rank] ?? 0) % seqSpan;
+      this.#first[rank] = firsts[index] ?? 0;
+      this.#last[rank] = lasts[index] ?? 0;
+      this.#seq[rank] = seqs[index] ?? 0;
+    }
+    this.#maxLast = new Int32Array(count);
+    this.#fill(0, count);
+  }
+
+  #fill(lo: number, hi: number): number {
+    if (lo >= hi) {
+      return -1;
+    }
+    const mid = (lo + hi) >>> 1;
+    const largest = Math.max(this.#last[mid] ?? -1, this.#fill(lo, mid), this.#fill(mid + 1, hi));
+    this.#maxLast[mid] = largest;
+    return largest;
+  }
+
+  /** Appends to `out` the entry number of every range that holds `key`. */
+  collect(key: number, out: number[]): void {
+    this.#collect(0, this.#first.length, key, out);
+  }
+
+  #collect(lo: number, hi: number, key: number, out: number[]): void {
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.#maxLast[mid] ?? -1) < key) {
+        return;
+      }
+      this.#collect(lo, mid, key, out);
+      if ((this.#first[mid] ?? 0) > key) {
+        // Every range further right starts after the key too.
+        return;
+      }
+      if ((this.#last[mid] ?? -1) >= key) {
+        out.push(this.#seq[mid] ?? 0);
+      }
+      lo = mid + 1;
+    }
+  }
+}
+
+/**
+ * The published ports of one container list (one engine's answer), indexed by (port,
+ * protocol). Single ports with one key are chained (`#next`) from a head per key in an
+ * integer hash map, so adding an entry costs a few array writes. Ranges go to a RangeTree, stored once each, so memory grows with
+ * the number of entries the engine listed, never with the width of a range. Built while
+ * the list is parsed, so its cost falls inside the detection's deadline; a ContainerPortMap
+ * joins several in O(number of engines).
+ */
+export class PortIndex {
+  /** The keys as added (a key without `lastPort` is a single port). */
+  readonly entries: PortRangeKey[] = [];
+  readonly values: ContainerInfo[] = [];
+  /** Ids of the containers added (those with at least one published port). */
+  readonly ids = new Set<string>();
+  /** Per key, 1 + the number of the latest single entry on it. */
+  readonly #heads = new IntMap();
+  /** Per entry, 1 + the number of the previous single entry on the same key (0: none). */
+  readonly #next: number[] = [];
+  readonly #rangeFirsts: number[] = [];
+  readonly #rangeLasts: number[] = [];
+  readonly #rangeSeqs: number[] = [];
+  #ranges: RangeTree | null | undefined = null;
+  #portCount = 0;
+  #memoKey = -1;
+  #memo: readonly Binding[] = noBindings;
+
+  /**
+   * Adds every published port of `container`; returns false (adding nothing) when a
+   * container with the same id was added before (one engine reached at two addresses).
+   */
+  addContainer(container: ContainerInfo): boolean {
+    const ports = container.ports;
+    if (ports.length === 0) {
+      return true;
+    }
+    if (container.id !== '') {
+      if (this.ids.has(container.id)) {
+        return false;
+      }
+      this.ids.add(container.id);
+    }
+    for (const port of ports) {
+      this.add(port, container);
+    }
+    return true;
+  }
+
+  /** Adds one key (a port, or a range when `lastPort` is above `port`) for `container`. */
+  add(key: PortRangeKey, container: ContainerInfo): void {
+    const port = key.port;
+    const lastPort = key.lastPort === undefined || key.lastPort < port ? port : key.lastPort;
+    const seq = this.entries.length;
+    this.entries.push(key);
+    this.values.push(container);
+    this.#portCount += lastPort - port + 1;
+    this.#memoKey = -1;
+    if (lastPort !== port) {
+      this.#rangeFirsts.push(keyOf(port, key.protocol));
+      this.#rangeLasts.push(keyOf(lastPort, key.protocol));
+      this.#rangeSeqs.push(seq);
+      this.#next.push(0);
+      this.#ranges = undefined;
+      return;
+    }
+    this.#next.push(this.#heads.set(keyOf(port, key.protocol), seq + 1));
+  }
+
+  /** Builds the range index of what was added so far (lookups also do it when needed). */
+  seal(): this {
+    if (this.#ranges === undefined) {
+      this.#ranges =
+        this.#rangeSeqs.length === 0
+          ? null
+          : new RangeTree(this.#rangeFirsts, this.#rangeLasts, this.#rangeSeqs);
+    }
+    return this;
+  }
+
+  /** Number of (port, container) pairs: a range counts each of its ports. */
+  get portCount(): number {
+    return this.#portCount;
+  }
+
+  /** Distinct bindings on (port, protocol), single ports and ranges together, in the order added. */
+  bindingsAt(port: number, protocol: Protocol): readonly Binding[] {
+    const key = keyOf(port, protocol);
+    if (key === this.#memoKey) {
+      // A lookup asks for one key up to three times in a row (exact, any address, any).
+      return this.#memo;
+    }
+    const seqs: number[] = [];
+    let head = this.#heads.get(key);
+    while (head !== 0) {
+      seqs.push(head - 1);
+      head = this.#next[head - 1] ?? 0;
+    }
+    this.seal();
+    this.#ranges?.collect(key, seqs);
+    let found: readonly Binding[] = noBindings;
+    if (seqs.length > 0) {
+      seqs.sort((a, b) => a - b);
+      const distinct: Binding[] = [];
+      for (const seq of seqs) {
+        const hostIp = (this.entries[seq] as PortRangeKey).hostIp;
+        const container = this.values[seq] as ContainerInfo;
+        if (!hasBinding(distinct, hostIp, container)) {
+          distinct.push({hostIp, container, seq});
+        }
+      }
+      found = distinct;
+    }
+    this.#memoKey = key;
+    this.#memo = found;
+    return found;
+  }
+}
+
+/**
+ * Published ports of running containers, from one or more engines. Lookups answer for
+ * every port, including each port inside a published range, in O(log n) or better; nothing
+ * is dropped: when two containers claim the same key, or two ranges overlap, both are kept
+ * and lookups see both (the key is ambiguous). A container that a later engine address
+ * reports again (the same engine reached twice) counts once.
+ *
+ * Iterating the map yields one `[PortKey, ContainerInfo]` pair per port, lazily, so a wide
+ * range costs nothing until it is walked; `size` counts those pairs. `ranges()` yields the
+ * stored entries themselves (a port or a whole range each), and `rangeCount` counts them:
+ * memory follows `rangeCount`, never `size`.
  */
 export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
   /** What each engine address gave while this map was detected (empty for a parsed body). */
   readonly engines: readonly EngineReport[];
-  readonly #keys: PortKey[] = [];
-  readonly #values: ContainerInfo[] = [];
-  readonly #slots = new Map<number, PortSlot>();
+  #parts: readonly PortIndex[];
+  #size: number | undefined;
+  #rangeCount: number | undefined;
 
   constructor(
-    entries: Iterable<readonly [PortKey, ContainerInfo]> = [],
+    entries: Iterable<readonly [PortRangeKey, ContainerInfo]> = [],
     engines: readonly EngineReport[] = [],
   ) {
     this.engines = engines;
+    const index = new PortIndex();
     for (const [key, container] of entries) {
-      this.#add(key, container);
+      index.add(key, container);
     }
+    this.#parts = [index.seal()];
   }
 
   /**
@@ -76,63 +347,112 @@ export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
     containers: Iterable<ContainerInfo>,
     engines: readonly EngineReport[] = [],
   ): ContainerPortMap {
-    const map = new ContainerPortMap([], engines);
-    const seenIds = new Set<string>();
+    const index = new PortIndex();
     for (const container of containers) {
-      if (container.id !== '') {
-        if (seenIds.has(container.id)) {
-          continue;
-        }
-        seenIds.add(container.id);
-      }
-      for (const port of container.ports) {
-        map.#add(port, container);
-      }
+      index.addContainer(container);
     }
+    return ContainerPortMap.fromIndexes([index], engines);
+  }
+
+  /**
+   * Joins indexes built separately (one per engine, in discovery order) without copying
+   * them. Where two hold the same container id, the earlier one's entries count.
+   */
+  static fromIndexes(
+    indexes: readonly PortIndex[],
+    engines: readonly EngineReport[] = [],
+  ): ContainerPortMap {
+    const map = new ContainerPortMap([], engines);
+    const parts = indexes.filter((index) => index.entries.length > 0).map((index) => index.seal());
+    map.#parts = parts.length === 0 ? map.#parts : parts;
     return map;
   }
 
-  #add(key: PortKey, container: ContainerInfo): void {
-    this.#keys.push(key);
-    this.#values.push(container);
-    const slotId = slotKey(key.port, key.protocol);
-    let slot = this.#slots.get(slotId);
-    if (slot === undefined) {
-      slot = {bindings: [], containers: []};
-      this.#slots.set(slotId, slot);
+  /** Entries of part `index` whose container an earlier part already holds are skipped. */
+  #isShadowed(partIndex: number, container: ContainerInfo): boolean {
+    if (container.id === '') {
+      return false;
     }
-    if (
-      !slot.bindings.some(
-        (binding) => binding.hostIp === key.hostIp && isSameContainer(binding.container, container),
-      )
-    ) {
-      slot.bindings.push({hostIp: key.hostIp, container});
+    for (let earlier = 0; earlier < partIndex; earlier++) {
+      if (this.#parts[earlier]?.ids.has(container.id)) {
+        return true;
+      }
     }
-    if (!slot.containers.some((known) => isSameContainer(known, container))) {
-      slot.containers.push(container);
-    }
+    return false;
   }
 
-  /** Number of (key, container) entries. */
+  /** Distinct bindings on (port, protocol) across every part, in order. */
+  #bindingsAt(port: number, protocol: Protocol): readonly Binding[] {
+    const [first, ...rest] = this.#parts;
+    if (first === undefined) {
+      return noBindings;
+    }
+    const found = first.bindingsAt(port, protocol);
+    if (rest.length === 0) {
+      return found;
+    }
+    let merged: Binding[] | null = null;
+    for (const part of rest) {
+      for (const binding of part.bindingsAt(port, protocol)) {
+        const known = merged ?? found;
+        if (!hasBinding(known, binding.hostIp, binding.container)) {
+          merged ??= [...found];
+          merged.push(binding);
+        }
+      }
+    }
+    return merged ?? found;
+  }
+
+  /** Number of `[PortKey, ContainerInfo]` pairs iteration yields: a range counts each port. */
   get size(): number {
-    return this.#keys.length;
+    this.#count();
+    return this.#size ?? 0;
   }
 
-  /** The container published on exactly this key (the first, if several claim it). */
+  /** Number of stored entries (a single port or a whole range each): what memory grows with. */
+  get rangeCount(): number {
+    this.#count();
+    return this.#rangeCount ?? 0;
+  }
+
+  #count(): void {
+    if (this.#size !== undefined) {
+      return;
+    }
+    let size = 0;
+    let rangeCount = 0;
+    if (this.#parts.length === 1) {
+      size = this.#parts[0]?.portCount ?? 0;
+      rangeCount = this.#parts[0]?.entries.length ?? 0;
+    } else {
+      for (const [range] of this.ranges()) {
+        size += range.lastPort - range.port + 1;
+        rangeCount++;
+      }
+    }
+    this.#size = size;
+    this.#rangeCount = rangeCount;
+  }
+
+  /** The container published on exactly this key (the first added, if several claim it). */
   get(hostIp: string | null, port: number, protocol: Protocol): ContainerInfo | undefined {
-    return this.#slots
-      .get(slotKey(port, protocol))
-      ?.bindings.find((binding) => binding.hostIp === hostIp)?.container;
+    for (const binding of this.#bindingsAt(port, protocol)) {
+      if (binding.hostIp === hostIp) {
+        return binding.container;
+      }
+    }
+    return undefined;
   }
 
   /** Every distinct container published on exactly this key. */
   getAll(hostIp: string | null, port: number, protocol: Protocol): readonly ContainerInfo[] {
-    const slot = this.#slots.get(slotKey(port, protocol));
-    if (slot === undefined) {
+    const bindings = this.#bindingsAt(port, protocol);
+    if (bindings.length === 0) {
       return noContainers;
     }
     const found: ContainerInfo[] = [];
-    for (const binding of slot.bindings) {
+    for (const binding of bindings) {
       if (binding.hostIp === hostIp) {
         found.push(binding.container);
       }
@@ -142,17 +462,98 @@ export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
 
   /** Every distinct container publishing this port and protocol on any address. */
   containersOnPort(port: number, protocol: Protocol): readonly ContainerInfo[] {
-    return this.#slots.get(slotKey(port, protocol))?.containers ?? noContainers;
+    const bindings = this.#bindingsAt(port, protocol);
+    if (bindings.length === 0) {
+      return noContainers;
+    }
+    if (bindings.length === 1) {
+      return [(bindings[0] as Binding).container];
+    }
+    const found: ContainerInfo[] = [];
+    for (const binding of bindings) {
+      if (!hasContainer(found, binding.container)) {
+        found.push(binding.container);
+      }
+    }
+    return found;
   }
 
   /** Every distinct container in the map, in first-seen order. */
   containers(): ContainerInfo[] {
-    return [...new Set(this.#values)];
+    const seen = new Set<ContainerInfo>();
+    for (const [, container] of this.ranges()) {
+      seen.add(container);
+    }
+    return [...seen];
   }
 
-  *[Symbol.iterator](): Iterator<[PortKey, ContainerInfo]> {
-    for (let index = 0; index < this.#keys.length; index++) {
-      yield [this.#keys[index] as PortKey, this.#values[index] as ContainerInfo];
+  /** The stored entries in the order added: each single port or range once. */
+  *ranges(): Generator<[PortRange, ContainerInfo]> {
+    for (let partIndex = 0; partIndex < this.#parts.length; partIndex++) {
+      const part = this.#parts[partIndex] as PortIndex;
+      for (let index = 0; index < part.entries.length; index++) {
+        const container = part.values[index] as ContainerInfo;
+        if (partIndex > 0 && this.#isShadowed(partIndex, container)) {
+          continue;
+        }
+        const entry = part.entries[index] as PortRangeKey;
+        yield [
+          entry.lastPort === undefined
+            ? {
+                hostIp: entry.hostIp,
+                port: entry.port,
+                lastPort: entry.port,
+                protocol: entry.protocol,
+              }
+            : (entry as PortRange),
+          container,
+        ];
+      }
     }
   }
+
+  /** One pair per port, in the order added; a range yields each of its ports in turn. */
+  *[Symbol.iterator](): Iterator<[PortKey, ContainerInfo]> {
+    for (let partIndex = 0; partIndex < this.#parts.length; partIndex++) {
+      const part = this.#parts[partIndex] as PortIndex;
+      for (let index = 0; index < part.entries.length; index++) {
+        const entry = part.entries[index] as PortRangeKey;
+        const container = part.values[index] as ContainerInfo;
+        if (partIndex > 0 && this.#isShadowed(partIndex, container)) {
+          continue;
+        }
+        const lastPort = entry.lastPort ?? entry.port;
+        if (lastPort <= entry.port) {
+          // A single port: the key exactly as it was added.
+          yield [entry, container];
+          continue;
+        }
+        for (let port = entry.port; port <= lastPort; port++) {
+          yield [{hostIp: entry.hostIp, port, protocol: entry.protocol}, container];
+        }
+      }
+    }
+  }
+}
+
+function hasBinding(
+  bindings: readonly Binding[],
+  hostIp: string | null,
+  container: ContainerInfo,
+): boolean {
+  for (const binding of bindings) {
+    if (binding.hostIp === hostIp && isSameContainer(binding.container, container)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function hasContainer(containers: readonly ContainerInfo[], container: ContainerInfo): boolean {
+  for (const known of containers) {
+    if (isSameContainer(known, container)) {
+      return true;
+    }
+  }
+  return false;
 }

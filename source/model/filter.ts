@@ -65,7 +65,8 @@ export function matchesFilter(row: SnapshotRow, filter: RowFilter): boolean {
     case 'none':
       return true;
     case 'port':
-      return row.port >= filter.from && row.port <= filter.to;
+      // A range row matches when any of its ports is in the filter's range.
+      return row.lastPort >= filter.from && row.port <= filter.to;
     case 'text': {
       const fields = [row.process, row.user, row.container?.name, row.container?.image, row.helper];
       return fields.some((field) => field?.toLowerCase().includes(filter.needle) ?? false);

@@ -1,4 +1,4 @@
-import {shortContainerId} from './container-info.js';
+import {type PublishedPort, shortContainerId} from './container-info.js';
 import type {SnapshotRow} from './snapshot-row.js';
 
 /** Compact uptime: `42s`, `17m`, `3h05m`, `12d04h`; `-` when unknown. */
@@ -51,6 +51,7 @@ export type JsonRow = Pick<
   | 'address'
   | 'addresses'
   | 'port'
+  | 'lastPort'
   | 'pids'
   | 'pid'
   | 'process'
@@ -80,6 +81,7 @@ export function toJsonRow(row: SnapshotRow): JsonRow {
     address: row.address,
     addresses: row.addresses,
     port: row.port,
+    lastPort: row.lastPort,
     pids: row.pids,
     pid: row.pid,
     process: row.process,
@@ -102,4 +104,21 @@ export function toJsonRow(row: SnapshotRow): JsonRow {
     ambiguous: row.ambiguous,
     candidates: row.candidates.map((candidate) => candidate.name),
   };
+}
+
+/** A row's port cell: `8080`, or `10000-20000` for a published range. */
+export function formatPort(row: {readonly port: number; readonly lastPort: number}): string {
+  return row.lastPort === row.port ? String(row.port) : `${row.port}-${row.lastPort}`;
+}
+
+/** One published entry as the detail pane lists it: `*:8080->80/tcp`, `*:9000-9002->90-92/udp`. */
+export function formatPublishedPort(port: PublishedPort): string {
+  const width = port.lastPort - port.port;
+  const inside =
+    port.containerPort === null
+      ? '?'
+      : width === 0
+        ? String(port.containerPort)
+        : `${port.containerPort}-${Math.min(port.containerPort + width, 65_535)}`;
+  return `${port.hostIp ?? '*'}:${formatPort(port)}->${inside}/${port.protocol}`;
 }

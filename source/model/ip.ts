@@ -14,8 +14,9 @@ export function parseIpAddress(text: string): string | undefined {
 }
 
 /**
- * A published port's host address: null for "any address" (empty, `0.0.0.0`, `::`),
- * the canonical address otherwise, undefined when the text is not an address at all.
+ * A published port's host address: null for "any address" (empty or blank, `0.0.0.0`,
+ * `::`), the canonical address otherwise, undefined when the text is not an address at all.
+ * White space around the address is ignored.
  */
 export function parseHostIp(text: string | null | undefined): string | null | undefined {
   if (text === null || text === undefined || text === '') {
@@ -25,7 +26,8 @@ export function parseHostIp(text: string | null | undefined): string | null | un
   if (hostIpCache.has(text)) {
     return hostIpCache.get(text);
   }
-  const canonical = parseIpAddress(text);
+  const trimmed = text.trim();
+  const canonical = trimmed === '' ? '::' : parseIpAddress(trimmed);
   const hostIp = canonical === '0.0.0.0' || canonical === '::' ? null : canonical;
   if (hostIpCache.size >= hostIpCacheLimit) {
     hostIpCache.clear();

@@ -148,6 +148,7 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
       address: listener.address,
       addresses: [listener.address],
       port: listener.port,
+      lastPort: listener.port,
       pids: listener.pids,
       pid: first ?? null,
       process: process?.name ?? null,
@@ -207,30 +208,67 @@ function publishedWithoutHolder(
 ): SnapshotRow[] {
   const groups = new Map<
     string,
-    {container: ContainerInfo; protocol: Protocol; port: number; addresses: Set<string>}
+    {
+      container: ContainerInfo;
+      protocol: Protocol;
+      port: number;
+      lastPort: number;
+      addresses: Set<string>;
+    }
   >();
-  for (const [key, container] of map) {
-    const coverKey = `${container.id}|${key.protocol}|${key.port}`;
-    if (covered.has(coverKey)) {
+  const addGroup = (
+    container: ContainerInfo,
+    protocol: Protocol,
+    port: number,
+    lastPort: number,
+    hostIp: string | null,
+  ): void => {
+    const span = port === lastPort ? `${port}` : `${port}-${lastPort}`;
+    const groupKey = `${container.id}|${protocol}|${span}`;
+    const group = groups.get(groupKey) ?? {
+      container,
+      protocol,
+      port,
+      lastPort,
+      addresses: new Set<string>(),
+    };
+    group.addresses.add(hostIp ?? '0.0.0.0');
+    groups.set(groupKey, group);
+  };
+  let coveredPorts: Map<string, number[]> | null = null;
+  // By stored entry, so a published range costs one step plus its held ports, not its width.
+  for (const [entry, container] of map.ranges()) {
+    if (entry.lastPort === entry.port) {
+      if (!covered.has(`${container.id}|${entry.protocol}|${entry.port}`)) {
+        addGroup(container, entry.protocol, entry.port, entry.port, entry.hostIp);
+      }
       continue;
     }
-    const group = groups.get(coverKey) ?? {
-      container,
-      protocol: key.protocol,
-      port: key.port,
-      addresses: new Set(),
-    };
-    group.addresses.add(key.hostIp ?? '0.0.0.0');
-    groups.set(coverKey, group);
+    coveredPorts ??= portsByContainer(covered);
+    const held = coveredPorts.get(`${container.id}|${entry.protocol}`) ?? [];
+    let runStart = entry.port;
+    for (const port of held) {
+      if (port < entry.port || port > entry.lastPort) {
+        continue;
+      }
+      if (port > runStart) {
+        addGroup(container, entry.protocol, runStart, port - 1, entry.hostIp);
+      }
+      runStart = port + 1;
+    }
+    if (runStart <= entry.lastPort) {
+      addGroup(container, entry.protocol, runStart, entry.lastPort, entry.hostIp);
+    }
   }
-  return [...groups.entries()].map(([coverKey, group]) => {
+  return [...groups.entries()].map(([groupKey, group]) => {
     const addresses = sortedUnique(group.addresses, compareAddresses);
     return {
-      key: `p|${group.container.endpoint ?? ''}|${coverKey}`,
+      key: `p|${group.container.endpoint ?? ''}|${groupKey}`,
       protocol: group.protocol,
       address: addresses[0] ?? '0.0.0.0',
       addresses,
       port: group.port,
+      lastPort: group.lastPort,
       pids: [],
       pid: null,
       process: null,
@@ -245,4 +283,20 @@ function publishedWithoutHolder(
       candidates: [],
     };
   });
+}
+
+/** The held ports of `covered` (`id|protocol|port` keys) by `id|protocol`, sorted. */
+function portsByContainer(covered: ReadonlySet<string>): Map<string, number[]> {
+  const byContainer = new Map<string, number[]>();
+  for (const key of covered) {
+    const cut = key.lastIndexOf('|');
+    const owner = key.slice(0, cut);
+    const ports = byContainer.get(owner) ?? [];
+    ports.push(Number(key.slice(cut + 1)));
+    byContainer.set(owner, ports);
+  }
+  for (const ports of byContainer.values()) {
+    ports.sort((a, b) => a - b);
+  }
+  return byContainer;
 }

@@ -10,7 +10,13 @@ export interface SnapshotRow {
   readonly address: string;
   /** Every address of the row: a helper's IPv4 and IPv6 twins are one row. */
   readonly addresses: readonly string[];
+  /** The port; the first of a range for a published range that no process holds. */
   readonly port: number;
+  /**
+   * The last port of the row: equal to `port`, except for a published range (Podman's
+   * `-p 10000-20000:10000-20000`) that no process holds, which is one row for the whole range.
+   */
+  readonly lastPort: number;
   /** Every process holding the socket(s), sorted; empty when none is visible. */
   readonly pids: readonly number[];
   /** The first pid, or null. */

@@ -5,6 +5,7 @@ import {
   type PlacedColumn,
   truncate,
 } from '../model/columns.js';
+import {formatPublishedPort} from '../model/format.js';
 import type {SnapshotRow} from '../model/snapshot-row.js';
 import type {Snapshot} from '../snapshot.js';
 import {bindings} from './keys.js';
@@ -225,14 +226,7 @@ export function detailLines(row: SnapshotRow, width: number, height: number): st
       `state: ${container.state ?? '-'}${container.status ? ` (${container.status})` : ''}`,
       `compose project: ${container.composeProject ?? '-'}`,
       `ports: ${
-        container.ports.length === 0
-          ? '-'
-          : container.ports
-              .map(
-                (port) =>
-                  `${port.hostIp ?? '*'}:${port.port}->${port.containerPort ?? '?'}/${port.protocol}`,
-              )
-              .join(', ')
+        container.ports.length === 0 ? '-' : container.ports.map(formatPublishedPort).join(', ')
       }`,
       'labels:',
       ...Object.entries(container.labels).map(([key, value]) => `  ${key}=${value}`),

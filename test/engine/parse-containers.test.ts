@@ -53,6 +53,7 @@ describe('parseContainersJsonStrict on a Docker body', () => {
     expect(web?.ports).toContainEqual({
       hostIp: '127.0.0.1',
       port: 5353,
+      lastPort: 5353,
       protocol: 'udp',
       containerPort: 53,
     });
@@ -87,18 +88,22 @@ describe('parseContainersJsonStrict on a Docker body', () => {
 describe('Podman libpod port fields', () => {
   const map = parseContainersJsonStrict(libpodBody, {endpoint: null, engine: 'podman'});
 
-  it('expands a range to consecutive ports with matching container ports', () => {
+  it('keeps a range as one entry that answers for each of its ports', () => {
     expect(keysOf(map, 'podweb').filter((key) => key.port >= 18000 && key.port < 18010)).toEqual([
       {hostIp: null, port: 18000, protocol: 'tcp'},
       {hostIp: null, port: 18001, protocol: 'tcp'},
       {hostIp: null, port: 18002, protocol: 'tcp'},
     ]);
-    expect(map.get(null, 18002, 'tcp')?.ports[2]).toEqual({
+    const podweb = map.get(null, 18002, 'tcp');
+    expect(podweb?.ports[0]).toEqual({
       hostIp: null,
-      port: 18002,
+      port: 18000,
+      lastPort: 18002,
       protocol: 'tcp',
-      containerPort: 82,
+      containerPort: 80,
     });
+    expect(map.get(null, 18000, 'tcp')).toBe(podweb);
+    expect(map.get(null, 18003, 'tcp')).toBeUndefined();
   });
 
   it('reads "tcp,udp" as both protocols and skips a range past 65535 and sctp', () => {

@@ -34,6 +34,7 @@ export function fakeRow(port: number, extra: Partial<SnapshotRow> = {}): Snapsho
     address: '0.0.0.0',
     addresses: ['0.0.0.0'],
     port,
+    lastPort: port,
     pids: [1000 + port],
     pid: 1000 + port,
     process: `svc${port}`,

@@ -23,6 +23,7 @@ const row = (port: number, extra: Partial<SnapshotRow> = {}): SnapshotRow => ({
   protocol: 'tcp',
   address: '0.0.0.0',
   addresses: ['0.0.0.0'],
+  lastPort: port,
   port,
   pids: [1],
   pid: 1,

@@ -11,6 +11,7 @@ function container(id: string, ports: Array<[string | null, number, Protocol?]>)
     ports: ports.map(([hostIp, port, protocol = 'tcp']) => ({
       hostIp,
       port,
+      lastPort: port,
       protocol,
       containerPort: 80,
     })),
@@ -263,7 +264,9 @@ describe('joinSnapshot', () => {
     const own = fakeContainer('mine', 'ffff', {
       endpoint: 'unix:///run/user/1001/podman/podman.sock',
       engine: 'podman',
-      ports: [{hostIp: '127.0.0.1', port: 5555, protocol: 'tcp', containerPort: 80}],
+      ports: [
+        {hostIp: '127.0.0.1', port: 5555, lastPort: 5555, protocol: 'tcp', containerPort: 80},
+      ],
     });
     const user = new Map([[81, {...process(81, 'rootlesskit'), uid: 1001, user: 'ndlab'}]]);
     const [row] = joinSnapshot({

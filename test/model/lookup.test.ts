@@ -125,7 +125,7 @@ describe('ContainerPortMap', () => {
   });
 
   it('builds from containers, folding a container that a second address of the same engine reports again', () => {
-    const port = {hostIp: null, port: 1, protocol: 'tcp' as const, containerPort: 80};
+    const port = {hostIp: null, port: 1, lastPort: 1, protocol: 'tcp' as const, containerPort: 80};
     const same = {...container('same'), ports: [port]};
     const other = {...container('other'), ports: [{...port, port: 2}]};
     const map = ContainerPortMap.fromContainers([same, {...same}, other]);
