@@ -4,6 +4,7 @@
 import {execFileSync, spawn, spawnSync} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import {
   ContainerPortMap,
   detectContainers,
@@ -12,24 +13,6 @@ import {
 } from '../dist/index.js';
 
 const rows = [];
-
-/** Median of `runs` timings (ms) of `fn`, after `warmup` untimed calls. */
-async function median(fn, {runs = 30, warmup = 5} = {}) {
-  for (let index = 0; index < warmup; index++) {
-    await fn();
-  }
-  const times = [];
-  for (let index = 0; index < runs; index++) {
-    // Each timed call starts from a collected heap (both sides alike), so one side does not
-    // pay for garbage the other left behind.
-    globalThis.gc?.();
-    const started = process.hrtime.bigint();
-    await fn();
-    times.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
 
 /** Nanoseconds per call of a synchronous fn, median of several batches. */
 function nsPerCall(fn, calls = 200_000, batches = 9) {
@@ -109,10 +92,68 @@ function containerBody(count) {
   }
   return JSON.stringify(containers);
 }
+/** Our parse next to JSON.parse of the same body, alternated run by run. */
+async function parseRow(name, body, goal) {
+  const bare = [];
+  const ours = [];
+  const time = (fn, into) => {
+    globalThis.gc?.();
+    const started = process.hrtime.bigint();
+    fn();
+    into.push(Number(process.hrtime.bigint() - started) / 1e6);
+  };
+  for (let round = 0; round < 5; round++) {
+    JSON.parse(body);
+    parseContainersJsonStrict(body);
+  }
+  for (let round = 0; round < 41; round++) {
+    const pair = [
+      () => time(() => JSON.parse(body), bare),
+      () => time(() => parseContainersJsonStrict(body), ours),
+    ];
+    if (round % 2 === 1) pair.reverse();
+    for (const run of pair) run();
+  }
+  const mid = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  record(name, mid(ours), mid(bare), 'JSON.parse', 'ms', goal);
+}
+
+/** One container publishing `ports` (Docker's shape: one entry per port and address). */
+function oneContainerBody(ports) {
+  return JSON.stringify([
+    {
+      Id: 'd'.repeat(64),
+      Names: ['/wide'],
+      Image: 'busybox',
+      Command: 'sleep 1d',
+      Created: 1_700_000_000,
+      State: 'running',
+      Status: 'Up 1 hour',
+      Labels: {},
+      Ports: ports,
+    },
+  ]);
+}
+
 const body = containerBody(2000);
-const bareParse = await median(() => JSON.parse(body), {runs: 41});
-const ourParse = await median(() => parseContainersJsonStrict(body), {runs: 41});
-record('parse 2,000 containers', ourParse, bareParse, 'JSON.parse', 'ms', 1.5);
+await parseRow('parse 2,000 containers (2.3 MB, lab-shaped)', body, 1.3);
+{
+  const udp = [];
+  for (let port = 10_000; port <= 20_000; port++) {
+    udp.push({IP: '0.0.0.0', PrivatePort: port, PublicPort: port, Type: 'udp'});
+    udp.push({IP: '::', PrivatePort: port, PublicPort: port, Type: 'udp'});
+  }
+  await parseRow(
+    'one container publishing 10000-20000/udp (20,002 entries)',
+    oneContainerBody(udp),
+    2,
+  );
+  const every = [];
+  for (let port = 1; port <= 65_535; port++) {
+    every.push({IP: '0.0.0.0', PrivatePort: port, PublicPort: port, Type: 'tcp'});
+  }
+  await parseRow('one container with 65,535 port entries', oneContainerBody(every), 2);
+}
 
 // 2. Fallback lookup (exact and any-address miss, then the port index) next to an exact hit.
 function portMap(entries) {
@@ -144,50 +185,136 @@ for (const entries of [500, 4096]) {
   record(`fallback lookup, ${entries} entries`, fallback, exact, 'exact lookup', 'ns', 2);
 }
 
-// 3. Detection against the lab's Docker next to a bare node:http GET.
+// 3. Library cases in processes of their own (bench-library.mjs): memory from a clean baseline.
+const library = (mode) =>
+  JSON.parse(
+    execFileSync(
+      process.execPath,
+      ['--expose-gc', new URL('./bench-library.mjs', import.meta.url).pathname, mode],
+      {encoding: 'utf8'},
+    )
+      .trim()
+      .split('\n')
+      .at(-1),
+  );
+const absoluteLibrary = [];
+{
+  const ranges = library('ranges');
+  absoluteLibrary.push([
+    `libpod body of 200 port-range entries (${(ranges.bodyBytes / 1024).toFixed(0)} KB, ${ranges.size.toLocaleString('en')} ports in ${ranges.rangeCount} entries)`,
+    `${ranges.ms.toFixed(2)} ms, ${ranges.rssOverMb.toFixed(1)} MB over baseline`,
+    `${ranges.jsonParseMs.toFixed(2)} ms JSON.parse`,
+    '< 50 ms, < 20 MB',
+    ranges.ms < 50 && ranges.rssOverMb < 20,
+  ]);
+  const deadline = library('deadline');
+  absoluteLibrary.push([
+    `30 MiB body of tiny container objects, timeoutMs 3000 (${deadline.ok ? `all ${deadline.containers.toLocaleString('en')} read` : `stopped: ${deadline.error}`})`,
+    `${deadline.ms.toFixed(0)} ms, peak ${deadline.peakRssOverMb.toFixed(0)} MB over baseline`,
+    '3000 ms deadline',
+    '<= 3200 ms',
+    deadline.ms <= 3200,
+  ]);
+}
+
+// 4. Detection next to a bare node:http GET and to the floor of any Node client: the same
+// request bytes written on a raw net socket, the answer read to its end and JSON.parse'd.
+const requestBytes = Buffer.from(
+  'GET /containers/json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+);
+
+/** The body of a complete HTTP/1.1 answer (chunked or with Content-Length). */
+function bodyOf(answer) {
+  const headEnd = answer.indexOf('\r\n\r\n');
+  const head = answer.subarray(0, headEnd).toString('latin1').toLowerCase();
+  const rest = answer.subarray(headEnd + 4);
+  if (!head.includes('transfer-encoding: chunked')) {
+    return rest.toString('utf8');
+  }
+  const parts = [];
+  let offset = 0;
+  for (;;) {
+    const lineEnd = rest.indexOf('\r\n', offset);
+    const size = Number.parseInt(rest.subarray(offset, lineEnd).toString('latin1'), 16);
+    if (!(size > 0)) break;
+    parts.push(rest.subarray(lineEnd + 2, lineEnd + 2 + size));
+    offset = lineEnd + 2 + size + 2;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+const rawGet = (socketPath) =>
+  new Promise((resolve, reject) => {
+    const socket = net.connect(socketPath, () => socket.write(requestBytes));
+    const chunks = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', () => resolve(JSON.parse(bodyOf(Buffer.concat(chunks)))));
+    socket.on('error', reject);
+  });
+const bareGet = (socketPath) =>
+  new Promise((resolve, reject) => {
+    const request = http.get({socketPath, path: '/containers/json', agent: false}, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+  });
+
+/** Medians of each of `fns`, called in turn for `rounds` rounds, the order rotating. */
+async function interleaved(fns, rounds) {
+  const times = fns.map(() => []);
+  for (let round = 0; round < 30; round++) {
+    for (const fn of fns) await fn();
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (let step = 0; step < fns.length; step++) {
+      const index = (round + step) % fns.length;
+      const started = performance.now();
+      await fns[index]();
+      times[index].push(performance.now() - started);
+    }
+  }
+  return times.map((values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]);
+}
+
 const dockerSocket = '/var/run/docker.sock';
 if (existsSync(dockerSocket)) {
-  const bareGet = () =>
-    new Promise((resolve, reject) => {
-      const request = http.get(
-        {socketPath: dockerSocket, path: '/containers/json', agent: false},
-        (response) => {
-          const chunks = [];
-          response.on('data', (chunk) => chunks.push(chunk));
-          response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-          response.on('error', reject);
-        },
-      );
-      request.on('error', reject);
-    });
   const env = {DOCKER_HOST: `unix://${dockerSocket}`};
-  // Alternate the two call by call, so drift in the engine hits both alike.
-  const bare = [];
-  const ours = [];
-  for (let round = 0; round < 30; round++) {
-    await bareGet();
-    await detectContainers({env});
-  }
-  const timed = async (fn, into) => {
-    const started = performance.now();
-    await fn();
-    into.push(performance.now() - started);
-  };
-  // Even rounds run the reference first, odd rounds ours first: neither always follows the other.
-  for (let round = 0; round < 1000; round++) {
-    const pair = [() => timed(bareGet, bare), () => timed(() => detectContainers({env}), ours)];
-    if (round % 2 === 1) pair.reverse();
-    for (const run of pair) await run();
-  }
-  const mid = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  record('detection, lab Docker', mid(ours), mid(bare), 'bare http GET', 'ms', 1.1);
+  const [ours, bare, floor] = await interleaved(
+    [() => detectContainers({env}), () => bareGet(dockerSocket), () => rawGet(dockerSocket)],
+    1000,
+  );
+  record('detection, lab Docker socket alone', ours, floor, 'raw socket floor', 'ms', 1.1);
+  record('  same, next to a bare node:http GET', ours, bare, 'bare http GET', 'ms', 1.1);
+  // The default discovery: every well-known socket, answers merged.
+  const merged = await detectContainers({env: {}});
+  const sockets = merged.engines
+    .filter((engine) => engine.ok && engine.endpoint.startsWith('unix://'))
+    .map((engine) => engine.endpoint.slice('unix://'.length));
+  const [oursAll, floorAll] = await interleaved(
+    [
+      () => detectContainers({env: {}}),
+      () => Promise.all(sockets.map((socketPath) => rawGet(socketPath))),
+    ],
+    500,
+  );
+  record(
+    `detection, default (${sockets.length} engines merged: ${sockets.join(', ')})`,
+    oursAll,
+    floorAll,
+    'raw socket floor, all at once',
+    'ms',
+    1.1,
+  );
 } else {
   console.log(
     `skipped detection latency: no Docker socket at ${dockerSocket} (run: sudo npm run lab)`,
   );
 }
 
-// 4. The host scan, with a fixture of ~2,000 listening sockets in 20 processes plus 300 idle
+// 5. The host scan, with a fixture of ~2,000 listening sockets in 20 processes plus 300 idle
 // processes, next to `ss -H -ltunp` on the same host at the same time.
 const absolute = [];
 const fixture = spawn(
@@ -252,7 +379,7 @@ try {
   fixture.kill('SIGTERM');
 }
 
-// 5. The dashboard itself (bench-tui.mjs): first frame, idle CPU, RSS and stalls of
+// 6. The dashboard itself (bench-tui.mjs): first frame, idle CPU, RSS and stalls of
 // nanodock-top in a real terminal, next to a bare Ink app and htop measured in the same window.
 const dashboard = [];
 let dashboardNote = null;
@@ -339,7 +466,7 @@ for (const row of rows) {
 console.log('');
 console.log('| measure | nanodock | reference | goal |');
 console.log('| --- | --- | --- | --- |');
-for (const [name, value, reference, goal, ok] of absolute) {
+for (const [name, value, reference, goal, ok] of [...absoluteLibrary, ...absolute]) {
   console.log(`| ${name} | ${value} | ${reference} | ${goal} ${ok ? 'met' : 'MISSED'} |`);
 }
 console.log('');

@@ -32,9 +32,12 @@ export {
 } from './engine/events.js';
 export {maxBodyBytes, maxHeaderBytes} from './engine/http.js';
 export {
+  type ContainerList,
   parseContainerList,
   parseContainersJson,
   parseContainersJsonStrict,
+  type ReadContainerListOptions,
+  readContainerList,
 } from './engine/parse-containers.js';
 export {isSafeContainerId, minStopTimeoutMs} from './engine/stop.js';
 export * from './errors/index.js';
@@ -82,7 +85,14 @@ export {
   type PublishedPort,
   shortContainerId,
 } from './model/container-info.js';
-export {ContainerPortMap, type EngineReport, type PortKey} from './model/container-port-map.js';
+export {
+  ContainerPortMap,
+  type EngineReport,
+  type PortIndex,
+  type PortKey,
+  type PortRange,
+  type PortRangeKey,
+} from './model/container-port-map.js';
 export {
   type HelperFinding,
   type HelperKind,

@@ -62,7 +62,7 @@ async function queryEndpoint(
     const list = await readContainerList(
       response.body,
       {endpoint: endpoint.address, engine},
-      {deadline, timeoutMs, signal},
+      {deadline, timeoutMs, signal, portsOnly: true},
     );
     return {
       index: list.index,
@@ -71,7 +71,7 @@ async function queryEndpoint(
         source: endpoint.source,
         engine,
         ok: true,
-        containers: list.containers.length,
+        containers: list.count,
         durationMs: performance.now() - started,
         error: null,
       },

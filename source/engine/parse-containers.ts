@@ -86,6 +86,18 @@ function addPortEntry(entry: unknown, out: PublishedPort[]): void {
     lastPort = publicPort + entry.range - 1;
   }
   for (const protocol of parseProtocols(isLibpod ? entry.protocol : entry.Type)) {
+    const previous = out[out.length - 1];
+    if (
+      previous !== undefined &&
+      previous.port === publicPort &&
+      previous.hostIp === hostIp &&
+      previous.protocol === protocol &&
+      previous.lastPort === lastPort &&
+      previous.containerPort === containerPort
+    ) {
+      // Docker lists a port bound to any address twice in a row (0.0.0.0 and ::): one key.
+      continue;
+    }
     out.push({hostIp, port: publicPort, lastPort, protocol, containerPort});
   }
 }
@@ -208,12 +220,19 @@ export interface ReadContainerListOptions {
   readonly timeoutMs: number;
   /** Stops reading with an `aborted` error. */
   readonly signal?: AbortSignal;
+  /**
+   * Keep only the containers that publish a port (what the index holds), so a long list of
+   * containers without ports costs no memory after its slice. Default: false, keep all.
+   */
+  readonly portsOnly?: boolean;
 }
 
 /** A parsed container list and the index of its published ports. */
 export interface ContainerList {
-  /** Every container, including those publishing no port. */
+  /** Every container, including those publishing no port (unless `portsOnly`). */
   readonly containers: ContainerInfo[];
+  /** How many containers the list held, `portsOnly` or not. */
+  readonly count: number;
   /** Their published ports, indexed (see ContainerPortMap.fromIndexes). */
   readonly index: PortIndex;
 }
@@ -239,7 +258,14 @@ export async function readContainerList(
     for (const container of containers) {
       index.addContainer(container);
     }
-    return {containers, index: index.seal()};
+    const count = containers.length;
+    return {
+      containers: options.portsOnly
+        ? containers.filter((item) => item.ports.length > 0)
+        : containers,
+      count,
+      index: index.seal(),
+    };
   }
   let slicer: JsonArraySlicer;
   try {
@@ -251,6 +277,7 @@ export async function readContainerList(
     });
   }
   const containers: ContainerInfo[] = [];
+  let count = 0;
   for (;;) {
     if (options.signal?.aborted) {
       throw new EngineRequestError(origin.endpoint ?? 'body', 'aborted', 'request aborted', {
@@ -261,7 +288,7 @@ export async function readContainerList(
       throw new EngineRequestError(
         origin.endpoint ?? 'body',
         'timeout',
-        `the container list (${(body.length / 1_048_576).toFixed(1)} MiB) was not read within ${options.timeoutMs} ms (${containers.length} containers read)`,
+        `the container list (${(body.length / 1_048_576).toFixed(1)} MiB) was not read within ${options.timeoutMs} ms (${count} containers read)`,
       );
     }
     const offset = slicer.offset;
@@ -281,17 +308,20 @@ export async function readContainerList(
     for (const item of items as unknown[]) {
       if (!isObject(item)) {
         throw new InvalidJsonError(
-          `container list item ${containers.length} is not an object (got ${describeJson(item)})`,
+          `container list item ${count} is not an object (got ${describeJson(item)})`,
           {endpoint},
         );
       }
+      count++;
       const container = parseContainer(item, origin);
-      containers.push(container);
+      if (!options.portsOnly || container.ports.length > 0) {
+        containers.push(container);
+      }
       index.addContainer(container);
     }
     await yieldToEventLoop();
   }
-  return {containers, index: index.seal()};
+  return {containers, count, index: index.seal()};
 }
 
 function describeJson(value: unknown): string {

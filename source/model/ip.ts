@@ -19,7 +19,7 @@ export function parseIpAddress(text: string): string | undefined {
  * White space around the address is ignored.
  */
 export function parseHostIp(text: string | null | undefined): string | null | undefined {
-  if (text === null || text === undefined || text === '') {
+  if (text === null || text === undefined || text === '' || text === '0.0.0.0' || text === '::') {
     return null;
   }
   // Container lists repeat a handful of addresses thousands of times: remember them.
