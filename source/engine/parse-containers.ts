@@ -340,7 +340,11 @@ export function parseContainersJsonStrict(
   body: string,
   origin: ContainerOrigin = bareOrigin,
 ): ContainerPortMap {
-  return ContainerPortMap.fromContainers(parseContainerList(body, origin));
+  const index = new PortIndex();
+  for (const container of parseContainerList(body, origin)) {
+    index.addContainer(container);
+  }
+  return ContainerPortMap.fromIndexes([index]);
 }
 
 /**
@@ -360,11 +364,11 @@ export function parseContainersJson(
   if (!Array.isArray(data)) {
     return new ContainerPortMap();
   }
-  const containers: ContainerInfo[] = [];
+  const index = new PortIndex();
   for (const item of data) {
     if (isObject(item)) {
-      containers.push(parseContainer(item, origin));
+      index.addContainer(parseContainer(item, origin));
     }
   }
-  return ContainerPortMap.fromContainers(containers);
+  return ContainerPortMap.fromIndexes([index]);
 }

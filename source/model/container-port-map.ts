@@ -203,8 +203,7 @@ export class PortIndex {
   /** The keys as added (a key without `lastPort` is a single port). */
   readonly entries: PortRangeKey[] = [];
   readonly values: ContainerInfo[] = [];
-  /** Ids of the containers added (those with at least one published port). */
-  readonly ids = new Set<string>();
+  #ids: Set<string> | null = null;
   /** Per key, 1 + the number of the latest single entry on it. */
   readonly #heads = new IntMap();
   /** Per entry, 1 + the number of the previous single entry on the same key (0: none). */
@@ -218,24 +217,31 @@ export class PortIndex {
   #memo: readonly Binding[] = noBindings;
 
   /**
-   * Adds every published port of `container`; returns false (adding nothing) when a
-   * container with the same id was added before (one engine reached at two addresses).
+   * Adds every published port of `container`, as listed: a list that names one container
+   * twice keeps both (lookups still see one container, by id); ContainerPortMap.fromContainers
+   * folds repeats.
    */
-  addContainer(container: ContainerInfo): boolean {
-    const ports = container.ports;
-    if (ports.length === 0) {
-      return true;
-    }
-    if (container.id !== '') {
-      if (this.ids.has(container.id)) {
-        return false;
-      }
-      this.ids.add(container.id);
-    }
-    for (const port of ports) {
+  addContainer(container: ContainerInfo): void {
+    for (const port of container.ports) {
       this.add(port, container);
     }
-    return true;
+  }
+
+  /**
+   * Ids of the containers added, built on first use: only a map joining several indexes
+   * needs them, so parsing one list pays no hashing of its ids.
+   */
+  get ids(): ReadonlySet<string> {
+    if (this.#ids === null) {
+      const ids = new Set<string>();
+      for (const container of this.values) {
+        if (container.id !== '') {
+          ids.add(container.id);
+        }
+      }
+      this.#ids = ids;
+    }
+    return this.#ids;
   }
 
   /** Adds one key (a port, or a range when `lastPort` is above `port`) for `container`. */
@@ -245,6 +251,7 @@ export class PortIndex {
     const seq = this.entries.length;
     this.entries.push(key);
     this.values.push(container);
+    this.#ids = null;
     this.#portCount += lastPort - port + 1;
     this.#memoKey = -1;
     if (lastPort !== port) {
@@ -348,7 +355,17 @@ export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
     engines: readonly EngineReport[] = [],
   ): ContainerPortMap {
     const index = new PortIndex();
+    const seenIds = new Set<string>();
     for (const container of containers) {
+      if (container.ports.length === 0) {
+        continue;
+      }
+      if (container.id !== '') {
+        if (seenIds.has(container.id)) {
+          continue;
+        }
+        seenIds.add(container.id);
+      }
       index.addContainer(container);
     }
     return ContainerPortMap.fromIndexes([index], engines);
