@@ -129,14 +129,25 @@ function parseNames(value: unknown): string[] {
   const names: string[] = [];
   for (const name of value) {
     if (typeof name === 'string') {
+      // `/web` is `web`; white space around a name is not part of it, and a blank name is none.
       const bare = name.startsWith('/') ? name.slice(1) : name;
-      // A blank name falls back like an empty one.
-      if (bare !== '' && bare.trim() !== '') {
-        names.push(bare);
+      const trimmed = bare.trim() === bare ? bare : bare.trim().replace(/^\/+/, '');
+      if (trimmed !== '') {
+        names.push(trimmed);
       }
     }
   }
   return names;
+}
+
+/** A label's value with white space trimmed, or null when it is missing or blank. */
+function labelText(labels: Readonly<Record<string, string>>, key: string): string | null {
+  const value = labels[key];
+  if (value === undefined) {
+    return null;
+  }
+  const trimmed = value.trim();
+  return trimmed === '' ? null : trimmed;
 }
 
 function parseContainer(item: JsonObject, origin: ContainerOrigin): ContainerInfo {
@@ -163,7 +174,8 @@ function parseContainer(item: JsonObject, origin: ContainerOrigin): ContainerInf
     created: typeof created === 'number' && Number.isFinite(created) ? created : null,
     labels,
     composeProject:
-      labels['com.docker.compose.project'] ?? labels['io.podman.compose.project'] ?? null,
+      labelText(labels, 'com.docker.compose.project') ??
+      labelText(labels, 'io.podman.compose.project'),
     ports,
     endpoint: origin.endpoint,
     engine: origin.engine,

@@ -27,13 +27,24 @@ export function parseHostIp(text: string | null | undefined): string | null | un
     return hostIpCache.get(text);
   }
   const trimmed = text.trim();
-  const canonical = trimmed === '' ? '::' : parseIpAddress(trimmed);
+  const canonical = trimmed === '' ? '::' : parseIpAddress(withoutZone(trimmed));
   const hostIp = canonical === '0.0.0.0' || canonical === '::' ? null : canonical;
   if (hostIpCache.size >= hostIpCacheLimit) {
     hostIpCache.clear();
   }
   hostIpCache.set(text, hostIp);
   return hostIp;
+}
+
+/**
+ * An IPv6 address without its zone (`fe80::1%eth0` is `fe80::1`): a socket lookup compares
+ * the address. A `%` with no zone after it is left in, so the text is not an address.
+ */
+function withoutZone(text: string): string {
+  const percent = text.indexOf('%');
+  return percent > 0 && percent < text.length - 1 && text.includes(':')
+    ? text.slice(0, percent)
+    : text;
 }
 
 const hostIpCacheLimit = 4096;

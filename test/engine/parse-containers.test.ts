@@ -58,15 +58,15 @@ describe('parseContainersJsonStrict on a Docker body', () => {
     });
   });
 
-  it('keeps JSON escapes in names intact and skips the empty first name', () => {
+  it('keeps JSON escapes in names intact, trims white space around a name and skips the empty first name', () => {
     const db = map.get('127.0.0.1', 15432, 'tcp');
-    expect(db?.name).toBe('db\u00e9"quoted"\\slash\n');
+    expect(db?.name).toBe('db\u00e9"quoted"\\slash');
     expect(db?.labels).toEqual({});
     expect(db?.composeProject).toBeNull();
   });
 
   it('skips one malformed port entry (bad IP, port out of range, port 0, not an object) and keeps the rest', () => {
-    expect(keysOf(map, 'db\u00e9"quoted"\\slash\n')).toEqual([
+    expect(keysOf(map, 'db\u00e9"quoted"\\slash')).toEqual([
       {hostIp: '127.0.0.1', port: 15432, protocol: 'tcp'},
     ]);
   });
@@ -81,6 +81,64 @@ describe('parseContainersJsonStrict on a Docker body', () => {
     const all = parseContainerList(dockerBody);
     expect(all.map((container) => container.name)).toContain('noports');
     expect(map.containers().map((container) => container.name)).not.toContain('noports');
+  });
+});
+
+describe('what the Rust crate does too', () => {
+  const parse = (containers: unknown[]) => parseContainersJsonStrict(JSON.stringify(containers));
+
+  it('a name or image that is only white space falls back like an empty one', () => {
+    const map = parse([
+      {Id: 'abcdef0123456789', Names: ['  ', '/ '], Image: ' \t', Ports: [{PublicPort: 80}]},
+      {Id: 'b', Names: [' /spaced '], Image: 'img', Ports: [{PublicPort: 81}]},
+    ]);
+    expect(map.get(null, 80, 'tcp')?.name).toBe('abcdef012345');
+    expect(map.get(null, 80, 'tcp')?.image).toBe('');
+    expect(map.get(null, 81, 'tcp')?.name).toBe('spaced');
+  });
+
+  it('an IP with white space around it is trimmed; a blank one means any address', () => {
+    const map = parse([
+      {
+        Id: 'a',
+        Ports: [
+          {IP: ' 127.0.0.1 ', PublicPort: 80},
+          {IP: '  ', PublicPort: 81},
+        ],
+      },
+      {Id: 'b', Ports: [{host_ip: '\t::1 ', host_port: 82, container_port: 1, protocol: 'tcp'}]},
+    ]);
+    expect(map.get('127.0.0.1', 80, 'tcp')?.id).toBe('a');
+    expect(map.get(null, 81, 'tcp')?.id).toBe('a');
+    expect(map.get('::1', 82, 'tcp')?.id).toBe('b');
+  });
+
+  it('an IPv6 zone is dropped (fe80::1%eth0 is fe80::1); a bare % makes the entry invalid', () => {
+    const map = parse([
+      {
+        Id: 'a',
+        Ports: [
+          {IP: 'fe80::1%eth0', PublicPort: 80},
+          {IP: 'fe80::1%', PublicPort: 81},
+        ],
+      },
+    ]);
+    expect(map.get('fe80::1', 80, 'tcp')?.id).toBe('a');
+    expect(map.get(null, 81, 'tcp')).toBeUndefined();
+    expect(map.size).toBe(1);
+  });
+
+  it('a blank compose project label is no project; the Podman label is the fallback', () => {
+    const map = parse([
+      {Id: 'a', Labels: {'com.docker.compose.project': ' '}, Ports: [{PublicPort: 80}]},
+      {
+        Id: 'b',
+        Labels: {'com.docker.compose.project': '', 'io.podman.compose.project': ' pods '},
+        Ports: [{PublicPort: 81}],
+      },
+    ]);
+    expect(map.get(null, 80, 'tcp')?.composeProject).toBeNull();
+    expect(map.get(null, 81, 'tcp')?.composeProject).toBe('pods');
   });
 });
 
