@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {
+  parseContainerList,
   parseContainersJson,
   readContainerList,
   wholeParseChars,
@@ -37,7 +38,7 @@ const hostIps: ReadonlyArray<readonly [unknown, string | null | 'invalid']> = [
   ['localhost', 'invalid'],
   [':::', 'invalid'],
   ['1::2::3', 'invalid'],
-  ['::1%lo', 'invalid'],
+  ['::1%', 'invalid'],
   ['::g', 'invalid'],
   [42, 'invalid'],
   [true, 'invalid'],
@@ -134,11 +135,17 @@ const sameEntry = (a: RefEntry, b: RefEntry): boolean =>
   a.containerPort === b.containerPort;
 
 /**
- * The containers of a parsed body that publish something, in order. A container whose id
- * an earlier one (that published something) had is left out entirely. An entry equal to the
+ * How a container named twice in one list counts: `keep` (what a list's port index does:
+ * both keep their entries, lookups see the container once, by id) or `fold`
+ * (ContainerPortMap.fromContainers: the later one is left out entirely).
+ */
+type Repeats = 'keep' | 'fold';
+
+/**
+ * The containers of a parsed body that publish something, in order. An entry equal to the
  * one just before it (Docker's 0.0.0.0 and :: twins) is one entry.
  */
-function reference(items: unknown): RefContainer[] {
+function reference(items: unknown, repeats: Repeats): RefContainer[] {
   if (!Array.isArray(items)) {
     return [];
   }
@@ -158,7 +165,7 @@ function reference(items: unknown): RefContainer[] {
         }
       }
     }
-    if (entries.length === 0 || (id !== '' && seen.has(id))) {
+    if (entries.length === 0 || (repeats === 'fold' && id !== '' && seen.has(id))) {
       continue;
     }
     if (id !== '') {
@@ -172,24 +179,26 @@ function reference(items: unknown): RefContainer[] {
 const covers = (entry: RefEntry, port: number, protocol: Protocol): boolean =>
   entry.protocol === protocol && entry.port <= port && port <= entry.lastPort;
 
-function refOnPort(containers: readonly RefContainer[], port: number, protocol: Protocol) {
-  return containers
-    .filter(({entries}) => entries.some((entry) => covers(entry, port, protocol)))
-    .map(({id}) => id);
+/** Ids of the containers with an entry that `holds`, each id once (id-less ones each count). */
+function distinctIds(containers: readonly RefContainer[], holds: (entry: RefEntry) => boolean) {
+  const found: string[] = [];
+  for (const {id, entries} of containers) {
+    if (entries.some(holds) && (id === '' || !found.includes(id))) {
+      found.push(id);
+    }
+  }
+  return found;
 }
 
-function refGetAll(
+const refOnPort = (containers: readonly RefContainer[], port: number, protocol: Protocol) =>
+  distinctIds(containers, (entry) => covers(entry, port, protocol));
+
+const refGetAll = (
   containers: readonly RefContainer[],
   hostIp: string | null,
   port: number,
   protocol: Protocol,
-) {
-  return containers
-    .filter(({entries}) =>
-      entries.some((entry) => entry.hostIp === hostIp && covers(entry, port, protocol)),
-    )
-    .map(({id}) => id);
-}
+) => distinctIds(containers, (entry) => entry.hostIp === hostIp && covers(entry, port, protocol));
 
 /** Ports worth asking about: each port the body names, one either side of each range edge. */
 function samplePorts(items: unknown, random: readonly number[]): number[] {
@@ -223,9 +232,14 @@ function samplePorts(items: unknown, random: readonly number[]): number[] {
 }
 
 /** Checks every lookup of `map` on the sampled ports against the reference. */
-function checkAgainstReference(map: ContainerPortMap, body: string, random: readonly number[]) {
+function checkAgainstReference(
+  map: ContainerPortMap,
+  body: string,
+  random: readonly number[],
+  repeats: Repeats = 'keep',
+) {
   const items: unknown = JSON.parse(body);
-  const expected = reference(items);
+  const expected = reference(items, repeats);
   const ids = (containers: readonly {id: string}[]): string[] => containers.map(({id}) => id);
   // Every address an entry has, any address, and one that no entry has.
   const queriedHostIps = [
@@ -425,6 +439,19 @@ describe('parseContainersJson against a naive reference', () => {
     });
   }
 
+  it('ContainerPortMap.fromContainers folds a container named twice: lookups match the reference', () => {
+    fc.assert(
+      fc.property(listOf(mixedContainer), randomPorts, (items, random) => {
+        const body = JSON.stringify(items);
+        const containers = parseContainerList(
+          JSON.stringify((items as unknown[]).filter(isJsonObject)),
+        );
+        checkAgainstReference(ContainerPortMap.fromContainers(containers), body, random, 'fold');
+      }),
+      {seed: 42, numRuns: 1000},
+    );
+  });
+
   it('never throws on text that is not a container list, and gives an empty map', () => {
     fc.assert(
       fc.property(
@@ -463,28 +490,39 @@ describe('parseContainersJson against a naive reference', () => {
       },
       {Id: 'x', Ports: [{PublicPort: 82}]},
     ]);
-    expect(reference(JSON.parse(body))).toEqual([
-      {
-        id: 'x',
-        entries: [
-          {
-            hostIp: '127.0.0.1',
-            port: 65_530,
-            lastPort: 65_535,
-            protocol: 'tcp',
-            containerPort: null,
-          },
-          {
-            hostIp: '127.0.0.1',
-            port: 65_530,
-            lastPort: 65_535,
-            protocol: 'udp',
-            containerPort: null,
-          },
-          {hostIp: '::1', port: 81, lastPort: 81, protocol: 'udp', containerPort: null},
+    const first: RefContainer = {
+      id: 'x',
+      entries: [
+        {hostIp: '127.0.0.1', port: 65_530, lastPort: 65_535, protocol: 'tcp', containerPort: null},
+        {hostIp: '127.0.0.1', port: 65_530, lastPort: 65_535, protocol: 'udp', containerPort: null},
+        {hostIp: '::1', port: 81, lastPort: 81, protocol: 'udp', containerPort: null},
+      ],
+    };
+    const second: RefContainer = {
+      id: 'x',
+      entries: [{hostIp: null, port: 82, lastPort: 82, protocol: 'tcp', containerPort: null}],
+    };
+    expect(reference(JSON.parse(body), 'fold')).toEqual([first]);
+    expect(reference(JSON.parse(body), 'keep')).toEqual([first, second]);
+    expect(refOnPort([first, second], 82, 'tcp')).toEqual(['x']);
+    expect(refOnPort([first, second, second], 82, 'tcp')).toEqual(['x']);
+    expect(
+      refOnPort(
+        [
+          {...first, id: ''},
+          {...second, id: ''},
         ],
-      },
-    ]);
+        82,
+        'tcp',
+      ),
+    ).toEqual(['']);
+    expect(refGetAll([first, second], '127.0.0.1', 65_535, 'udp')).toEqual(['x']);
+    checkAgainstReference(
+      ContainerPortMap.fromContainers(parseContainerList(body)),
+      body,
+      [1],
+      'fold',
+    );
     checkAgainstReference(parseContainersJson(body), body, [1]);
   });
 });
