@@ -54,10 +54,10 @@ export class JsonArraySlicer {
     while (position < text.length && isJsonSpace(text.charCodeAt(position))) {
       position++;
     }
+    this.#position = position;
     if (text.charCodeAt(position) === closeSquare) {
       this.#finish(position + 1);
     }
-    this.#position = position;
   }
 
   /** Where the next slice starts, in characters from the start of the text. */

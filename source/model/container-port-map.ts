@@ -283,6 +283,10 @@ export class PortIndex {
 
   /** Distinct bindings on (port, protocol), single ports and ranges together, in the order added. */
   bindingsAt(port: number, protocol: Protocol): readonly Binding[] {
+    if (!(Number.isInteger(port) && port >= 1 && port <= 65_535)) {
+      // Not a port: it must not read as another protocol's key.
+      return noBindings;
+    }
     const key = keyOf(port, protocol);
     if (key === this.#memoKey) {
       // A lookup asks for one key up to three times in a row (exact, any address, any).
@@ -400,19 +404,24 @@ export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
 
   /** Distinct bindings on (port, protocol) across every part, in order. */
   #bindingsAt(port: number, protocol: Protocol): readonly Binding[] {
-    const [first, ...rest] = this.#parts;
+    const first = this.#parts[0];
     if (first === undefined) {
       return noBindings;
     }
     const found = first.bindingsAt(port, protocol);
-    if (rest.length === 0) {
+    if (this.#parts.length === 1) {
       return found;
     }
     let merged: Binding[] | null = null;
-    for (const part of rest) {
+    for (let partIndex = 1; partIndex < this.#parts.length; partIndex++) {
+      const part = this.#parts[partIndex] as PortIndex;
       for (const binding of part.bindingsAt(port, protocol)) {
         const known = merged ?? found;
-        if (!hasBinding(known, binding.hostIp, binding.container)) {
+        if (
+          !hasBinding(known, binding.hostIp, binding.container) &&
+          // The same container from an earlier engine address counts, with its endpoint.
+          !this.#isShadowed(partIndex, binding.container)
+        ) {
           merged ??= [...found];
           merged.push(binding);
         }

@@ -445,6 +445,40 @@ describe('fromIndexes with two indexes sharing a container id', () => {
     expect(map.get('127.0.0.1', 22, 'tcp')).toBe(shared);
     expect(candidateIds(map, '127.0.0.1', 4009, 'tcp')).toEqual({kind: 'match', ids: ['shared']});
   });
+
+  it('a later index cannot answer for a container an earlier index holds, even on ports only it lists', () => {
+    const first = new PortIndex();
+    first.addContainer(rangeContainer('dup', [[null, 80, 80]]));
+    const later = {
+      ...rangeContainer('dup', [
+        [null, 81, 81],
+        [null, 90, 95],
+      ]),
+      endpoint: 'x',
+    };
+    const second = new PortIndex();
+    second.addContainer(later);
+    const map = ContainerPortMap.fromIndexes([first, second]);
+    expect(map.containersOnPort(81, 'tcp')).toEqual([]);
+    expect(map.get(null, 92, 'tcp')).toBeUndefined();
+    expect(map.size).toBe(1);
+    expect([...map].map(([key]) => key.port)).toEqual([80]);
+  });
+});
+
+describe('a number that is not a port', () => {
+  it('never reads as another protocol key', () => {
+    const map = ContainerPortMap.fromContainers([
+      rangeContainer('udp1', [[null, 1, 1, 'udp']]),
+      rangeContainer('tcp1', [[null, 1, 3, 'tcp']]),
+    ]);
+    expect(map.containersOnPort(65_537, 'tcp')).toEqual([]);
+    expect(map.containersOnPort(65_536, 'tcp')).toEqual([]);
+    expect(map.containersOnPort(0, 'udp')).toEqual([]);
+    expect(map.containersOnPort(1.5, 'tcp')).toEqual([]);
+    expect(map.containersOnPort(-1, 'tcp')).toEqual([]);
+    expect(ids(map.containersOnPort(2, 'tcp'))).toEqual(['tcp1']);
+  });
 });
 
 describe('join: a published range that no socket holds', () => {
