@@ -1,4 +1,4 @@
-import type {ContainerInfo, EngineKind, Protocol} from './container-info.js';
+import type {ContainerInfo, EngineKind, Protocol, PublishedPort} from './container-info.js';
 
 /** The key of one published port: host address (null = any address), port and protocol. */
 export interface PortKey {
@@ -60,20 +60,25 @@ const noContainers: readonly ContainerInfo[] = [];
 const noBindings: readonly Binding[] = [];
 
 /**
- * A hash map from positive integer keys to positive integers (0 reads as absent), open
- * addressing over two typed arrays: an insert is a few array writes, where a Map of numbers
- * costs several times more once it holds thousands.
+ * A map from port keys (1 to 131071) to positive integers, 0 reading as absent. Small, it
+ * is open addressing over two typed arrays; once it holds thousands of keys it becomes one
+ * table with a slot per key (512 KiB, by then smaller than the entries it indexes), so an
+ * insert is a few array writes either way, where a Map of numbers costs several times more.
  */
 class IntMap {
-  #keys = new Int32Array(64);
+  #keys: Int32Array | null = new Int32Array(64);
   #values = new Int32Array(64);
   #mask = 63;
   #count = 0;
 
   get(key: number): number {
+    const keys = this.#keys;
+    if (keys === null) {
+      return this.#values[key] ?? 0;
+    }
     let slot = Math.imul(key, 0x9e3779b1) & this.#mask;
     for (;;) {
-      const found = this.#keys[slot];
+      const found = keys[slot];
       if (found === key) {
         return this.#values[slot] ?? 0;
       }
@@ -84,21 +89,28 @@ class IntMap {
     }
   }
 
-  /** Sets `key` (> 0) to `value` (> 0); returns the value it had, or 0. */
+  /** Sets `key` (1 to 131071) to `value` (> 0); returns the value it had, or 0. */
   set(key: number, value: number): number {
+    const keys = this.#keys;
+    const values = this.#values;
+    if (keys === null) {
+      const previous = values[key] ?? 0;
+      values[key] = value;
+      return previous;
+    }
     let slot = Math.imul(key, 0x9e3779b1) & this.#mask;
     for (;;) {
-      const found = this.#keys[slot];
+      const found = keys[slot];
       if (found === key) {
-        const previous = this.#values[slot] ?? 0;
-        this.#values[slot] = value;
+        const previous = values[slot] ?? 0;
+        values[slot] = value;
         return previous;
       }
       if (found === 0) {
-        this.#keys[slot] = key;
-        this.#values[slot] = value;
+        keys[slot] = key;
+        values[slot] = value;
         if (++this.#count * 2 > this.#mask) {
-          this.#rehash();
+          this.#grow(keys, values);
         }
         return 0;
       }
@@ -106,9 +118,19 @@ class IntMap {
     }
   }
 
-  #rehash(): void {
-    const keys = this.#keys;
-    const values = this.#values;
+  #grow(keys: Int32Array, values: Int32Array): void {
+    if (keys.length >= denseFrom) {
+      const table = new Int32Array(keySpace);
+      for (let slot = 0; slot < keys.length; slot++) {
+        const key = keys[slot] ?? 0;
+        if (key !== 0) {
+          table[key] = values[slot] ?? 0;
+        }
+      }
+      this.#keys = null;
+      this.#values = table;
+      return;
+    }
     this.#keys = new Int32Array(keys.length * 2);
     this.#values = new Int32Array(keys.length * 2);
     this.#mask = keys.length * 2 - 1;
@@ -121,6 +143,18 @@ class IntMap {
     }
   }
 }
+
+/** A copy of `array` with twice the room. */
+function grown(array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const bigger = new Int32Array(array.length * 2);
+  bigger.set(array);
+  return bigger;
+}
+
+/** Every port key: 65,536 per protocol. */
+const keySpace = 2 * 65_536;
+/** The hash table's size at which IntMap turns into a table of every key. */
+const denseFrom = 8192;
 /** Entry numbers are packed under the key in one float for sorting: 2^22 entries at most. */
 const seqSpan = 4_194_304;
 
@@ -194,20 +228,30 @@ class RangeTree {
 /**
  * The published ports of one container list (one engine's answer), indexed by (port,
  * protocol). Single ports with one key are chained (`#next`) from a head per key in an
- * integer hash map, so adding an entry costs a few array writes. Ranges go to a RangeTree, stored once each, so memory grows with
- * the number of entries the engine listed, never with the width of a range. Built while
+ * IntMap, so adding an entry costs a few array writes. Ranges go to a RangeTree, stored
+ * once each, so memory grows with the number of entries the engine listed, never with the
+ * width of a range. Built while
  * the list is parsed, so its cost falls inside the detection's deadline; a ContainerPortMap
  * joins several in O(number of engines).
  */
 export class PortIndex {
-  /** The keys as added (a key without `lastPort` is a single port). */
-  readonly entries: PortRangeKey[] = [];
-  readonly values: ContainerInfo[] = [];
+  /** The containers added, each once per call that added it. */
+  readonly #containers: ContainerInfo[] = [];
+  /** Keys added with `add` that are not in their container's `ports`. */
+  readonly #looseKeys: PortRangeKey[] = [];
+  /**
+   * Per entry: the index of its container in #containers, and its key's place (the index
+   * in the container's `ports`, or -1 - the index in #looseKeys). Typed arrays, so adding
+   * an entry stores no pointer the garbage collector would have to track.
+   */
+  #owners = new Int32Array(16);
+  #places = new Int32Array(16);
+  /** Per entry, 1 + the number of the previous single entry on the same key (0: none). */
+  #next = new Int32Array(16);
+  #count = 0;
   #ids: Set<string> | null = null;
   /** Per key, 1 + the number of the latest single entry on it. */
   readonly #heads = new IntMap();
-  /** Per entry, 1 + the number of the previous single entry on the same key (0: none). */
-  readonly #next: number[] = [];
   readonly #rangeFirsts: number[] = [];
   readonly #rangeLasts: number[] = [];
   readonly #rangeSeqs: number[] = [];
@@ -222,9 +266,41 @@ export class PortIndex {
    * folds repeats.
    */
   addContainer(container: ContainerInfo): void {
-    for (const port of container.ports) {
-      this.add(port, container);
+    const ports = container.ports;
+    if (ports.length === 0) {
+      return;
     }
+    const owner = this.#containers.push(container) - 1;
+    for (let place = 0; place < ports.length; place++) {
+      this.#addEntry(ports[place] as PublishedPort, owner, place);
+    }
+  }
+
+  /** Adds one key (a port, or a range when `lastPort` is above `port`) for `container`. */
+  add(key: PortRangeKey, container: ContainerInfo): void {
+    const containers = this.#containers;
+    const owner =
+      containers[containers.length - 1] === container
+        ? containers.length - 1
+        : containers.push(container) - 1;
+    this.#addEntry(key, owner, -1 - (this.#looseKeys.push(key) - 1));
+  }
+
+  /** Number of entries (a port or a whole range each). */
+  get entryCount(): number {
+    return this.#count;
+  }
+
+  /** The key of entry `seq`, as it was added. */
+  keyAt(seq: number): PortRangeKey {
+    const owner = this.#containers[this.#owners[seq] ?? 0] as ContainerInfo;
+    const place = this.#places[seq] ?? 0;
+    return (place >= 0 ? owner.ports[place] : this.#looseKeys[-1 - place]) as PortRangeKey;
+  }
+
+  /** The container of entry `seq`. */
+  containerAt(seq: number): ContainerInfo {
+    return this.#containers[this.#owners[seq] ?? 0] as ContainerInfo;
   }
 
   /**
@@ -234,7 +310,7 @@ export class PortIndex {
   get ids(): ReadonlySet<string> {
     if (this.#ids === null) {
       const ids = new Set<string>();
-      for (const container of this.values) {
+      for (const container of this.#containers) {
         if (container.id !== '') {
           ids.add(container.id);
         }
@@ -244,13 +320,18 @@ export class PortIndex {
     return this.#ids;
   }
 
-  /** Adds one key (a port, or a range when `lastPort` is above `port`) for `container`. */
-  add(key: PortRangeKey, container: ContainerInfo): void {
+  #addEntry(key: PortRangeKey, owner: number, place: number): void {
     const port = key.port;
     const lastPort = key.lastPort === undefined || key.lastPort < port ? port : key.lastPort;
-    const seq = this.entries.length;
-    this.entries.push(key);
-    this.values.push(container);
+    const seq = this.#count;
+    if (seq === this.#owners.length) {
+      this.#owners = grown(this.#owners);
+      this.#places = grown(this.#places);
+      this.#next = grown(this.#next);
+    }
+    this.#count = seq + 1;
+    this.#owners[seq] = owner;
+    this.#places[seq] = place;
     this.#ids = null;
     this.#portCount += lastPort - port + 1;
     this.#memoKey = -1;
@@ -258,11 +339,10 @@ export class PortIndex {
       this.#rangeFirsts.push(keyOf(port, key.protocol));
       this.#rangeLasts.push(keyOf(lastPort, key.protocol));
       this.#rangeSeqs.push(seq);
-      this.#next.push(0);
       this.#ranges = undefined;
       return;
     }
-    this.#next.push(this.#heads.set(keyOf(port, key.protocol), seq + 1));
+    this.#next[seq] = this.#heads.set(keyOf(port, key.protocol), seq + 1);
   }
 
   /** Builds the range index of what was added so far (lookups also do it when needed). */
@@ -305,8 +385,8 @@ export class PortIndex {
       seqs.sort((a, b) => a - b);
       const distinct: Binding[] = [];
       for (const seq of seqs) {
-        const hostIp = (this.entries[seq] as PortRangeKey).hostIp;
-        const container = this.values[seq] as ContainerInfo;
+        const hostIp = this.keyAt(seq).hostIp;
+        const container = this.containerAt(seq);
         if (!hasBinding(distinct, hostIp, container)) {
           distinct.push({hostIp, container, seq});
         }
@@ -384,7 +464,7 @@ export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
     engines: readonly EngineReport[] = [],
   ): ContainerPortMap {
     const map = new ContainerPortMap([], engines);
-    const parts = indexes.filter((index) => index.entries.length > 0).map((index) => index.seal());
+    const parts = indexes.filter((index) => index.entryCount > 0).map((index) => index.seal());
     map.#parts = parts.length === 0 ? map.#parts : parts;
     return map;
   }
@@ -450,7 +530,7 @@ export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
     let rangeCount = 0;
     if (this.#parts.length === 1) {
       size = this.#parts[0]?.portCount ?? 0;
-      rangeCount = this.#parts[0]?.entries.length ?? 0;
+      rangeCount = this.#parts[0]?.entryCount ?? 0;
     } else {
       for (const [range] of this.ranges()) {
         size += range.lastPort - range.port + 1;
@@ -517,12 +597,12 @@ export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
   *ranges(): Generator<[PortRange, ContainerInfo]> {
     for (let partIndex = 0; partIndex < this.#parts.length; partIndex++) {
       const part = this.#parts[partIndex] as PortIndex;
-      for (let index = 0; index < part.entries.length; index++) {
-        const container = part.values[index] as ContainerInfo;
+      for (let index = 0; index < part.entryCount; index++) {
+        const container = part.containerAt(index);
         if (partIndex > 0 && this.#isShadowed(partIndex, container)) {
           continue;
         }
-        const entry = part.entries[index] as PortRangeKey;
+        const entry = part.keyAt(index);
         yield [
           entry.lastPort === undefined
             ? {
@@ -542,9 +622,9 @@ export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
   *[Symbol.iterator](): Iterator<[PortKey, ContainerInfo]> {
     for (let partIndex = 0; partIndex < this.#parts.length; partIndex++) {
       const part = this.#parts[partIndex] as PortIndex;
-      for (let index = 0; index < part.entries.length; index++) {
-        const entry = part.entries[index] as PortRangeKey;
-        const container = part.values[index] as ContainerInfo;
+      for (let index = 0; index < part.entryCount; index++) {
+        const entry = part.keyAt(index);
+        const container = part.containerAt(index);
         if (partIndex > 0 && this.#isShadowed(partIndex, container)) {
           continue;
         }
