@@ -372,13 +372,24 @@ export class PortIndex {
       // A lookup asks for one key up to three times in a row (exact, any address, any).
       return this.#memo;
     }
-    const seqs: number[] = [];
     let head = this.#heads.get(key);
+    this.seal();
+    if (this.#ranges === null && (head === 0 || this.#next[head - 1] === 0)) {
+      // The common case: no range, and one entry or none on this key.
+      const only = head - 1;
+      const single: readonly Binding[] =
+        head === 0
+          ? noBindings
+          : [{hostIp: this.keyAt(only).hostIp, container: this.containerAt(only), seq: only}];
+      this.#memoKey = key;
+      this.#memo = single;
+      return single;
+    }
+    const seqs: number[] = [];
     while (head !== 0) {
       seqs.push(head - 1);
       head = this.#next[head - 1] ?? 0;
     }
-    this.seal();
     this.#ranges?.collect(key, seqs);
     let found: readonly Binding[] = noBindings;
     if (seqs.length > 0) {
