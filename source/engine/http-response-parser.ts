@@ -488,6 +488,25 @@ export class HttpResponseParser {
   }
 
   private readChunkSize(data: Buffer, offset: number): number {
+    if (this.line === '') {
+      // Usual case, read from the bytes: a whole `HEX CRLF` line in this push, no extension.
+      let size = 0;
+      let position = offset;
+      let digit = position < data.length ? hexValue(data[position] as number) : -1;
+      while (digit !== -1 && size <= this.bodyLimit) {
+        size = size * 16 + digit;
+        position++;
+        digit = position < data.length ? hexValue(data[position] as number) : -1;
+      }
+      if (
+        position > offset &&
+        position - offset <= maxChunkSizeLineBytes &&
+        data[position] === cr &&
+        data[position + 1] === lf
+      ) {
+        return this.startChunk(size, position + 2);
+      }
+    }
     const line = this.readLine(data, offset, maxChunkSizeLineBytes);
     const next = this.next;
     if (line === undefined) {
@@ -526,6 +545,14 @@ export class HttpResponseParser {
         }
       }
     }
+    return this.startChunk(size, next);
+  }
+
+  /** A chunk of `size` bytes starts at `next` (the last chunk when 0). */
+  private startChunk(size: number, next: number): number {
+    if (size > this.bodyLimit - this.received) {
+      throw this.tooLarge('body');
+    }
     if (size === 0) {
       this.state = readingTrailers;
     } else {
@@ -558,6 +585,12 @@ export class HttpResponseParser {
   }
 
   private readTrailers(data: Buffer, offset: number): number {
+    if (this.trailerBytes === 0 && data[offset] === cr && data[offset + 1] === lf) {
+      // Usual case: no trailers, the final CRLF in this push.
+      this.trailerBytes = 2;
+      this.finishPieces();
+      return offset + 2;
+    }
     let position = offset;
     while (position < data.length) {
       const line = this.readLine(data, position, this.headerLimit);
