@@ -1,14 +1,15 @@
 import http, {
   type ClientRequest,
   type IncomingHttpHeaders,
-  type IncomingMessage,
   type OutgoingHttpHeaders,
 } from 'node:http';
 import https from 'node:https';
+import net, {type Socket} from 'node:net';
+import tls from 'node:tls';
 import {EngineRequestError} from '../errors/engine-request-error.js';
-import {NanodockError} from '../errors/nanodock-error.js';
 import {ResponseTooLargeError} from '../errors/response-too-large-error.js';
 import type {Endpoint} from './endpoint.js';
+import {HttpResponseParser} from './http-response-parser.js';
 
 /** Largest response body accepted: 32 MiB. */
 export const maxBodyBytes = 32 * 1024 * 1024;
@@ -139,109 +140,247 @@ export function createEngineRequest(
         });
 }
 
+const exchangeKey: unique symbol = Symbol('nanodock.exchange');
+
+/** A socket carrying one request, with the exchange it belongs to. */
+interface ExchangeSocket extends Socket {
+  [exchangeKey]: Exchange;
+}
+
+/**
+ * One request in flight: its socket, parser, deadline and abort listener. The socket's
+ * listeners are shared module functions that find the exchange on the socket, and the
+ * exchange itself is the abort listener (`handleEvent`), so a request makes no closures.
+ */
+class Exchange {
+  settled = false;
+  readonly endpoint: Endpoint;
+  readonly parser: HttpResponseParser;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (response: EngineResponse) => void;
+  readonly reject: (error: unknown) => void;
+  readonly socket: ExchangeSocket;
+  readonly timer: NodeJS.Timeout;
+
+  constructor(
+    endpoint: Endpoint,
+    request: string,
+    options: EngineRequestOptions,
+    resolve: (response: EngineResponse) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.endpoint = endpoint;
+    this.parser = new HttpResponseParser(
+      endpoint.address,
+      options.maxBodyBytes ?? maxBodyBytes,
+      maxHeaderBytes,
+    );
+    this.signal = options.signal;
+    this.resolve = resolve;
+    this.reject = reject;
+    // First, as it may throw (unusable TLS material): nothing is set up yet to undo.
+    const socket = connectTo(endpoint) as ExchangeSocket;
+    socket[exchangeKey] = this;
+    this.socket = socket;
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    // Queued until the connection (and the TLS handshake) is up.
+    socket.write(request);
+    this.timer = setTimeout(onTimeout, options.timeoutMs, this, options.timeoutMs);
+    this.signal?.addEventListener('abort', this, {once: true});
+  }
+
+  /** The AbortSignal fired. */
+  handleEvent(): void {
+    this.fail(
+      new EngineRequestError(this.endpoint.address, 'aborted', 'request aborted', {
+        cause: this.signal?.reason,
+      }),
+    );
+  }
+
+  /** The answer is complete: hands it over, then lets go of the timer, listener and socket. */
+  succeed(): void {
+    if (!this.settled) {
+      this.settled = true;
+      const parser = this.parser;
+      this.resolve({statusCode: parser.statusCode, headers: parser.headers, body: parser.body});
+      this.release();
+    }
+  }
+
+  /** The request failed: rejects, then lets go of the timer, listener and socket. */
+  fail(error: unknown): void {
+    if (!this.settled) {
+      this.settled = true;
+      this.reject(error);
+      this.release();
+    }
+  }
+
+  /** Nothing of a settled exchange outlives it: its socket's later events are ignored. */
+  private release(): void {
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this);
+    this.socket.destroy();
+  }
+}
+
+function onData(this: ExchangeSocket, chunk: Buffer): void {
+  const exchange = this[exchangeKey];
+  if (exchange.settled) {
+    return;
+  }
+  let complete: boolean;
+  try {
+    complete = exchange.parser.push(chunk);
+  } catch (error) {
+    exchange.fail(error);
+    return;
+  }
+  if (complete) {
+    exchange.succeed();
+  }
+}
+
+function onEnd(this: ExchangeSocket): void {
+  const exchange = this[exchangeKey];
+  if (exchange.settled) {
+    return;
+  }
+  try {
+    exchange.parser.end();
+  } catch (error) {
+    exchange.fail(error);
+    return;
+  }
+  exchange.succeed();
+}
+
+function onError(this: ExchangeSocket, error: NodeJS.ErrnoException): void {
+  const exchange = this[exchangeKey];
+  if (exchange.settled) {
+    return;
+  }
+  const parser = exchange.parser;
+  // A reset once the answer has begun is a truncated answer; before, a hang-up or a connect error.
+  exchange.fail(
+    error.code === 'ECONNRESET' && parser.statusCode !== 0
+      ? parser.truncated({cause: error, code: error.code})
+      : describeSystemError(exchange.endpoint, error),
+  );
+}
+
+function onClose(this: ExchangeSocket): void {
+  const exchange = this[exchangeKey];
+  // Closed without 'end' or 'error' (settled otherwise): the answer is cut off.
+  if (!exchange.settled) {
+    exchange.fail(exchange.parser.truncated());
+  }
+}
+
+function onTimeout(exchange: Exchange, timeoutMs: number): void {
+  exchange.fail(
+    new EngineRequestError(
+      exchange.endpoint.address,
+      'timeout',
+      `no complete answer within ${timeoutMs} ms`,
+    ),
+  );
+}
+
+/** Opens the connection to an engine: its socket or pipe, TCP, or TLS over TCP. */
+function connectTo(endpoint: Endpoint): Socket {
+  if (endpoint.kind === 'socket') {
+    return net.connect({path: endpoint.socketPath});
+  }
+  if (endpoint.tls === null) {
+    return net.connect({host: endpoint.host, port: endpoint.port, noDelay: true});
+  }
+  const socket = tls.connect({
+    host: endpoint.host,
+    port: endpoint.port,
+    // SNI takes a host name, never an address (RFC 6066); the certificate is still checked against it.
+    servername: net.isIP(endpoint.host) === 0 ? endpoint.host : undefined,
+    ca: endpoint.tls.ca,
+    cert: endpoint.tls.cert,
+    key: endpoint.tls.key,
+    rejectUnauthorized: endpoint.tls.verify,
+  });
+  // Applied once connected: the request must not wait behind the handshake's last flight.
+  socket.setNoDelay(true);
+  return socket;
+}
+
+/** True when `path` can go into a request line as it is: printable ASCII, no space. */
+function isSendablePath(path: string): boolean {
+  if (path === '') {
+    return false;
+  }
+  for (let index = 0; index < path.length; index++) {
+    const code = path.charCodeAt(index);
+    if (code <= 0x20 || code >= 0x7f) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The bytes of one request, as text: request line, Host, Connection: close, the JSON body. */
+function formatRequest(
+  endpoint: Endpoint,
+  method: string,
+  path: string,
+  body: string | undefined,
+): string {
+  const host =
+    endpoint.kind === 'socket'
+      ? 'localhost'
+      : endpoint.host.includes(':')
+        ? `[${endpoint.host}]:${endpoint.port}`
+        : `${endpoint.host}:${endpoint.port}`;
+  const head = `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n`;
+  if (body !== undefined) {
+    return `${head}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  }
+  // As node:http did: a POST or DELETE without a body says so.
+  return method === 'GET' ? `${head}\r\n` : `${head}Content-Length: 0\r\n\r\n`;
+}
+
 /**
  * Sends one request to an engine over its socket or TCP (TLS when the endpoint has it) and
- * reads the whole answer. Never keeps a connection open afterwards.
+ * reads the whole answer, with nanodock's own HTTP/1.1 client (see HttpResponseParser). The
+ * answer is returned as soon as its body is complete; the connection is then closed, and
+ * never kept afterwards.
  * Rejects with EngineRequestError (unreachable, timeout, aborted, truncated, not HTTP) or
- * ResponseTooLargeError (headers over 64 KiB, body over the limit; the rest is not read).
+ * ResponseTooLargeError (headers over 64 KiB, body over the limit; the rest is not read),
+ * and with a TypeError (code ERR_UNESCAPED_CHARACTERS, as node:http) before sending anything
+ * when `path` holds a space, a control character or a non-ASCII character.
  */
 export function requestEngine(
   endpoint: Endpoint,
   path: string,
   options: EngineRequestOptions,
 ): Promise<EngineResponse> {
-  const bodyLimit = options.maxBodyBytes ?? maxBodyBytes;
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const request = createEngineRequest(
-      endpoint,
-      options.method ?? 'GET',
-      path,
-      options.body === undefined
-        ? undefined
-        : {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(options.body)},
+  if (!isSendablePath(path)) {
+    const error = new TypeError('Request path contains unescaped characters') as TypeError & {
+      code: string;
+    };
+    error.code = 'ERR_UNESCAPED_CHARACTERS';
+    return Promise.reject(error);
+  }
+  if (options.signal?.aborted) {
+    return Promise.reject(
+      new EngineRequestError(endpoint.address, 'aborted', 'request aborted', {
+        cause: options.signal.reason,
+      }),
     );
-
-    const finish = (error: Error | null, response?: EngineResponse): void => {
-      if (settled) {
-        return;
-      }
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (error) {
-        request.destroy();
-        reject(error);
-      } else if (response) {
-        resolve(response);
-      }
-    };
-    const timer = setTimeout(() => {
-      finish(
-        new EngineRequestError(
-          endpoint.address,
-          'timeout',
-          `no complete answer within ${options.timeoutMs} ms`,
-        ),
-      );
-    }, options.timeoutMs);
-    const onAbort = (): void => {
-      finish(
-        new EngineRequestError(endpoint.address, 'aborted', 'request aborted', {
-          cause: options.signal?.reason,
-        }),
-      );
-    };
-    if (options.signal?.aborted) {
-      onAbort();
-      return;
-    }
-    options.signal?.addEventListener('abort', onAbort, {once: true});
-
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      finish(error instanceof NanodockError ? error : describeSystemError(endpoint, error));
-    });
-    request.on('response', (response: IncomingMessage) => {
-      const declared = Number(response.headers['content-length']);
-      if (Number.isFinite(declared) && declared > bodyLimit) {
-        finish(new ResponseTooLargeError(endpoint.address, 'body', bodyLimit));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let received = 0;
-      response.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > bodyLimit) {
-          finish(new ResponseTooLargeError(endpoint.address, 'body', bodyLimit));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      const truncated = (): void => {
-        // 'close' follows every 'end': build no error (a stack trace is costly) once settled.
-        if (settled) {
-          return;
-        }
-        finish(
-          new EngineRequestError(
-            endpoint.address,
-            'truncated',
-            `the engine closed the connection after ${received} bytes of the body`,
-          ),
-        );
-      };
-      // A cut-off body ends in 'error' (aborted) and 'close' without 'end'; either settles it.
-      response.on('error', truncated);
-      response.on('close', truncated);
-      response.on('end', () => {
-        finish(null, {
-          statusCode: response.statusCode ?? 0,
-          headers: response.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        });
-      });
-    });
-    request.end(options.body);
+  }
+  const request = formatRequest(endpoint, options.method ?? 'GET', path, options.body);
+  return new Promise((resolve, reject) => {
+    new Exchange(endpoint, request, options, resolve, reject);
   });
 }
 
