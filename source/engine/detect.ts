@@ -46,8 +46,8 @@ async function queryEndpoint(
     }
     const deadline = started + timeoutMs;
     const response = await requestEngine(endpoint, '/containers/json', {
-      // Discovery takes well under a millisecond: the request gets the whole budget.
       timeoutMs,
+      startedAt: started,
       signal,
     });
     engine = readEngineKind(response.headers);

@@ -29,6 +29,12 @@ export interface EngineRequestOptions {
   readonly method?: 'GET' | 'POST' | 'DELETE';
   /** Deadline for the whole answer, in milliseconds. Required: no request waits forever. */
   readonly timeoutMs: number;
+  /**
+   * When the deadline of a larger task (a detection) started, as `performance.now()`: the
+   * request then gets what is left of `timeoutMs` from that moment, and a timeout still
+   * names the whole `timeoutMs`. Default: now.
+   */
+  readonly startedAt?: number;
   /** Aborts the request. */
   readonly signal?: AbortSignal;
   /** Body limit in bytes. Default: maxBodyBytes (32 MiB). */
@@ -188,7 +194,11 @@ class Exchange {
     socket.on('close', onClose);
     // Queued until the connection (and the TLS handshake) is up.
     socket.write(request);
-    this.timer = setTimeout(onTimeout, options.timeoutMs, this, options.timeoutMs);
+    const left =
+      options.startedAt === undefined
+        ? options.timeoutMs
+        : Math.max(0, options.startedAt + options.timeoutMs - performance.now());
+    this.timer = setTimeout(onTimeout, left, this, options.timeoutMs);
     this.signal?.addEventListener('abort', this, {once: true});
   }
 
