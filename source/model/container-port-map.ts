@@ -146,10 +146,13 @@ class IntMap {
 
 /** A copy of `array` with twice the room. */
 function grown(array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
-  const bigger = new Int32Array(array.length * 2);
+  const bigger = new Int32Array(Math.max(16, array.length * 2));
   bigger.set(array);
   return bigger;
 }
+
+/** The empty start of a PortIndex's arrays: an index with no entry allocates nothing. */
+const noInts = new Int32Array(0);
 
 /** Every port key: 65,536 per protocol. */
 const keySpace = 2 * 65_536;
@@ -244,14 +247,14 @@ export class PortIndex {
    * in the container's `ports`, or -1 - the index in #looseKeys). Typed arrays, so adding
    * an entry stores no pointer the garbage collector would have to track.
    */
-  #owners = new Int32Array(16);
-  #places = new Int32Array(16);
+  #owners = noInts;
+  #places = noInts;
   /** Per entry, 1 + the number of the previous single entry on the same key (0: none). */
-  #next = new Int32Array(16);
+  #next = noInts;
   #count = 0;
   #ids: Set<string> | null = null;
   /** Per key, 1 + the number of the latest single entry on it. */
-  readonly #heads = new IntMap();
+  #heads: IntMap | null = null;
   readonly #rangeFirsts: number[] = [];
   readonly #rangeLasts: number[] = [];
   readonly #rangeSeqs: number[] = [];
@@ -342,6 +345,7 @@ export class PortIndex {
       this.#ranges = undefined;
       return;
     }
+    this.#heads ??= new IntMap();
     this.#next[seq] = this.#heads.set(keyOf(port, key.protocol), seq + 1);
   }
 
@@ -372,7 +376,7 @@ export class PortIndex {
       // A lookup asks for one key up to three times in a row (exact, any address, any).
       return this.#memo;
     }
-    let head = this.#heads.get(key);
+    let head = this.#heads === null ? 0 : this.#heads.get(key);
     this.seal();
     if (this.#ranges === null && (head === 0 || this.#next[head - 1] === 0)) {
       // The common case: no range, and one entry or none on this key.
