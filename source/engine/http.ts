@@ -217,7 +217,11 @@ class Exchange {
       this.settled = true;
       const parser = this.parser;
       this.resolve({statusCode: parser.statusCode, headers: parser.headers, body: parser.body});
-      this.release();
+      clearTimeout(this.timer);
+      this.signal?.removeEventListener('abort', this);
+      // The caller has its answer; closing the socket (a few tens of µs) waits one turn of
+      // the event loop, so it is not on the caller's path. Later events are ignored.
+      setImmediate(destroySocket, this.socket);
     }
   }
 
@@ -236,6 +240,10 @@ class Exchange {
     this.signal?.removeEventListener('abort', this);
     this.socket.destroy();
   }
+}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy();
 }
 
 function onData(this: ExchangeSocket, chunk: Buffer): void {
