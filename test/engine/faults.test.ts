@@ -7,27 +7,19 @@ import {EngineStatusError} from '../../source/errors/engine-status-error.js';
 import {InvalidJsonError} from '../../source/errors/invalid-json-error.js';
 import {ResponseTooLargeError} from '../../source/errors/response-too-large-error.js';
 import {stopContainer, stopContainerWithReport} from '../../source/stop.js';
-import {answerJson, type FakeEngine, startFakeEngine} from '../helpers/fake-engine.js';
+import {
+  answerJson,
+  type FakeEngine,
+  hostOf,
+  rejection,
+  startFakeEngine,
+} from '../helpers/fake-engine.js';
 
 let engine: FakeEngine | undefined;
 afterEach(async () => {
   await engine?.close();
   engine = undefined;
 });
-
-const hostOf = (fake: FakeEngine): Record<string, string> => ({
-  DOCKER_HOST: `unix://${fake.socketPath}`,
-});
-
-/** Detection's rejection, for assertions on its fields. */
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('faults a real engine cannot produce (local server on a temp Unix socket)', () => {
   it('invalid JSON from the only engine rejects with InvalidJsonError naming it', async () => {

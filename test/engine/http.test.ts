@@ -9,7 +9,7 @@ import {
 } from '../../source/engine/http-response-parser.js';
 import {EngineRequestError} from '../../source/errors/engine-request-error.js';
 import {ResponseTooLargeError} from '../../source/errors/response-too-large-error.js';
-import {type FakeEngine, startFakeEngine} from '../helpers/fake-engine.js';
+import {type FakeEngine, rejection, startFakeEngine} from '../helpers/fake-engine.js';
 
 const address = 'unix:///test/engine.sock';
 
@@ -348,16 +348,6 @@ afterEach(async () => {
 });
 
 const endpointOf = (fake: FakeEngine) => parseEngineAddress(`unix://${fake.socketPath}`, 'test');
-
-/** The rejection of `promise`, which must reject. */
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** How many resources of these kinds are alive in this process (the fake engine's included). */
 function live(kinds: readonly string[]): number {

@@ -10,7 +10,13 @@ import {
 import {DaemonNotFoundError} from '../../source/errors/daemon-not-found-error.js';
 import {EngineRequestError} from '../../source/errors/engine-request-error.js';
 import type {ContainerPortMap} from '../../source/model/container-port-map.js';
-import {answerJson, type FakeEngine, startFakeEngine} from '../helpers/fake-engine.js';
+import {
+  answerJson,
+  type FakeEngine,
+  hostOf,
+  rejection,
+  startFakeEngine,
+} from '../helpers/fake-engine.js';
 
 /**
  * A container list of `count` tiny containers; every `portEvery`-th publishes a port (from
@@ -40,19 +46,6 @@ afterEach(async () => {
   await engine?.close();
   engine = undefined;
 });
-
-const hostOf = (fake: FakeEngine): Record<string, string> => ({
-  DOCKER_HOST: `unix://${fake.socketPath}`,
-});
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Slack over a deadline: the CI machine has 2 cores and the test process parses too. */
 const slackMs = 250;

@@ -59,3 +59,18 @@ export function answerJson(socket: Socket, status: number, body: string): void {
     `HTTP/1.1 ${status} X\r\nContent-Type: application/json\r\nContent-Length: ${bytes.length}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
+
+/** The environment that points detection at `fake` alone. */
+export function hostOf(fake: FakeEngine): Record<string, string> {
+  return {DOCKER_HOST: `unix://${fake.socketPath}`};
+}
+
+/** The rejection of `promise`, which must reject (for assertions on the error's fields). */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
