@@ -18,6 +18,29 @@ export interface DetectOptions extends EndpointOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * The report of a well-known socket path with nothing there. Most of the default places are
+ * empty on any one machine, so this is an expected answer, not a fault: the error carries no
+ * stack trace, whose capture cost more than the rest of the check (about 10-25 µs each, seven
+ * times per default detection).
+ */
+function absentSocketError(address: string): EngineRequestError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new EngineRequestError(
+      address,
+      'connect',
+      'ENOENT: no socket there (is the engine running?)',
+      {
+        code: 'ENOENT',
+      },
+    );
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Default detection deadline in milliseconds. */
 export const defaultDetectTimeoutMs = 3000;
 
@@ -27,6 +50,8 @@ async function queryEndpoint(
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<{index: PortIndex | null; report: EngineReport}> {
+  // The deadline counts from the start of the detection; the duration from this request's.
+  const requestStarted = performance.now();
   let engine: EngineKind = 'unknown';
   try {
     if (
@@ -35,14 +60,7 @@ async function queryEndpoint(
       !existsSync(endpoint.socketPath)
     ) {
       // A well-known place with nothing there: say so without a connect attempt.
-      throw new EngineRequestError(
-        endpoint.address,
-        'connect',
-        'ENOENT: no socket there (is the engine running?)',
-        {
-          code: 'ENOENT',
-        },
-      );
+      throw absentSocketError(endpoint.address);
     }
     const deadline = started + timeoutMs;
     const response = await requestEngine(endpoint, '/containers/json', {
@@ -72,7 +90,7 @@ async function queryEndpoint(
         engine,
         ok: true,
         containers: list.count,
-        durationMs: performance.now() - started,
+        durationMs: performance.now() - requestStarted,
         error: null,
       },
     };
@@ -85,7 +103,7 @@ async function queryEndpoint(
         engine,
         ok: false,
         containers: 0,
-        durationMs: performance.now() - started,
+        durationMs: performance.now() - requestStarted,
         error: error as Error,
       },
     };
