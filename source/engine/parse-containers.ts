@@ -205,12 +205,24 @@ export function parseContainerList(
       endpoint: origin.endpoint ?? undefined,
     });
   }
+  return parseItems(data, 0, origin);
+}
+
+/**
+ * The containers of `items`, items of a container list whose first is item `first` of the
+ * whole list (for the message). Throws InvalidJsonError for an item that is not an object.
+ */
+function parseItems(
+  items: readonly unknown[],
+  first: number,
+  origin: ContainerOrigin,
+): ContainerInfo[] {
   const containers: ContainerInfo[] = [];
-  for (let index = 0; index < data.length; index++) {
-    const item: unknown = data[index];
+  for (let index = 0; index < items.length; index++) {
+    const item: unknown = items[index];
     if (!isObject(item)) {
       throw new InvalidJsonError(
-        `container list item ${index} is not an object (got ${describeJson(item)})`,
+        `container list item ${first + index} is not an object (got ${describeJson(item)})`,
         {endpoint: origin.endpoint ?? undefined},
       );
     }
@@ -317,15 +329,9 @@ export async function readContainerList(
         {cause: error, endpoint},
       );
     }
-    for (const item of items as unknown[]) {
-      if (!isObject(item)) {
-        throw new InvalidJsonError(
-          `container list item ${count} is not an object (got ${describeJson(item)})`,
-          {endpoint},
-        );
-      }
-      count++;
-      const container = parseContainer(item, origin);
+    const parsed = parseItems(items as unknown[], count, origin);
+    count += parsed.length;
+    for (const container of parsed) {
       if (!options.portsOnly || container.ports.length > 0) {
         containers.push(container);
       }
