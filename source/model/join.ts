@@ -133,7 +133,8 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
   }
   const rows: SnapshotRow[] = [];
   const helperRows = new Map<string, SnapshotRow>();
-  const covered = new Set<string>();
+  /** Ports a visible socket holds, by `container id|protocol`. */
+  const held = new Map<string, Set<number>>();
   for (const listener of input.listeners) {
     const first = listener.pids[0];
     const process = first === undefined ? undefined : input.processes.get(first);
@@ -164,7 +165,13 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
     };
     const container = match.container;
     if (container !== null) {
-      covered.add(`${container.id}|${listener.protocol}|${listener.port}`);
+      const owner = `${container.id}|${listener.protocol}`;
+      const ports = held.get(owner);
+      if (ports === undefined) {
+        held.set(owner, new Set([listener.port]));
+      } else {
+        ports.add(listener.port);
+      }
     }
     const twinIdentity = container?.id ?? proxyTarget(helper, process);
     if (helper !== null && twinIdentity !== null) {
@@ -185,7 +192,7 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
     });
   }
   rows.push(...helperRows.values());
-  rows.push(...publishedWithoutHolder(input.containers, covered));
+  rows.push(...publishedWithoutHolder(input.containers, held));
   return rows.sort(compareRows);
 }
 
@@ -204,7 +211,7 @@ function proxyTarget(helper: HelperKind | null, process: ProcessInput | undefine
 /** Rows for published ports that no visible socket was matched to. */
 function publishedWithoutHolder(
   map: ContainerPortMap,
-  covered: ReadonlySet<string>,
+  held: ReadonlyMap<string, ReadonlySet<number>>,
 ): SnapshotRow[] {
   const groups = new Map<
     string,
@@ -235,19 +242,18 @@ function publishedWithoutHolder(
     group.addresses.add(hostIp ?? '0.0.0.0');
     groups.set(groupKey, group);
   };
-  let coveredPorts: Map<string, number[]> | null = null;
+
   // By stored entry, so a published range costs one step plus its held ports, not its width.
   for (const [entry, container] of map.ranges()) {
     if (entry.lastPort === entry.port) {
-      if (!covered.has(`${container.id}|${entry.protocol}|${entry.port}`)) {
+      if (!held.get(`${container.id}|${entry.protocol}`)?.has(entry.port)) {
         addGroup(container, entry.protocol, entry.port, entry.port, entry.hostIp);
       }
       continue;
     }
-    coveredPorts ??= portsByContainer(covered);
-    const held = coveredPorts.get(`${container.id}|${entry.protocol}`) ?? [];
+    const taken = [...(held.get(`${container.id}|${entry.protocol}`) ?? [])].sort((a, b) => a - b);
     let runStart = entry.port;
-    for (const port of held) {
+    for (const port of taken) {
       if (port < entry.port || port > entry.lastPort) {
         continue;
       }
@@ -283,20 +289,4 @@ function publishedWithoutHolder(
       candidates: [],
     };
   });
-}
-
-/** The held ports of `covered` (`id|protocol|port` keys) by `id|protocol`, sorted. */
-function portsByContainer(covered: ReadonlySet<string>): Map<string, number[]> {
-  const byContainer = new Map<string, number[]>();
-  for (const key of covered) {
-    const cut = key.lastIndexOf('|');
-    const owner = key.slice(0, cut);
-    const ports = byContainer.get(owner) ?? [];
-    ports.push(Number(key.slice(cut + 1)));
-    byContainer.set(owner, ports);
-  }
-  for (const ports of byContainer.values()) {
-    ports.sort((a, b) => a - b);
-  }
-  return byContainer;
 }
