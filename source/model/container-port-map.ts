@@ -289,6 +289,11 @@ export class PortIndex {
     this.#addEntry(key, owner, -1 - (this.#looseKeys.push(key) - 1));
   }
 
+  /** The containers added, in order (one added by several calls of `add` in a row once). */
+  get containers(): readonly ContainerInfo[] {
+    return this.#containers;
+  }
+
   /** Number of entries (a port or a whole range each). */
   get entryCount(): number {
     return this.#count;
@@ -431,6 +436,7 @@ export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
   readonly engines: readonly EngineReport[];
   #parts: readonly PortIndex[];
   #size: number | undefined;
+  #containers: ContainerInfo[] | undefined;
   #rangeCount: number | undefined;
 
   constructor(
@@ -601,11 +607,19 @@ export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
 
   /** Every distinct container in the map, in first-seen order. */
   containers(): ContainerInfo[] {
-    const seen = new Set<ContainerInfo>();
-    for (const [, container] of this.ranges()) {
-      seen.add(container);
+    // The map does not change once built: the join asks for this on every refresh.
+    if (this.#containers === undefined) {
+      const seen = new Set<ContainerInfo>();
+      for (let partIndex = 0; partIndex < this.#parts.length; partIndex++) {
+        for (const container of (this.#parts[partIndex] as PortIndex).containers) {
+          if (partIndex === 0 || !this.#isShadowed(partIndex, container)) {
+            seen.add(container);
+          }
+        }
+      }
+      this.#containers = [...seen];
     }
-    return [...seen];
+    return [...this.#containers];
   }
 
   /** The stored entries in the order added: each single port or range once. */
