@@ -21,6 +21,9 @@ const endSync = '\u001B[?2026l';
 const hideCursor = '\u001B[?25l';
 const clearScreen = '\u001B[H\u001B[2J';
 
+/** Clear-screen codes (ED 2 and 3, cursor home, RIS) at the start of a write. */
+const leadingClears = new RegExp(`^(?:${'\u001B'}(?:\\[[23]?J|\\[H|\\[1;1H|c))+`);
+
 /** Moves to the start of 1-based `row` and erases the line (before writing, so that a line
  * filling the last column is not cut by an erase in the terminal's pending-wrap state). */
 const startLine = (row: number): string => `\u001B[${row}H\u001B[2K`;
@@ -94,7 +97,13 @@ export function createLineDiffStdout(terminal: TerminalStream): LineDiffStdout {
       if (frame === '') {
         return true;
       }
-      const lines = frame.split('\n');
+      // A clear in front of the frame (useStdout().write of a clear under debug arrives as
+      // clear + frame, in one write): draw the frame whole on a cleared screen.
+      const cleared = frame.replace(leadingClears, '');
+      if (cleared !== frame) {
+        shown = null;
+      }
+      const lines = cleared.split('\n');
       const update = formatFrameUpdate(shown, lines, terminal.rows || lines.length);
       shown = lines;
       return update === '' ? true : terminal.write(update);

@@ -89,3 +89,15 @@ describe('createLineDiffStdout', () => {
     expect(written[1]).toBe(written[0]);
   });
 });
+
+describe('a clear written in front of a frame', () => {
+  it('is taken as "draw the frame whole on a cleared screen", not as part of its first line', () => {
+    const {terminal, written} = fakeTerminal();
+    const {stdout} = createLineDiffStdout(terminal as unknown as NodeJS.WriteStream);
+    stdout.write('head\nrow');
+    for (const clear of ['\u001B[2J', '\u001B[2J\u001B[3J\u001B[H', '\u001Bc']) {
+      stdout.write(`${clear}head\nrow`);
+      expect(written.at(-1)).toBe(sync(`\u001B[H\u001B[2J${at(1, 'head')}${at(2, 'row')}`));
+    }
+  });
+});
