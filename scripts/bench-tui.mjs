@@ -1,39 +1,44 @@
 // The dashboard benchmark (run by bench.mjs, or alone: `node scripts/bench-tui.mjs`). Needs
 // `npm run build`, tmux and the lab's Docker (sudo npm run lab). In one run:
 //   1. starts 50 extra containers on the lab Docker (nd-bench-0..49, host ports 19100-19149,
-//      label nanodock.bench=1), removed again at the end, on failure and on SIGINT/SIGTERM;
-//   2. starts `nanodock-top --interval 1s` in a private tmux session of 120x40 and times the
+//      label nanodock.bench=1), removed again at the end, on failure and on SIGINT/SIGTERM, and a
+//      helper process listening on 300 loopback ports (19150-19449, bench-listeners.mjs; nothing
+//      connects to them);
+//   2. starts `nanodock-top --interval 1s` in a private tmux session of 120x30 and times the
 //      first full frame (column titles, a row of nd-web and a row of nd-bench-*), polling the
 //      screen every 20 ms from the spawn;
-//   3. then, in one shared 60 s window, the CPU time (/proc/PID/stat utime+stime) of
+//   3. then, in one shared 60 s window, the CPU time (/proc/PID/stat utime+stime) of that
 //      nanodock-top, of a bare Ink app (bench-bare-ink.mjs, 25 rows re-rendered each second) and
-//      of `htop -d 10`, each in a tmux session of its own, and the RSS of the first two; a
-//      second nanodock-top without the stall monitor runs in the same window (its CPU alone);
-//   4. reads the event-loop stall report nanodock-top writes (NANODOCK_TOP_STALL_FILE) for the
-//      same window (SIGUSR2 at its start and end), next to an idle Node process that watches its
-//      own loop over the same window (bench-idle-loop.mjs: the machine's noise), then quits
-//      nanodock-top with q.
+//      of `htop -d 10`, each in a tmux session of its own, and the RSS of the first two; then
+//      quits nanodock-top with q;
+//   4. in a second session (120x30, `--port 19150-19449`: the helper's 300 rows), measures through
+//      a tmux control-mode client (bench-keys.mjs) the bytes written for one `j` that does not
+//      scroll, and the key-to-screen latency of 160 presses of j and Up, each on its own.
 // Prints one JSON line on stdout (progress goes to stderr); `{"skipped": reason}` when Docker,
-// the lab image or tmux is missing. Never sends traffic to the containers' ports.
+// the lab image or tmux is missing. Never sends traffic to the containers' or helper's ports.
 import {spawn, spawnSync} from 'node:child_process';
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import http from 'node:http';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
+import {attachControl, measureBytesPerKey, measureLatency, summarize} from './bench-keys.mjs';
 import {runTmux, terminalEnv, writeTmuxConfig} from './tmux.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const cliPath = join(root, 'dist', 'cli.js');
 const bareInkPath = join(root, 'scripts', 'bench-bare-ink.mjs');
-const idleLoopPath = join(root, 'scripts', 'bench-idle-loop.mjs');
+const listenersPath = join(root, 'scripts', 'bench-listeners.mjs');
 const dockerSocket = '/var/run/docker.sock';
 const image = 'nanodock-lab/busybox:latest';
 const benchLabel = 'nanodock.bench';
 const benchCount = 50;
 const basePort = 19_100;
 const columns = 120;
-const lines = 40;
+const lines = 30;
+/** The helper's loopback ports: 300 rows, the size the latency goal is set at. */
+const listenerBase = 19_150;
+const listenerCount = 300;
 const windowMs = 60_000;
 const settleMs = 2000;
 /** How long after the containers start the idle window may begin (uptimes shown in seconds until 60 s). */
@@ -42,7 +47,6 @@ const idleAfterMs = 62_000;
 const notes = [];
 const log = (line) => process.stderr.write(`bench-tui: ${line}\n`);
 const workDir = mkdtempSync(join(tmpdir(), 'nd-bench-tui-'));
-const stallFile = join(workDir, 'stall.json');
 
 // ------------------------------------------------------------------ Docker over its socket
 
@@ -126,7 +130,7 @@ const sessions = [];
 const tmux = runTmux;
 
 /**
- * Starts `command` (argv, no shell) in a detached 120x40 tmux session on a private server, with
+ * Starts `command` (argv, no shell) in a detached 120x30 tmux session on a private server, with
  * no status line, TERM=xterm-256color and `env` on top of this process's environment.
  */
 async function startSession(label, command, env = {}) {
@@ -238,12 +242,12 @@ function rssMb(pid) {
 
 let cleaning = null;
 let touchedDocker = false;
-/** The idle-loop reference process, killed by cleanup if the run ends early. */
-let idleLoop = null;
+/** The helper holding the 300 loopback ports, killed by cleanup. */
+let listeners = null;
 
 function cleanup() {
   cleaning ??= (async () => {
-    idleLoop?.kill('SIGKILL');
+    listeners?.kill('SIGKILL');
     await killSessions();
     if (touchedDocker) {
       try {
@@ -303,6 +307,17 @@ async function run() {
   let started = performance.now();
   const indexes = Array.from({length: benchCount}, (_, index) => index);
   await inBatches(indexes, 6, startBenchContainer);
+  listeners = spawn(
+    process.execPath,
+    [listenersPath, String(listenerBase), String(listenerCount)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise((resolve, reject) => {
+    listeners.stdout.once('data', resolve);
+    listeners.once('exit', (code) => reject(new Error(`bench-listeners.mjs exited (${code})`)));
+  });
   const containersReadyAt = performance.now();
   log(
     `started ${benchCount} containers (ports ${basePort}-${basePort + benchCount - 1}) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
@@ -318,17 +333,10 @@ async function run() {
     );
   };
   started = performance.now();
-  const top = await startSession('top', [process.execPath, cliPath, '--interval', '1s'], {
-    NANODOCK_TOP_STALL_FILE: stallFile,
-  });
+  const top = await startSession('top', [process.execPath, cliPath, '--interval', '1s']);
   await waitForScreen(top, isFull, {everyMs: 20});
   const firstFrameMs = performance.now() - started;
   log(`first full frame after ${firstFrameMs.toFixed(0)} ms`);
-
-  // The same dashboard without NANODOCK_TOP_STALL_FILE: the stall monitor's 1 ms timer costs
-  // CPU of its own, so the window measures both (started after the timed first frame).
-  const plain = await startSession('plain', [process.execPath, cliPath, '--interval', '1s']);
-  await waitForScreen(plain, isFull);
 
   // The references, each on its own 120x40 terminal.
   const bare = await startSession('bare', [process.execPath, bareInkPath]);
@@ -346,7 +354,6 @@ async function run() {
   }
   const pids = {
     top: programPid((await paneState(top)).pid),
-    plain: programPid((await paneState(plain)).pid),
     bare: programPid((await paneState(bare)).pid),
     htop: htop === null ? null : programPid((await paneState(htop)).pid),
   };
@@ -361,30 +368,52 @@ async function run() {
     await sleep(quietAt - performance.now());
   }
 
-  // The stall reference: an idle Node process watching its own loop over the same window.
-  const idleStallFile = join(workDir, 'idle-stall.json');
-  idleLoop = spawn(process.execPath, [idleLoopPath, idleStallFile], {stdio: 'ignore'});
-  await sleep(500);
-
-  // 3-5. One shared window for the three.
-  const before = {top: cpuTicks(pids.top), plain: cpuTicks(pids.plain), bare: cpuTicks(pids.bare)};
+  // 3. One shared window for the three.
+  const before = {top: cpuTicks(pids.top), bare: cpuTicks(pids.bare)};
   if (pids.htop !== null) before.htop = cpuTicks(pids.htop);
   const windowStarted = performance.now();
-  // The stall report covers this window exactly: SIGUSR2 starts it, a second one writes it.
-  process.kill(pids.top, 'SIGUSR2');
-  idleLoop.kill('SIGUSR2');
   log(`measuring CPU for ${windowMs / 1000} s (pids: ${JSON.stringify(pids)})`);
   await sleep(windowMs);
-  const after = {top: cpuTicks(pids.top), plain: cpuTicks(pids.plain), bare: cpuTicks(pids.bare)};
+  const after = {top: cpuTicks(pids.top), bare: cpuTicks(pids.bare)};
   if (pids.htop !== null) after.htop = cpuTicks(pids.htop);
-  process.kill(pids.top, 'SIGUSR2');
-  idleLoop.kill('SIGUSR2');
   const seconds = (performance.now() - windowStarted) / 1000;
   const percent = (key) => ((after[key] - before[key]) / clockTicks / seconds) * 100;
   const rss = {top: rssMb(pids.top), bare: rssMb(pids.bare)};
-  for (const [key, session] of Object.entries({top, plain, bare})) {
+  for (const [key, session] of Object.entries({top, bare})) {
     if ((await paneState(session)).dead) throw new Error(`${key} exited during the window`);
   }
+
+  // 4. Keys, on the helper's 300 rows: bytes per j, then latency (see bench-keys.mjs). After the
+  // CPU window, so that the helper is over a minute old and its UPTIME cells are still.
+  const keys = await startSession('keys', [
+    process.execPath,
+    cliPath,
+    '--port',
+    `${listenerBase}-${listenerBase + listenerCount - 1}`,
+  ]);
+  await waitForScreen(keys, (screen) => screen.includes(String(listenerBase + 10)));
+  await sleep(settleMs);
+  const keyRows = /(\d+)\/\d+ rows/.exec(await capture(keys));
+  // What a whole-screen redraw writes: the screen with its styles, as tmux would repaint it.
+  const fullFrameBytes = Buffer.byteLength(
+    await tmux(keys.socket, ['capture-pane', '-p', '-e', '-t', keys.label]),
+  );
+  const ports = Array.from({length: listenerCount}, (_, index) => listenerBase + index);
+  const control = await attachControl(keys, terminalEnv());
+  let bytes;
+  let latency;
+  try {
+    bytes = await measureBytesPerKey(control, ports.slice(1), {count: 8});
+    latency = await measureLatency(control, ports, 8, {rounds: 2, run: 40});
+  } finally {
+    control.close();
+  }
+  await tmux(keys.socket, ['kill-server']).catch(() => {});
+  const byteCounts = bytes.map((sample) => sample.bytes).sort((a, b) => a - b);
+  const latencyMs = summarize(latency.map((sample) => sample.ms));
+  log(
+    `bytes per j ${byteCounts.join(', ')} (full screen ${fullFrameBytes}); latency ${JSON.stringify(latencyMs)}`,
+  );
 
   // Rows: the dashboard's own count in its header ("N rows"), and the table rows on screen.
   const last = await capture(top);
@@ -397,30 +426,10 @@ async function run() {
     .filter((row) => /^[* ] (tcp|udp)/.test(row)).length;
   const benchRowsSeen = last.split('\n').filter((row) => row.includes('nd-bench-')).length;
 
-  // 6. Stall report, written by nanodock-top at the second SIGUSR2; then quit it.
-  let stall = null;
-  const deadline = performance.now() + 10_000;
-  while (stall === null && performance.now() < deadline) {
-    if (existsSync(stallFile)) {
-      try {
-        stall = JSON.parse(readFileSync(stallFile, 'utf8'));
-      } catch {}
-    }
-    if (stall === null) await sleep(50);
-  }
-  let idleStall = null;
-  while (idleStall === null && performance.now() < deadline) {
-    try {
-      idleStall = JSON.parse(readFileSync(idleStallFile, 'utf8'));
-    } catch {
-      await sleep(50);
-    }
-  }
   await tmux(top.socket, ['send-keys', '-t', top.label, 'q']);
-  if (stall === null) notes.push('no stall report: nanodock-top did not write it within 10 s');
   notes.push(
-    'stall and render figures cover the CPU window exactly (monitorEventLoopDelay, started and ended by SIGUSR2)',
-    'the stall monitor (NANODOCK_TOP_STALL_FILE, 1 ms resolution) runs during the CPU window and adds its own timer wakeups to cpuPercent; cpuPercentNoStallMonitor is a second nanodock-top without it, in the same window',
+    'latency: from writing send-keys to a tmux control-mode client to the first %output chunk that completes the newly selected row; each press waits for the screen to settle, then 50-150 ms',
+    'bytes per j: every byte the program wrote to its pane from the key until 250 ms of silence (tmux %output), for j presses that do not scroll the list',
     `CPU window ${seconds.toFixed(2)} s, started ${settleMs} ms after every program had drawn their first screen and once the new containers were over a minute old; ${benchCount} extra containers; first frame polled every 20 ms`,
     `load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
@@ -429,17 +438,18 @@ async function run() {
   return {
     firstFrameMs: Math.round(firstFrameMs),
     cpuPercent: percent('top'),
-    cpuPercentNoStallMonitor: percent('plain'),
     rssMb: rss.top,
     bareInkCpuPercent: percent('bare'),
     bareInkRssMb: rss.bare,
     htopCpuPercent: pids.htop === null ? null : percent('htop'),
-    stallMaxMs: stall?.maxMs ?? null,
-    stallP99Ms: stall?.p99Ms ?? null,
-    idleLoopStallMaxMs: idleStall?.maxMs ?? null,
-    renders: stall?.renders ?? null,
-    frameCache: stall?.frameCache ?? null,
-    collections: stall?.collections ?? null,
+    bytesPerJ: {
+      median: byteCounts[Math.floor(byteCounts.length / 2)],
+      min: byteCounts[0],
+      max: byteCounts.at(-1),
+    },
+    fullFrameBytes,
+    latencyMs,
+    keyRows: keyRows ? Number(keyRows[1]) : null,
     rows,
     visibleRows,
     benchRowsSeen,

@@ -1,13 +1,13 @@
 import {render} from 'ink';
 import meow from 'meow';
 import {type CliConfig, knownFlags, resolveCliConfig} from './cli-config.js';
-import {watchStalls} from './cli-stall-report.js';
 import {formatTable, printable} from './model/columns.js';
 import {toJsonRow} from './model/format.js';
 import {selectRows} from './model/select.js';
 import {collectSnapshot, isAbsentEngine, type Snapshot} from './snapshot.js';
 import {App} from './tui/app.js';
 import {installInkFrameCache} from './tui/ink-frame-cache.js';
+import {createLineDiffStdout} from './tui/line-diff-stdout.js';
 import {createLiveServices} from './tui/live-services.js';
 
 const help = `
@@ -120,20 +120,25 @@ async function printOnce(config: CliConfig): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
+/**
+ * Write only the lines that changed (tui/line-diff-stdout.ts) rather than Ink's whole-frame
+ * redraw. One switch, for comparing the two (README, Performance).
+ */
+const writesChangedLinesOnly = true;
+
 /** The live dashboard on the terminal's alternate screen, which q gives back as it was. */
 async function runInteractive(config: CliConfig): Promise<void> {
-  const frameCache = await installInkFrameCache();
-  const services = watchStalls(
-    process.env.NANODOCK_TOP_STALL_FILE,
-    createLiveServices(),
-    frameCache,
-  );
+  // Without it, a key at 300 rows takes 46 ms at the median and over 100 ms at worst to reach the
+  // screen on a loaded 2-core VM (README, Performance). It refuses any Ink but 6.8.0.
+  await installInkFrameCache();
+  const services = createLiveServices();
   const alternateScreen = {enter: '\u001B[?1049h\u001B[H', leave: '\u001B[?1049l'};
   process.stdout.write(alternateScreen.enter);
   const restore = (): void => {
     process.stdout.write(`\u001B[?25h${alternateScreen.leave}`);
   };
   process.once('exit', restore);
+  const lineDiff = writesChangedLinesOnly ? createLineDiffStdout(process.stdout) : undefined;
   const instance = render(
     <App
       services={services}
@@ -145,13 +150,19 @@ async function runInteractive(config: CliConfig): Promise<void> {
         intervalMs: config.intervalMs,
       }}
     />,
-    {exitOnCtrlC: false, patchConsole: false, onRender: services.onRender},
+    {
+      exitOnCtrlC: false,
+      patchConsole: false,
+      // Under debug, Ink writes each update as one whole frame, which lineDiff turns into the
+      // lines that changed.
+      ...(lineDiff === undefined ? {} : {stdout: lineDiff.stdout, debug: true}),
+    },
   );
   await instance.waitUntilExit();
   instance.cleanup();
+  lineDiff?.close();
   restore();
   process.removeListener('exit', restore);
-  services.stop();
   // Engine event streams and timers are closed by unmounting; exit now rather than wait
   // for sockets to finish closing.
   process.exit(0);

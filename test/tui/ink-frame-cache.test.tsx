@@ -5,7 +5,12 @@ import {Box, renderToString, Text, Transform} from 'ink';
 import type {ReactNode} from 'react';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {Screen} from '../../source/tui/components/screen.js';
-import {installInkFrameCache, takeInkFrameCacheCounters} from '../../source/tui/ink-frame-cache.js';
+import {
+  installInkFrameCache,
+  refusesInkVersion,
+  takeInkFrameCacheCounters,
+  verifiedInkVersion,
+} from '../../source/tui/ink-frame-cache.js';
 import {initialState, reduce} from '../../source/tui/reducer.js';
 import {cellsToString, fastTokens, styledCharsOf} from '../../source/tui/styled-cells.js';
 import type {AppState} from '../../source/tui/types.js';
@@ -122,6 +127,16 @@ describe('the Ink frame cache', () => {
     const installed = JSON.parse(readFileSync('node_modules/ink/package.json', 'utf8')).version;
     expect(pinned).toBe('6.8.0');
     expect(installed).toBe('6.8.0');
+  });
+
+  it('refuses every Ink but the verified release, patch releases and pre-releases included', () => {
+    expect(verifiedInkVersion).toBe('6.8.0');
+    expect(refusesInkVersion('6.8.0')).toBeNull();
+    for (const other of ['6.8.1', '6.9.0', '6.7.0', '7.0.0', '6.8.0-beta.1', '', undefined, 680]) {
+      expect(refusesInkVersion(other)).toMatch(
+        /is not the release the frame cache was verified on/,
+      );
+    }
   });
 
   it('draws dashboard frames byte for byte as Ink does, in colour and without', () => {
