@@ -242,12 +242,13 @@ export class LiveSnapshot {
     onUpdate(this.#join(host, false));
     const pings = [...this.#pings.values()];
     const oldest = Math.min(...pings.map((ping) => ping.since));
-    if (
-      pings.length > 0 &&
-      (await this.#isSilentBefore(Promise.all(pings.map((ping) => ping.done)), oldest))
-    ) {
-      signal?.throwIfAborted();
-      onUpdate(this.#join(host, false));
+    if (pings.length > 0) {
+      await this.#isSilentBefore(Promise.all(pings.map((ping) => ping.done)), oldest);
+      // Whether the mark passed or a ping failed at it, show who is silent now.
+      if (this.#silentEngines().size > 0) {
+        signal?.throwIfAborted();
+        onUpdate(this.#join(host, false));
+      }
     }
   }
 
@@ -258,9 +259,11 @@ export class LiveSnapshot {
   async #isSilentBefore(answer: Promise<unknown>, since: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const silence = new Promise<boolean>((resolve) => {
+      // A few ms late on purpose: a timer may fire a little before performance.now() says
+      // its time has come, and the snapshot taken then must already count the engine silent.
       timer = setTimeout(
         () => resolve(true),
-        Math.max(0, since + this.#notAnsweringAfterMs - performance.now()),
+        Math.max(0, since + this.#notAnsweringAfterMs - performance.now()) + 5,
       );
     });
     try {
