@@ -1,5 +1,7 @@
 import {hostname} from 'node:os';
 import {awaitDetection, type DetectOptions, startDetection} from './engine/detect.js';
+import {type Endpoint, resolveEndpoints} from './engine/endpoint.js';
+import {pingEngine} from './engine/ping.js';
 import {EngineRequestError} from './errors/engine-request-error.js';
 import {type HostScan, HostScanner} from './host/host-scanner.js';
 import type {StorageContainersCache} from './host/podman-storage.js';
@@ -47,7 +49,16 @@ export interface SnapshotOptions extends DetectOptions {
   readonly containersMaxAgeMs?: () => number;
   /** Where procfs is mounted, for the helper checks (the scanner has its own). Default: '/proc'. */
   readonly procRoot?: string;
+  /**
+   * LiveSnapshot: how long an engine that answered before may leave a question (a ping while
+   * its container list is cached, or a detection) unanswered before the snapshot says it is
+   * not answering, in ms. Default: 2000.
+   */
+  readonly notAnsweringAfterMs?: number;
 }
+
+/** Default of SnapshotOptions.notAnsweringAfterMs. */
+export const defaultNotAnsweringAfterMs = 2000;
 
 /**
  * True for a well-known socket where no engine lives: not worth a warning. An engine named by
@@ -170,6 +181,13 @@ export class LiveSnapshot {
   readonly #hostname = hostname();
   #isStale = false;
   readonly #containersMaxAgeMs: () => number;
+  readonly #notAnsweringAfterMs: number;
+  /** Pings still waiting for an answer, by engine address, with when each was sent. */
+  readonly #pings = new Map<string, {readonly since: number; readonly done: Promise<void>}>();
+  /** Engines that left their last question unanswered, by address: silent since when. */
+  readonly #silent = new Map<string, number>();
+  #endpoints: readonly Endpoint[] | null = null;
+  #detectionStartedAt = 0;
 
   constructor(options: SnapshotOptions = {}) {
     this.#options = options;
@@ -178,6 +196,7 @@ export class LiveSnapshot {
     this.#storageCache = options.storageCache ?? new Map();
     this.#procRoot = options.procRoot ?? '/proc';
     this.#containersMaxAgeMs = options.containersMaxAgeMs ?? (() => 0);
+    this.#notAnsweringAfterMs = options.notAnsweringAfterMs ?? defaultNotAnsweringAfterMs;
   }
 
   /**
@@ -189,12 +208,20 @@ export class LiveSnapshot {
     const isFresh =
       this.#containers !== null &&
       !this.#isStale &&
-      performance.now() - this.#detectedAt < this.#containersMaxAgeMs();
-    const detection =
-      this.#detection ??
-      (isFresh && this.#containers !== null
-        ? Promise.resolve(this.#containers)
-        : this.#startDetection());
+      performance.now() - this.#detectedAt < this.#containersMaxAgeMs() &&
+      // An engine not answering (a ping past the mark): its list is asked for again.
+      this.#silentEngines().size === 0;
+    let detection = this.#detection;
+    if (detection === null) {
+      if (isFresh && this.#containers !== null) {
+        detection = Promise.resolve(this.#containers);
+        // The list is cached (events keep it current): still ask each engine whether it
+        // answers at all, or a hung engine with its event stream open would look healthy.
+        this.#pingEngines();
+      } else {
+        detection = this.#startDetection();
+      }
+    }
     let settled = false;
     void detection.then(() => {
       settled = true;
@@ -205,10 +232,96 @@ export class LiveSnapshot {
     await new Promise((resolve) => setImmediate(resolve));
     if (!settled) {
       onUpdate(this.#join(host, true));
+      if (await this.#isSilentBefore(detection, this.#detectionStartedAt)) {
+        signal?.throwIfAborted();
+        onUpdate(this.#join(host, true));
+      }
       await detection;
       signal?.throwIfAborted();
     }
     onUpdate(this.#join(host, false));
+    const pings = [...this.#pings.values()];
+    const oldest = Math.min(...pings.map((ping) => ping.since));
+    if (pings.length > 0) {
+      await this.#isSilentBefore(Promise.all(pings.map((ping) => ping.done)), oldest);
+      // Whether the mark passed or a ping failed at it, show who is silent now.
+      if (this.#silentEngines().size > 0) {
+        signal?.throwIfAborted();
+        onUpdate(this.#join(host, false));
+      }
+    }
+  }
+
+  /**
+   * Waits for `answer` or for notAnsweringAfterMs after `since`, whichever is first: true when
+   * the time ran out (a snapshot taken now says who is not answering).
+   */
+  async #isSilentBefore(answer: Promise<unknown>, since: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const silence = new Promise<boolean>((resolve) => {
+      // A few ms late on purpose: a timer may fire a little before performance.now() says
+      // its time has come, and the snapshot taken then must already count the engine silent.
+      timer = setTimeout(
+        () => resolve(true),
+        Math.max(0, since + this.#notAnsweringAfterMs - performance.now()) + 5,
+      );
+    });
+    try {
+      return await Promise.race([answer.then(() => false), silence]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Pings every engine that answered the last detection and has no ping waiting. */
+  #pingEngines(): void {
+    this.#endpoints ??= resolveEndpoints(this.#options).endpoints;
+    for (const report of this.#containers?.engines ?? []) {
+      const address = report.endpoint;
+      const endpoint = this.#endpoints.find((candidate) => candidate.address === address);
+      if (!report.ok || endpoint === undefined || this.#pings.has(address)) {
+        continue;
+      }
+      const since = performance.now();
+      const done = pingEngine(endpoint, {timeoutMs: this.#notAnsweringAfterMs})
+        .then(
+          () => {
+            this.#silent.delete(address);
+          },
+          (error: unknown) => {
+            // Ask for the containers again at the next refresh, whatever the failure; only
+            // an engine that leaves the question unanswered is "not answering".
+            this.#isStale = true;
+            if (isTimeout(error) && !this.#silent.has(address)) {
+              this.#silent.set(address, since);
+            }
+          },
+        )
+        .finally(() => {
+          this.#pings.delete(address);
+        });
+      this.#pings.set(address, {since, done});
+    }
+  }
+
+  /** Engines not answering now, by address: since when. */
+  #silentEngines(): Map<string, number> {
+    const now = performance.now();
+    const silent = new Map(this.#silent);
+    for (const [address, ping] of this.#pings) {
+      if (now - ping.since >= this.#notAnsweringAfterMs && !silent.has(address)) {
+        silent.set(address, ping.since);
+      }
+    }
+    if (this.#detection !== null && now - this.#detectionStartedAt >= this.#notAnsweringAfterMs) {
+      // A detection still running past the mark: the engines that answered the last one.
+      for (const report of this.#containers?.engines ?? []) {
+        if (report.ok && !silent.has(report.endpoint)) {
+          silent.set(report.endpoint, this.#detectionStartedAt);
+        }
+      }
+    }
+    return silent;
   }
 
   /**
@@ -227,7 +340,20 @@ export class LiveSnapshot {
   #startDetection(): Promise<ContainerPortMap> {
     this.#isStale = false;
     const handle = startDetection({...this.#options, signal: undefined});
+    const previous = this.#containers?.engines ?? [];
+    this.#detectionStartedAt = handle.startedAt;
     const detection = awaitDetection(handle).then((map) => {
+      for (const report of map.engines) {
+        if (report.ok) {
+          this.#silent.delete(report.endpoint);
+        } else if (
+          isTimeout(report.error) &&
+          !this.#silent.has(report.endpoint) &&
+          previous.some((before) => before.ok && before.endpoint === report.endpoint)
+        ) {
+          this.#silent.set(report.endpoint, handle.startedAt);
+        }
+      }
       this.#containers = map;
       this.#detectedAt = performance.now();
       this.#detection = null;
@@ -289,6 +415,28 @@ export class LiveSnapshot {
   #join(host: HostPart, enginesPending: boolean): Snapshot {
     const containers = this.#containers ?? new ContainerPortMap();
     const warnings = [...host.warnings];
+    const silent = this.#silentEngines();
+    const now = performance.now();
+    let engines = containers.engines;
+    if (silent.size > 0) {
+      // First in the header: an engine that stopped answering is the news.
+      warnings.unshift(
+        ...[...silent].map(([address, since]) => {
+          const kind = engines.find((report) => report.endpoint === address)?.engine;
+          const seconds = Math.max(1, Math.floor((now - since) / 1000));
+          return `${kind === undefined || kind === 'unknown' ? 'engine' : kind} ${address} not answering (${seconds} s)`;
+        }),
+      );
+      engines = engines.map((report) =>
+        silent.has(report.endpoint) && report.ok
+          ? {
+              ...report,
+              ok: false,
+              error: new EngineRequestError(report.endpoint, 'timeout', 'not answering'),
+            }
+          : report,
+      );
+    }
     if (this.#containers !== null) {
       // The verdict first: the header has one line for all of it.
       if (!containers.engines.some((report) => report.ok)) {
@@ -297,7 +445,7 @@ export class LiveSnapshot {
         );
       }
       for (const report of containers.engines) {
-        if (!report.ok && !isAbsentEngine(report)) {
+        if (!report.ok && !isAbsentEngine(report) && !silent.has(report.endpoint)) {
           warnings.push(
             `engine ${report.endpoint} (${report.source}): ${report.error?.message ?? 'failed'}`,
           );
@@ -312,7 +460,7 @@ export class LiveSnapshot {
         helpers: host.helpers,
         now: Date.now() / 1000,
       }),
-      engines: containers.engines,
+      engines,
       enginesPending,
       warnings,
       hostname: this.#hostname,
@@ -321,6 +469,10 @@ export class LiveSnapshot {
       fullHostScan: host.scan.fullScan,
     };
   }
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof EngineRequestError && error.failure === 'timeout';
 }
 
 /**

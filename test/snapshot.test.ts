@@ -31,8 +31,11 @@ describe('LiveSnapshot', () => {
 
   it('asks the engines again only when the list is too old or was invalidated', async () => {
     let requests = 0;
-    engine = await startFakeEngine((socket) => {
-      requests++;
+    engine = await startFakeEngine((socket, head) => {
+      // The list requests (a cached list is still pinged: GET /_ping).
+      if (head.startsWith('GET /containers/json')) {
+        requests++;
+      }
       answerJson(socket, 200, '[]');
     });
     const live = new LiveSnapshot({

@@ -1,9 +1,13 @@
 import type {SnapshotRow} from './snapshot-row.js';
 
-/** A row filter: a port, a port range, or text matched against names. */
+/**
+ * A row filter: a port or a port range (exact), the ports a decimal prefix begins (`1808`
+ * at the prompt: 1808, 18080-18089, …), or text matched against names.
+ */
 export type RowFilter =
   | {readonly kind: 'none'}
   | {readonly kind: 'port'; readonly from: number; readonly to: number}
+  | {readonly kind: 'port-prefix'; readonly prefix: string}
   | {readonly kind: 'text'; readonly needle: string};
 
 const noFilter: RowFilter = {kind: 'none'};
@@ -42,15 +46,25 @@ export function parsePortFilter(text: string): RowFilter | string {
 }
 
 /**
- * The filter a user typed at the `/` prompt: a port or range when it reads as one, else text
- * (case-insensitive) matched against process, container, image and user. Empty means none.
+ * The filter a user typed at the `/` prompt. Digits are a port prefix (`1808` shows 1808 and
+ * 18080-18089 …, so what the prompt shows while typing is what stays after Enter); `=1808`
+ * is that port exactly; `A-B` is a range; anything else is text (case-insensitive) matched
+ * against process, container, image, user and helper. Empty means none. Never throws.
  */
 export function parseFilter(text: string): RowFilter {
   const trimmed = text.trim();
   if (trimmed === '') {
     return noFilter;
   }
-  if (/^\d+(\s*-\s*\d+)?$/.test(trimmed)) {
+  if (/^[1-9]\d{0,4}$/.test(trimmed) && Number(trimmed) <= 65_535) {
+    return {kind: 'port-prefix', prefix: trimmed};
+  }
+  const exact = /^=\s*(\d+)$/.exec(trimmed);
+  const exactPort = exact === null ? undefined : toPort(exact[1] ?? '');
+  if (exactPort !== undefined) {
+    return {kind: 'port', from: exactPort, to: exactPort};
+  }
+  if (/^\d+\s*-\s*\d+$/.test(trimmed)) {
     const parsed = parsePortFilter(trimmed);
     if (typeof parsed !== 'string') {
       return parsed;
@@ -67,6 +81,8 @@ export function matchesFilter(row: SnapshotRow, filter: RowFilter): boolean {
     case 'port':
       // A range row matches when any of its ports is in the filter's range.
       return row.lastPort >= filter.from && row.port <= filter.to;
+    case 'port-prefix':
+      return hasPortWithPrefix(row.port, row.lastPort, filter.prefix);
     case 'text': {
       const fields = [row.process, row.user, row.container?.name, row.container?.image, row.helper];
       return fields.some((field) => field?.toLowerCase().includes(filter.needle) ?? false);
@@ -74,13 +90,31 @@ export function matchesFilter(row: SnapshotRow, filter: RowFilter): boolean {
   }
 }
 
-/** The text a filter came from, for display. */
+/**
+ * Whether a port from `first` to `last` begins with the decimal `prefix`: the ports that do
+ * are the prefix itself, then the runs prefix·10…prefix·10+9, prefix·100…, up to 65535.
+ */
+function hasPortWithPrefix(first: number, last: number, prefix: string): boolean {
+  const base = Number(prefix);
+  for (let scale = 1; base * scale <= 65_535; scale *= 10) {
+    const from = base * scale;
+    const to = from + scale - 1;
+    if (last >= from && first <= to) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** The text a filter came from, for display (and for the prompt: it parses back the same). */
 export function formatFilter(filter: RowFilter): string {
   switch (filter.kind) {
     case 'none':
       return '';
     case 'port':
-      return filter.from === filter.to ? String(filter.from) : `${filter.from}-${filter.to}`;
+      return filter.from === filter.to ? `=${filter.from}` : `${filter.from}-${filter.to}`;
+    case 'port-prefix':
+      return filter.prefix;
     case 'text':
       return filter.needle;
   }

@@ -131,7 +131,8 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
       byId.set(container.id, container);
     }
   }
-  const rows: SnapshotRow[] = [];
+  /** Plain sockets by key: SO_REUSEPORT gives one process several on one address and port. */
+  const socketRows = new Map<string, SnapshotRow>();
   const helperRows = new Map<string, SnapshotRow>();
   /** Ports a visible socket holds, by `container id|protocol`. */
   const held = new Map<string, Set<number>>();
@@ -186,14 +187,39 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
       helperRows.set(groupKey, {...row, key: `c|${groupKey}`});
       continue;
     }
-    rows.push({
-      ...row,
-      key: `s|${listener.protocol}|${listener.address}|${listener.port}|${first ?? ''}`,
-    });
+    const key = `s|${listener.protocol}|${listener.address}|${listener.port}|${first ?? ''}`;
+    const same = socketRows.get(key);
+    if (same !== undefined) {
+      const pids = sortedUnique([...same.pids, ...listener.pids], (a, b) => a - b);
+      socketRows.set(key, {...same, pids, sockets: (same.sockets ?? 1) + 1});
+      continue;
+    }
+    socketRows.set(key, {...row, key});
   }
-  rows.push(...helperRows.values());
-  rows.push(...publishedWithoutHolder(input.containers, held));
-  return rows.sort(compareRows);
+  const rows = [
+    ...socketRows.values(),
+    ...helperRows.values(),
+    ...publishedWithoutHolder(input.containers, held),
+  ];
+  return withUniqueKeys(rows.sort(compareRows));
+}
+
+/**
+ * The rows with every key unique: the list selects, moves and draws by key, and two rows
+ * with one key would be selected together and break the drawing. The keys above are unique
+ * by construction; should two ever meet, the later ones get `#2`, `#3`, … (stable, as the
+ * rows are in a stable order).
+ */
+export function withUniqueKeys(rows: SnapshotRow[]): SnapshotRow[] {
+  const used = new Set<string>();
+  return rows.map((row) => {
+    let key = row.key;
+    for (let count = 2; used.has(key); count++) {
+      key = `${row.key}#${count}`;
+    }
+    used.add(key);
+    return key === row.key ? row : {...row, key};
+  });
 }
 
 /**

@@ -17,6 +17,11 @@ export interface SnapshotRow {
    * `-p 10000-20000:10000-20000`) that no process holds, which is one row for the whole range.
    */
   readonly lastPort: number;
+  /**
+   * How many listening sockets the row stands for when one process holds several on the same
+   * protocol, address and port (SO_REUSEPORT); absent for one.
+   */
+  readonly sockets?: number;
   /** Every process holding the socket(s), sorted; empty when none is visible. */
   readonly pids: readonly number[];
   /** The first pid, or null. */

@@ -3,7 +3,9 @@ import {useEffect, useReducer} from 'react';
 import {Screen} from './components/screen.js';
 import {useActionRunner} from './hooks/use-action-runner.js';
 import {useEngineEvents} from './hooks/use-engine-events.js';
+import {useFunctionKeys} from './hooks/use-function-keys.js';
 import {useRefreshLoop} from './hooks/use-refresh-loop.js';
+import {useStatusExpiry} from './hooks/use-status-expiry.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {type InitialOptions, initialState, reduce} from './reducer.js';
 import type {DashboardServices} from './services.js';
@@ -33,6 +35,8 @@ export function App({services, initial, color}: AppProps) {
   useEngineEvents(services, refreshNow);
   useActionRunner(services, state.queue, dispatch, refreshNow);
   useInput((input, key) => dispatch({type: 'key', press: {input, key}}));
+  useFunctionKeys(dispatch);
+  useStatusExpiry(state.status, dispatch);
   useEffect(() => {
     if (state.quitting) {
       exit();

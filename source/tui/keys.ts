@@ -33,6 +33,59 @@ const ctrl =
   (text: string): Matcher =>
   ({input, key}) =>
     key.ctrl === true && input === text;
+const functionKey =
+  (number: number): Matcher =>
+  ({functionKey: pressed}) =>
+    pressed === number;
+
+/**
+ * Function keys by their unmodified escape sequence (without the leading ESC): xterm and tmux
+ * (`OP`…`OS`, `[15~`…`[24~`), rxvt (`[11~`…`[14~`) and the Linux console (`[[A`…`[[E`).
+ * Ink's useInput reports these keys as an empty input with no flag set, so the app reads them
+ * from the raw input (see readFunctionKeys).
+ */
+const functionKeySequences: Readonly<Record<string, number>> = {
+  OP: 1,
+  OQ: 2,
+  OR: 3,
+  OS: 4,
+  '[11~': 1,
+  '[12~': 2,
+  '[13~': 3,
+  '[14~': 4,
+  '[[A': 1,
+  '[[B': 2,
+  '[[C': 3,
+  '[[D': 4,
+  '[[E': 5,
+  '[15~': 5,
+  '[17~': 6,
+  '[18~': 7,
+  '[19~': 8,
+  '[20~': 9,
+  '[21~': 10,
+  '[23~': 11,
+  '[24~': 12,
+};
+
+const escapeChar = String.fromCharCode(0x1b);
+
+/**
+ * The function keys (1-12) in a chunk of raw terminal input, in order; other keys (and
+ * function keys with Shift, Ctrl or Alt) are skipped. Never throws.
+ */
+export function readFunctionKeys(chunk: string): number[] {
+  const found: number[] = [];
+  // ESC, then SS3 + one letter, or CSI (or the console's `[[`) + digits + `~` or one letter.
+  const pattern = new RegExp(`${escapeChar}(O[A-Z]|\\[\\[[A-E]|\\[\\d+~)`, 'g');
+  for (const match of chunk.matchAll(pattern)) {
+    const number = functionKeySequences[match[1] ?? ''];
+    if (number !== undefined) {
+      found.push(number);
+    }
+  }
+  return found;
+}
 
 /** One binding: the command, the keys that give it, and how the help and footer name it. */
 export interface Binding {
@@ -99,9 +152,9 @@ export const bindings: readonly Binding[] = [
   {
     command: 'filter',
     short: 'filter',
-    keys: '/',
-    description: 'filter: port, range (3000-4000) or text',
-    matchers: [char('/')],
+    keys: '/ F3 F4',
+    description: 'filter: port prefix (808), exact port (=8080), range (3000-4000) or text',
+    matchers: [char('/'), functionKey(3), functionKey(4)],
     inFooter: true,
   },
   {
@@ -115,9 +168,9 @@ export const bindings: readonly Binding[] = [
   {
     command: 'kill',
     short: 'kill',
-    keys: 'k',
+    keys: 'k F9',
     description: 'kill the container (or signal the process)',
-    matchers: [char('k')],
+    matchers: [char('k'), functionKey(9)],
     inFooter: true,
   },
   {
@@ -139,9 +192,9 @@ export const bindings: readonly Binding[] = [
   {
     command: 'sort-next',
     short: 'sort',
-    keys: '>',
+    keys: '> F6',
     description: 'sort by the next column',
-    matchers: [char('>'), char('.')],
+    matchers: [char('>'), char('.'), functionKey(6)],
     inFooter: true,
   },
   {
@@ -162,18 +215,18 @@ export const bindings: readonly Binding[] = [
   },
   {
     command: 'help',
-    keys: '?',
+    keys: 'F1 ?',
     description: 'this help',
-    matchers: [char('?')],
+    matchers: [char('?'), functionKey(1)],
     short: 'help',
     inFooter: true,
   },
   {
     command: 'quit',
     short: 'quit',
-    keys: 'q ^C',
+    keys: 'q F10 ^C',
     description: 'quit',
-    matchers: [char('q'), ctrl('c')],
+    matchers: [char('q'), functionKey(10), ctrl('c')],
     inFooter: true,
   },
 ];
@@ -204,10 +257,30 @@ const commandActions: Partial<Record<Command, AppAction>> = {
   help: {type: 'help-toggle'},
 };
 
+/**
+ * A press with no text, no flag and no function key: what Ink reports for a function key
+ * (which then comes again with its number) or Insert.
+ */
+export function isBlank({input, key, functionKey: number}: KeyPress): boolean {
+  return (
+    input === '' &&
+    number === undefined &&
+    !Object.entries(key).some(([name, value]) => value === true && name !== 'shift')
+  );
+}
+
 /** What a key press means in a mode: an action, `quit`, or nothing. */
 export function interpretKey(mode: Mode, press: KeyPress): AppAction | 'quit' | undefined {
   const {input, key} = press;
   if (key.ctrl && input === 'c') {
+    return 'quit';
+  }
+  if (isBlank(press)) {
+    // A key Ink reports as nothing (a function key, Insert): never an answer to a question.
+    // A function key comes again, read from the raw input, with its number.
+    return undefined;
+  }
+  if (press.functionKey === 10 && mode.kind !== 'filter') {
     return 'quit';
   }
   switch (mode.kind) {
@@ -243,6 +316,7 @@ export function interpretKey(mode: Mode, press: KeyPress): AppAction | 'quit' | 
     case 'detail':
       if (
         key.escape ||
+        (mode.kind === 'help' && press.functionKey === 1) ||
         key.return ||
         input === 'q' ||
         input === '?' ||
@@ -257,7 +331,8 @@ export function interpretKey(mode: Mode, press: KeyPress): AppAction | 'quit' | 
         return 'quit';
       }
       if (key.escape) {
-        return {type: 'status', status: null};
+        // Esc clears what is set: the status message and an active filter.
+        return {type: 'clear'};
       }
       return command === undefined ? undefined : commandActions[command];
     }

@@ -1,7 +1,7 @@
 import {type ColumnId, columns} from '../model/columns.js';
 import {formatFilter, parseFilter, type RowFilter} from '../model/filter.js';
 import {splitKeyBurst} from './key-burst.js';
-import {interpretKey} from './keys.js';
+import {interpretKey, isBlank} from './keys.js';
 import {actionKey, describeTarget} from './pending-action.js';
 import {isSameScreen} from './screen-diff.js';
 import {
@@ -145,7 +145,29 @@ function confirm(state: AppState, yes: boolean): AppState {
     queue: [...state.queue, {id: state.nextActionId, action}],
     nextActionId: state.nextActionId + 1,
     inProgress: {...state.inProgress, [key]: label},
-    status: {text: `${label} ${describeTarget(action)}…`, tone: 'info'},
+    // The state first, and a word that cannot be read as cut text.
+    status: {text: `${label} ${describeTarget(action)}: in progress…`, tone: 'progress'},
+  };
+}
+
+/** The detail pane on the selected row, keeping that row's identity. */
+function openDetail(state: AppState): AppState {
+  const row = selectedRow(state);
+  if (row === undefined) {
+    return {...state, mode: {kind: 'list'}};
+  }
+  const container = row.container;
+  return {
+    ...state,
+    mode: {
+      kind: 'detail',
+      key: row.key,
+      label:
+        container === null
+          ? `port ${row.port}/${row.protocol}`
+          : `container ${container.name} (${container.id.slice(0, 12)})`,
+      containerId: container?.id ?? null,
+    },
   };
 }
 
@@ -200,13 +222,7 @@ export function reduce(state: AppState, action: AppAction): AppState {
     case 'help-toggle':
       return {...state, mode: state.mode.kind === 'help' ? {kind: 'list'} : {kind: 'help'}};
     case 'detail-toggle':
-      return {
-        ...state,
-        mode:
-          state.mode.kind === 'detail' || selectedRow(state) === undefined
-            ? {kind: 'list'}
-            : {kind: 'detail'},
-      };
+      return state.mode.kind === 'detail' ? {...state, mode: {kind: 'list'}} : openDetail(state);
     case 'close':
       return state.mode.kind === 'confirm' || state.mode.kind === 'choose-signal'
         ? {...state, mode: {kind: 'list'}, status: {text: 'cancelled', tone: 'info'}}
@@ -239,6 +255,10 @@ export function reduce(state: AppState, action: AppAction): AppState {
     }
     case 'status':
       return {...state, status: action.status};
+    case 'status-expired':
+      return state.status === action.status ? {...state, status: null} : state;
+    case 'clear':
+      return reselect({...state, status: null, filter: {kind: 'none'}});
     case 'key': {
       const presses = splitKeyBurst(action.press);
       if (presses !== undefined) {
@@ -250,7 +270,10 @@ export function reduce(state: AppState, action: AppAction): AppState {
       if (result === 'quit') {
         return {...state, quitting: true};
       }
-      return result === undefined ? state : reduce(state, result);
+      // Any key clears the message (the key may set a new one); a blank press is no key.
+      const next =
+        state.status === null || isBlank(action.press) ? state : {...state, status: null};
+      return result === undefined ? next : reduce(next, result);
     }
   }
 }

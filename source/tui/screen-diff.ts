@@ -20,6 +20,7 @@ function computeRowLook(row: SnapshotRow): string {
     row.key,
     row.addresses.join(','),
     row.pids.join(','),
+    row.sockets ?? 1,
     // A process replaced under the same pid is another process: the screen (and the identity
     // a prompt takes from it) must follow.
     row.startTicks,

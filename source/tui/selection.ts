@@ -55,3 +55,15 @@ export function placeSelection(state: AppState, wantedIndex: number): AppState {
 export function reselect(state: AppState): AppState {
   return placeSelection(state, selectedIndexOf(state, selectVisibleRows(state)));
 }
+
+/**
+ * The row an open detail pane shows: the one it opened on, found by its key among every row
+ * of the snapshot; undefined when that row is gone (or no pane is open).
+ */
+export function selectDetailRow(state: AppState): SnapshotRow | undefined {
+  const mode = state.mode;
+  if (mode.kind !== 'detail') {
+    return undefined;
+  }
+  return state.snapshot?.rows.find((row) => row.key === mode.key);
+}

@@ -8,6 +8,8 @@ import type {Snapshot} from '../snapshot.js';
 export interface KeyPress {
   readonly input: string;
   readonly key: Partial<Key>;
+  /** F1-F12, read from the raw input (Ink's Key has no field for them); absent otherwise. */
+  readonly functionKey?: number;
 }
 
 /**
@@ -39,7 +41,15 @@ export type Mode =
   | {readonly kind: 'list'}
   | {readonly kind: 'filter'; readonly draft: string}
   | {readonly kind: 'help'}
-  | {readonly kind: 'detail'}
+  | {
+      readonly kind: 'detail';
+      /** The row the pane opened on: it shows that row or says it is gone, never another. */
+      readonly key: string;
+      /** What the row was, for when it is gone: "container NAME (ID)" or "port 8080/tcp". */
+      readonly label: string;
+      /** The container's full id when the row had one. */
+      readonly containerId: string | null;
+    }
   | {
       readonly kind: 'choose-signal';
       readonly pid: number;
@@ -54,10 +64,14 @@ export interface QueuedAction {
   readonly action: PendingAction;
 }
 
-/** A one-line message under the list. */
+/**
+ * A one-line message under the list. Info and ok messages go at the next key or after
+ * statusExpiryMs; errors stay until a key; `progress` (an action running) stays until the
+ * action's outcome replaces it or a key clears it.
+ */
 export interface StatusMessage {
   readonly text: string;
-  readonly tone: 'info' | 'ok' | 'error';
+  readonly tone: 'info' | 'ok' | 'error' | 'progress';
 }
 
 /** The whole dashboard state. */
@@ -118,4 +132,8 @@ export type AppAction =
       readonly status: StatusMessage;
     }
   | {readonly type: 'status'; readonly status: StatusMessage | null}
+  /** Clears this status if it is still the one shown (the expiry timer's). */
+  | {readonly type: 'status-expired'; readonly status: StatusMessage}
+  /** Esc in the list: clears the status message and the filter. */
+  | {readonly type: 'clear'}
   | {readonly type: 'key'; readonly press: KeyPress};

@@ -30,7 +30,8 @@ function cellText(
   if (column.id === 'container') {
     const key = row.container?.id ?? (row.pid === null ? '' : `pid:${row.pid}`);
     const running = inProgress[key];
-    return running === undefined ? text : `${text} (${running}…)`;
+    // The action first: cut at the column's width, the name may lose its end, never the state.
+    return running === undefined ? text : `${running}… ${text}`;
   }
   return text;
 }
@@ -130,12 +131,20 @@ export function enginesLine(
   return {text: fitCell(parts.join('  '), width), isProblem: problems.length > 0};
 }
 
+function withoutFunctionKeys(keys: string): string {
+  return keys
+    .split(' ')
+    .filter((name) => !/^F\d+$/.test(name))
+    .join(' ');
+}
+
 /** The footer: the footer bindings, as many as fit. */
 export function footerLine(width: number): string {
   return fitCell(
     bindings
       .filter((binding) => binding.inFooter)
-      .map((binding) => `${binding.keys} ${binding.short}`)
+      // The function keys are in the help (F1): the footer keeps to the letters.
+      .map((binding) => `${withoutFunctionKeys(binding.keys)} ${binding.short}`)
       .join('  '),
     width,
   );
@@ -151,7 +160,13 @@ export function statusLine(
 ): {text: string; tone: StatusMessage['tone'] | 'prompt'} {
   switch (mode.kind) {
     case 'filter':
-      return {text: fitCell(`/${mode.draft}█  Enter keeps · Esc clears`, width), tone: 'prompt'};
+      return {
+        text: fitCell(
+          `/${mode.draft}█  Enter keeps · Esc clears · 808 = ports it begins · =8080 exact · 3000-4000`,
+          width,
+        ),
+        tone: 'prompt',
+      };
     case 'confirm': {
       const action = mode.action;
       const question =
@@ -179,7 +194,7 @@ export function statusLine(
   }
   return {
     text: fitCell(
-      filterText === '' ? '' : `filter: ${filterText}  (/ to change, Esc in the prompt clears)`,
+      filterText === '' ? '' : `filter: ${filterText}  (/ changes it · Esc clears it)`,
       width,
     ),
     tone: 'info',
@@ -203,6 +218,26 @@ export function helpLines(width: number, height: number): string[] {
   return lines.slice(0, height).map((line) => fitCell(line, width));
 }
 
+/**
+ * The detail pane's lines when the row it opened on is gone: it says so rather than show
+ * another row. `rows` are the snapshot's rows, to tell a gone container from a closed port.
+ */
+export function detailGoneLines(
+  mode: {readonly label: string; readonly containerId: string | null},
+  rows: readonly SnapshotRow[],
+  width: number,
+  height: number,
+): string[] {
+  const containerGone =
+    mode.containerId !== null && !rows.some((row) => row.container?.id === mode.containerId);
+  const lines = [
+    containerGone ? `${mode.label} is gone` : `this port is no longer listening (${mode.label})`,
+    '',
+    'Esc or Enter closes',
+  ];
+  return lines.slice(0, height).map((line) => fitCell(truncate(line, width), width));
+}
+
 /** The detail pane's lines for a row: every fact the row has. */
 export function detailLines(row: SnapshotRow, width: number, height: number): string[] {
   const container = row.container;
@@ -211,6 +246,9 @@ export function detailLines(row: SnapshotRow, width: number, height: number): st
     `processes: ${row.pids.length === 0 ? 'none visible' : row.pids.join(', ')}${row.process ? ` (${row.process}, user ${row.user ?? '?'})` : ''}`,
     `command: ${row.command.length === 0 ? '-' : row.command.join(' ')}`,
   ];
+  if (row.sockets !== undefined && row.sockets > 1) {
+    lines.splice(1, 0, `${row.sockets} sockets (SO_REUSEPORT)`);
+  }
   if (row.helper !== null) {
     lines.push(`port helper: ${row.helper}`);
   }

@@ -53,7 +53,8 @@ describe('filters', () => {
 
   it('reads prompt text as a port when it is one, else as text', () => {
     expect(parseFilter('')).toEqual({kind: 'none'});
-    expect(parseFilter('80')).toEqual({kind: 'port', from: 80, to: 80});
+    expect(parseFilter('80')).toEqual({kind: 'port-prefix', prefix: '80'});
+    expect(parseFilter('=80')).toEqual({kind: 'port', from: 80, to: 80});
     expect(parseFilter('Nginx')).toEqual({kind: 'text', needle: 'nginx'});
     expect(parseFilter('99999')).toEqual({kind: 'text', needle: '99999'});
   });
@@ -61,6 +62,8 @@ describe('filters', () => {
   it('matches ports, ranges and text against process, user, container and image', () => {
     expect(matchesFilter(row(80), parseFilter('80'))).toBe(true);
     expect(matchesFilter(row(81), parseFilter('80'))).toBe(false);
+    expect(matchesFilter(row(8080), parseFilter('80'))).toBe(true);
+    expect(matchesFilter(row(8080), parseFilter('=80'))).toBe(false);
     expect(matchesFilter(row(3500), parseFilter('3000-4000'))).toBe(true);
     expect(matchesFilter(row(80), parseFilter('WWW'))).toBe(true);
     expect(matchesFilter(row(80), parseFilter('postgres'))).toBe(false);

@@ -41,8 +41,11 @@ export function RowList({
       {rows.length === 0 ? (
         <Line dimColor={color} text={fitCell(emptyText, width)} width={width} />
       ) : null}
-      {rows.map((row) => {
-        const isSelected = row.key === selectedKey;
+      {rows.map((row, index) => {
+        // The join makes keys unique; should two rows ever share one, only the first is the
+        // selection and each still gets a React key of its own (a shared one breaks drawing).
+        const isDuplicate = rows.findIndex((other) => other.key === row.key) !== index;
+        const isSelected = row.key === selectedKey && !isDuplicate;
         const tint =
           row.untrusted !== null
             ? 'red'
@@ -53,7 +56,7 @@ export function RowList({
                 : undefined;
         return (
           <Line
-            key={row.key}
+            key={isDuplicate ? `${row.key}#${index}` : row.key}
             inverse={isSelected}
             color={color ? tint : undefined}
             text={rowLine(row, placed, inProgress, width)}

@@ -2,9 +2,9 @@ import {Box} from 'ink';
 import {useMemo} from 'react';
 import {formatFilter} from '../../model/filter.js';
 import {selectWindow} from '../../model/select.js';
-import {listHeight, selectedIndexOf, selectVisibleRows} from '../selection.js';
+import {listHeight, selectDetailRow, selectedIndexOf, selectVisibleRows} from '../selection.js';
 import type {AppState} from '../types.js';
-import {detailLines, helpLines, layoutFor} from '../view.js';
+import {detailGoneLines, detailLines, helpLines, layoutFor} from '../view.js';
 import {Footer} from './footer.js';
 import {Header} from './header.js';
 import {RowList} from './row-list.js';
@@ -24,10 +24,14 @@ export function Screen({state, color}: {readonly state: AppState; readonly color
   let body: React.ReactNode;
   if (state.mode.kind === 'help') {
     body = <TextPane lines={helpLines(width, height + 1)} width={width} color={color} />;
-  } else if (state.mode.kind === 'detail' && selected !== undefined) {
-    body = (
-      <TextPane lines={detailLines(selected, width, height + 1)} width={width} color={color} />
-    );
+  } else if (state.mode.kind === 'detail') {
+    // The row the pane opened on, or what it was: never the row that took its place.
+    const shown = selectDetailRow(state);
+    const lines =
+      shown === undefined
+        ? detailGoneLines(state.mode, state.snapshot?.rows ?? [], width, height + 1)
+        : detailLines(shown, width, height + 1);
+    body = <TextPane lines={lines} width={width} color={color} />;
   } else {
     body = (
       <RowList

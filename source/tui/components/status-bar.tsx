@@ -12,7 +12,13 @@ export interface StatusBarProps {
   readonly color: boolean;
 }
 
-const tones = {info: undefined, ok: 'green', error: 'red', prompt: 'yellow'} as const;
+const tones = {
+  info: undefined,
+  ok: 'green',
+  error: 'red',
+  progress: 'cyan',
+  prompt: 'yellow',
+} as const;
 
 /** The prompt of the current mode (filter, question), else the last outcome, else the filter. */
 export function StatusBar({mode, status, filterText, refreshError, width, color}: StatusBarProps) {
