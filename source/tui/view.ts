@@ -1,5 +1,6 @@
 import {
   type Column,
+  type ColumnId,
   fitCell,
   layoutColumns,
   type PlacedColumn,
@@ -15,9 +16,16 @@ import type {Mode, StatusMessage} from './types.js';
 /** Width of the marker column in front of each row (`*` marks a port helper). */
 const markerWidth = 2;
 
-/** Column widths for the whole filtered list (not just the window: scrolling must not reflow). */
-export function layoutFor(rows: readonly SnapshotRow[], width: number): PlacedColumn[] {
-  return layoutColumns(rows, Math.max(10, width - markerWidth));
+/**
+ * Column widths for the whole filtered list (not just the window: scrolling must not reflow);
+ * the sorted column's width counts its sort mark.
+ */
+export function layoutFor(
+  rows: readonly SnapshotRow[],
+  width: number,
+  sortColumn?: ColumnId,
+): PlacedColumn[] {
+  return layoutColumns(rows, Math.max(10, width - markerWidth), {sortColumn});
 }
 
 /** The cell text of a row, with an action in progress shown on the container. */

@@ -17,7 +17,8 @@ export function Screen({state, color}: {readonly state: AppState; readonly color
   // wrap, and Ink would then miscount the lines it has to erase.
   const width = Math.max(20, state.columns - 1);
   const rows = selectVisibleRows(state);
-  const placed = useMemo(() => layoutFor(rows, width), [rows, width]);
+  const sortColumn = state.sort.column;
+  const placed = useMemo(() => layoutFor(rows, width, sortColumn), [rows, width, sortColumn]);
   const height = listHeight(state);
   const selectedIndex = Math.min(selectedIndexOf(state, rows), rows.length - 1);
   const selected = rows[selectedIndex];
