@@ -4,6 +4,7 @@ import {Screen} from './components/screen.js';
 import {useActionRunner} from './hooks/use-action-runner.js';
 import {useEngineEvents} from './hooks/use-engine-events.js';
 import {useRefreshLoop} from './hooks/use-refresh-loop.js';
+import {useScreenRedraw} from './hooks/use-screen-redraw.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {type InitialOptions, initialState, reduce} from './reducer.js';
 import type {DashboardServices} from './services.js';
@@ -33,6 +34,7 @@ export function App({services, initial, color}: AppProps) {
   useEngineEvents(services, refreshNow);
   useActionRunner(services, state.queue, dispatch, refreshNow);
   useInput((input, key) => dispatch({type: 'key', press: {input, key}}));
+  useScreenRedraw(state.redraws);
   useEffect(() => {
     if (state.quitting) {
       exit();

@@ -18,6 +18,7 @@ export type Command =
   | 'stop'
   | 'pause'
   | 'help'
+  | 'redraw'
   | 'quit';
 
 type Matcher = (press: KeyPress) => boolean;
@@ -153,6 +154,14 @@ export const bindings: readonly Binding[] = [
     inFooter: false,
   },
   {
+    command: 'redraw',
+    short: 'redraw',
+    keys: '^L',
+    description: 'redraw the screen (in every screen)',
+    matchers: [ctrl('l')],
+    inFooter: false,
+  },
+  {
     command: 'pause',
     short: 'pause',
     keys: 'p',
@@ -202,6 +211,7 @@ const commandActions: Partial<Record<Command, AppAction>> = {
   stop: {type: 'request', verb: 'stop'},
   pause: {type: 'pause-toggle'},
   help: {type: 'help-toggle'},
+  redraw: {type: 'redraw'},
 };
 
 /** What a key press means in a mode: an action, `quit`, or nothing. */
@@ -209,6 +219,9 @@ export function interpretKey(mode: Mode, press: KeyPress): AppAction | 'quit' | 
   const {input, key} = press;
   if (key.ctrl && input === 'c') {
     return 'quit';
+  }
+  if (key.ctrl && input === 'l') {
+    return {type: 'redraw'};
   }
   switch (mode.kind) {
     case 'filter':

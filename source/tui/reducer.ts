@@ -44,6 +44,7 @@ export function initialState(options: InitialOptions = {}): AppState {
     rows: options.rows ?? 24,
     nextActionId: 1,
     quitting: false,
+    redraws: 0,
   };
 }
 
@@ -166,7 +167,18 @@ export function reduce(state: AppState, action: AppAction): AppState {
     case 'refresh-failed':
       return {...state, refreshError: action.message};
     case 'resize':
-      return reselect({...state, columns: action.columns, rows: action.rows});
+      if (action.columns === state.columns && action.rows === state.rows) {
+        return state;
+      }
+      // The terminal re-wraps or scrolls what it shows at a new size: the frame is drawn anew.
+      return reselect({
+        ...state,
+        columns: action.columns,
+        rows: action.rows,
+        redraws: state.redraws + 1,
+      });
+    case 'redraw':
+      return {...state, redraws: state.redraws + 1};
     case 'move':
       return placeSelection(state, selectedIndexOf(state, selectVisibleRows(state)) + action.by);
     case 'page':

@@ -86,6 +86,11 @@ export interface AppState {
   readonly nextActionId: number;
   /** Set by q or Ctrl-C: the app exits on the next render. */
   readonly quitting: boolean;
+  /**
+   * Full redraws asked for so far (a change of terminal size, Ctrl-L): each one clears the
+   * terminal and writes the frame whole, so nothing of an earlier frame stays on screen.
+   */
+  readonly redraws: number;
 }
 
 /** Every change the dashboard knows. */
@@ -93,6 +98,7 @@ export type AppAction =
   | {readonly type: 'snapshot'; readonly snapshot: Snapshot}
   | {readonly type: 'refresh-failed'; readonly message: string}
   | {readonly type: 'resize'; readonly columns: number; readonly rows: number}
+  | {readonly type: 'redraw'}
   | {readonly type: 'move'; readonly by: number}
   | {readonly type: 'page'; readonly direction: 1 | -1}
   | {readonly type: 'move-to'; readonly where: 'top' | 'bottom'}

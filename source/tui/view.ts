@@ -13,6 +13,21 @@ import {bindings} from './keys.js';
 import {describeTarget} from './pending-action.js';
 import type {Mode, StatusMessage} from './types.js';
 
+/**
+ * The smallest terminal the dashboard draws in: the frame is five lines of chrome and at least
+ * one row, and stays a line shorter than the terminal (a frame as tall as the terminal makes
+ * Ink clear the screen on every render, and a taller one scrolls).
+ */
+export const minimumSize = {columns: 21, rows: 7} as const;
+
+/** The one line shown in a terminal smaller than minimumSize. */
+export function tooSmallLine(columns: number, rows: number): string {
+  return fitCell(
+    `nanodock-top: ${columns}x${rows} is too small (${minimumSize.columns}x${minimumSize.rows} at least) · q quits`,
+    Math.max(1, columns - 1),
+  );
+}
+
 /** Width of the marker column in front of each row (`*` marks a port helper). */
 const markerWidth = 2;
 

@@ -4,15 +4,29 @@ import {formatFilter} from '../../model/filter.js';
 import {selectWindow} from '../../model/select.js';
 import {listHeight, selectedIndexOf, selectVisibleRows} from '../selection.js';
 import type {AppState} from '../types.js';
-import {detailLines, helpLines, layoutFor} from '../view.js';
+import {detailLines, helpLines, layoutFor, minimumSize, tooSmallLine} from '../view.js';
 import {Footer} from './footer.js';
 import {Header} from './header.js';
+import {Line} from './line.js';
 import {RowList} from './row-list.js';
 import {StatusBar} from './status-bar.js';
 import {TextPane} from './text-pane.js';
 
 /** The frame for a state: never taller than the terminal minus one line. */
 export function Screen({state, color}: {readonly state: AppState; readonly color: boolean}) {
+  if (state.columns < minimumSize.columns || state.rows < minimumSize.rows) {
+    const width = Math.max(1, state.columns - 1);
+    return (
+      <Box width={width}>
+        <Line bold text={tooSmallLine(state.columns, state.rows)} width={width} />
+      </Box>
+    );
+  }
+  return <FullScreen state={state} color={color} />;
+}
+
+/** The dashboard in a terminal of at least minimumSize. */
+function FullScreen({state, color}: {readonly state: AppState; readonly color: boolean}) {
   // One column short of the terminal: a line that fills the last column makes the terminal
   // wrap, and Ink would then miscount the lines it has to erase.
   const width = Math.max(20, state.columns - 1);
