@@ -1,5 +1,5 @@
 import type {Key} from 'ink';
-import type {AppAction, KeyPress, Mode} from './types.js';
+import type {AppAction, KeyPress, Mode, PaneScroll} from './types.js';
 
 /** Everything a key can ask for in the list. */
 export type Command =
@@ -214,6 +214,20 @@ const commandActions: Partial<Record<Command, AppAction>> = {
   redraw: {type: 'redraw'},
 };
 
+/** The keys that scroll a pane (help, details), as in less: arrows and j, pages, ends. */
+const paneScrollKeys: readonly (readonly [PaneScroll, readonly Matcher[]])[] = [
+  ['up', [special('upArrow')]],
+  ['down', [special('downArrow'), char('j')]],
+  ['page-up', [special('pageUp'), ctrl('b')]],
+  ['page-down', [special('pageDown'), ctrl('f'), char(' ')]],
+  ['top', [special('home'), char('g')]],
+  ['bottom', [special('end'), char('G')]],
+];
+
+function paneScrollFor(press: KeyPress): PaneScroll | undefined {
+  return paneScrollKeys.find(([, matchers]) => matchers.some((matches) => matches(press)))?.[0];
+}
+
 /** What a key press means in a mode: an action, `quit`, or nothing. */
 export function interpretKey(mode: Mode, press: KeyPress): AppAction | 'quit' | undefined {
   const {input, key} = press;
@@ -253,7 +267,11 @@ export function interpretKey(mode: Mode, press: KeyPress): AppAction | 'quit' | 
       }
       return {type: 'close'};
     case 'help':
-    case 'detail':
+    case 'detail': {
+      const scroll = paneScrollFor(press);
+      if (scroll !== undefined) {
+        return {type: 'pane-scroll', to: scroll};
+      }
       if (
         key.escape ||
         key.return ||
@@ -264,6 +282,7 @@ export function interpretKey(mode: Mode, press: KeyPress): AppAction | 'quit' | 
         return {type: 'close'};
       }
       return undefined;
+    }
     case 'list': {
       const command = commandFor(press);
       if (command === 'quit') {

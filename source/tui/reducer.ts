@@ -2,6 +2,7 @@ import {type ColumnId, columns} from '../model/columns.js';
 import {formatFilter, parseFilter, type RowFilter} from '../model/filter.js';
 import {splitKeyBurst} from './key-burst.js';
 import {interpretKey} from './keys.js';
+import {scrollPane} from './pane.js';
 import {actionKey, describeTarget} from './pending-action.js';
 import {isSameScreen} from './screen-diff.js';
 import {
@@ -44,6 +45,7 @@ export function initialState(options: InitialOptions = {}): AppState {
     rows: options.rows ?? 24,
     nextActionId: 1,
     quitting: false,
+    paneScroll: 0,
     redraws: 0,
   };
 }
@@ -210,10 +212,15 @@ export function reduce(state: AppState, action: AppAction): AppState {
     case 'pause-toggle':
       return {...state, paused: !state.paused};
     case 'help-toggle':
-      return {...state, mode: state.mode.kind === 'help' ? {kind: 'list'} : {kind: 'help'}};
+      return {
+        ...state,
+        mode: state.mode.kind === 'help' ? {kind: 'list'} : {kind: 'help'},
+        paneScroll: 0,
+      };
     case 'detail-toggle':
       return {
         ...state,
+        paneScroll: 0,
         mode:
           state.mode.kind === 'detail' || selectedRow(state) === undefined
             ? {kind: 'list'}
@@ -222,7 +229,9 @@ export function reduce(state: AppState, action: AppAction): AppState {
     case 'close':
       return state.mode.kind === 'confirm' || state.mode.kind === 'choose-signal'
         ? {...state, mode: {kind: 'list'}, status: {text: 'cancelled', tone: 'info'}}
-        : {...state, mode: {kind: 'list'}};
+        : {...state, mode: {kind: 'list'}, paneScroll: 0};
+    case 'pane-scroll':
+      return scrollPane(state, action.to);
     case 'request':
       return requestAction(state, action.verb);
     case 'choose-signal':

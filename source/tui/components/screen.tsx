@@ -2,6 +2,7 @@ import {Box} from 'ink';
 import {useMemo} from 'react';
 import {formatFilter} from '../../model/filter.js';
 import {selectWindow} from '../../model/select.js';
+import {paneHeight, screenWidth} from '../pane.js';
 import {listHeight, selectedIndexOf, selectVisibleRows} from '../selection.js';
 import type {AppState} from '../types.js';
 import {detailLines, helpLines, layoutFor, minimumSize, tooSmallLine} from '../view.js';
@@ -29,7 +30,7 @@ export function Screen({state, color}: {readonly state: AppState; readonly color
 function FullScreen({state, color}: {readonly state: AppState; readonly color: boolean}) {
   // One column short of the terminal: a line that fills the last column makes the terminal
   // wrap, and Ink would then miscount the lines it has to erase.
-  const width = Math.max(20, state.columns - 1);
+  const width = screenWidth(state.columns);
   const rows = selectVisibleRows(state);
   const sortColumn = state.sort.column;
   const placed = useMemo(() => layoutFor(rows, width, sortColumn), [rows, width, sortColumn]);
@@ -38,10 +39,20 @@ function FullScreen({state, color}: {readonly state: AppState; readonly color: b
   const selected = rows[selectedIndex];
   let body: React.ReactNode;
   if (state.mode.kind === 'help') {
-    body = <TextPane lines={helpLines(width, height + 1)} width={width} color={color} />;
+    body = (
+      <TextPane
+        lines={helpLines(width, paneHeight(state), state.paneScroll)}
+        width={width}
+        color={color}
+      />
+    );
   } else if (state.mode.kind === 'detail' && selected !== undefined) {
     body = (
-      <TextPane lines={detailLines(selected, width, height + 1)} width={width} color={color} />
+      <TextPane
+        lines={detailLines(selected, width, paneHeight(state), state.paneScroll)}
+        width={width}
+        color={color}
+      />
     );
   } else {
     body = (
