@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest';
 import {
   type ColumnId,
   columns,
+  escapeInvisibleInJson,
   fitCell,
   formatTable,
   layoutColumns,
@@ -229,5 +230,16 @@ describe('printable: bidi, zero-width and other invisible characters show as ?',
     expect(lines.join('\n')).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u200B\uFEFF]/);
     const placed = layoutFor([row], 119, 'port' as ColumnId);
     expect(rowLine(row, placed, {}, 119)).not.toMatch(/[\u202A-\u202E\u2066-\u2069\uFEFF]/);
+  });
+});
+
+describe('--json keeps the data and escapes what would reorder or hide text', () => {
+  it('writes format characters as \\u escapes that parse back to the same strings', () => {
+    const names = ['nd\u202Eevil', 'a\u200Bb\uFEFF', 'tag\u{E0041}', 'line\u2028x', 'ok 数据'];
+    const json = escapeInvisibleInJson(JSON.stringify(names));
+    expect(json).not.toMatch(/[\u202A-\u202E\u200B\uFEFF\u2028]|\u{E0041}/u);
+    expect(json).toContain('nd\\u202eevil');
+    expect(json).toContain('ok 数据');
+    expect(JSON.parse(json)).toEqual(names);
   });
 });

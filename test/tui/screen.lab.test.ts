@@ -286,5 +286,17 @@ describe.skipIf(skip)('a process whose name holds U+202E (tmux, --once)', () => 
     });
     expect(once).toMatch(/18220\s+\d+ nd\?evil\s+root/);
     expect(once).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u200B]/);
+
+    const json = await new Promise<string>((resolve, reject) => {
+      execFile(
+        'node',
+        ['dist/cli.js', '--json', '--port', String(port)],
+        {cwd: root},
+        (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      );
+    });
+    expect(json).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u200B]/);
+    expect(json).toContain('nd\\u202eevil');
+    expect((JSON.parse(json) as {process: string}[])[0]?.process).toBe('nd\u202Eevil');
   }, 90_000);
 });
