@@ -1,7 +1,7 @@
 import {render} from 'ink';
 import meow from 'meow';
 import {type CliConfig, knownFlags, resolveCliConfig} from './cli-config.js';
-import {formatTable, printable} from './model/columns.js';
+import {escapeInvisibleInJson, formatTable, printable} from './model/columns.js';
 import {toJsonRow} from './model/format.js';
 import {selectRows} from './model/select.js';
 import {collectSnapshot, isAbsentEngine, type Snapshot} from './snapshot.js';
@@ -96,7 +96,9 @@ async function printOnce(config: CliConfig): Promise<void> {
     process.stderr.write(`nanodock-top: ${printable(warning)}\n`);
   }
   if (config.mode === 'json') {
-    process.stdout.write(`${JSON.stringify(rows.map(toJsonRow), null, 2)}\n`);
+    process.stdout.write(
+      `${escapeInvisibleInJson(JSON.stringify(rows.map(toJsonRow), null, 2))}\n`,
+    );
     return;
   }
   const width = process.stdout.isTTY ? process.stdout.columns : null;

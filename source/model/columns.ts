@@ -24,12 +24,18 @@ export type ColumnId =
 export interface Column {
   readonly id: ColumnId;
   readonly title: string;
-  /** Narrowest width before the column is dropped instead. */
+  /**
+   * Narrowest width before the column is dropped instead (never narrower than its title, and
+   * its sort mark when sorted: titles are never cut while a column is shown).
+   */
   readonly min: number;
-  /** Widest it grows to. */
+  /** Widest it grows to (at least its title and sort mark). */
   readonly max: number;
   readonly align: 'left' | 'right';
-  /** Lower numbers are dropped first when even the minimums do not fit. */
+  /**
+   * Lower numbers give up cells first: a column shrinks to its minimum, then goes, before a
+   * column of higher priority is cut at all.
+   */
   readonly priority: number;
   readonly cell: (row: SnapshotRow) => string;
 }
@@ -103,10 +109,12 @@ export const columns: readonly Column[] = [
   {
     id: 'image',
     title: 'IMAGE',
-    min: 6,
+    // Fewer cells than this show no more of an image than `localh…`: the column goes instead.
+    min: 10,
     max: 40,
     align: 'left',
-    priority: 2,
+    // Gives way first: the container already names what the image would tell.
+    priority: 1,
     cell: (row) => row.container?.image || '-',
   },
   {
@@ -115,7 +123,7 @@ export const columns: readonly Column[] = [
     min: 6,
     max: 6,
     align: 'right',
-    priority: 1,
+    priority: 2,
     cell: (row) => formatUptime(row.uptimeSeconds),
   },
 ];
@@ -130,13 +138,75 @@ function textWidth(text: string): number {
 const controlCharacters = /[\u0000-\u001F\u007F-\u009F]/g;
 
 /**
+ * Characters a terminal draws as nothing, or that rearrange what follows, with controls:
+ * - format characters (Unicode category Cf): the bidi embeddings, overrides and isolates
+ *   (U+202A-U+202E, U+2066-U+2069), the marks (U+200E, U+200F, U+061C), zero-width space,
+ *   non-joiner and joiner (U+200B-U+200D), the word joiner and invisible operators
+ *   (U+2060-U+2064), the BOM (U+FEFF), the soft hyphen (U+00AD), the tag characters
+ *   (U+E0000 block) and the rest of Cf;
+ * - the line and paragraph separators (U+2028, U+2029: categories Zl, Zp);
+ * - lone surrogate halves (Cs), which no terminal can draw.
+ * A right-to-left override makes `nd-web` of `bew-dn`; a zero-width character makes two names
+ * that look the same differ (or one name that looks like another's): a name from a less
+ * privileged user must not decide what root reads, nor where a row seems to be.
+ */
+const invisibleCharacters = /[\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+
+/**
+ * A zero-width joiner between two pictographs joins an emoji sequence (U+1F468 U+200D U+1F469
+ * draws one family glyph); there it draws something visible and is kept. Anywhere else it is
+ * invisible and shown as '?', as every other format character. An optional emoji
+ * presentation selector or skin tone may sit between the first pictograph and the joiner.
+ */
+const emojiJoiner =
+  /(?<=\p{Extended_Pictographic}[\u{FE0F}\u{1F3FB}-\u{1F3FF}]?)\u200D(?=\p{Extended_Pictographic})/gu;
+
+/** Text that needs no replacement at all: printable ASCII, the common case, checked fast. */
+const plainAscii = /^[\u0020-\u007E]*$/;
+
+/**
  * `text` safe to print on a terminal: each control character becomes '?', as ps and htop show
- * them. Process names, command lines, container names, images and labels come from other
- * users and from engines; printed raw, an ESC in them would be a terminal escape sequence
- * (recolour, retitle, rewrite the clipboard) sent to whoever runs the dashboard, often root.
+ * them, and so does each invisible or reordering character (format characters such as the
+ * bidi overrides, isolates and zero-width spaces, the BOM, line and paragraph separators; see
+ * invisibleCharacters), except a zero-width joiner inside an emoji sequence. Process names,
+ * command lines, container names, images and labels come from other users and from engines;
+ * printed raw, an ESC in them would be a terminal escape sequence (recolour, retitle, rewrite
+ * the clipboard) sent to whoever runs the dashboard, often root, and a U+202E would show a
+ * name reversed.
  */
 export function printable(text: string): string {
-  return text.replace(controlCharacters, '?');
+  if (plainAscii.test(text)) {
+    return text;
+  }
+  const controlled = text.replace(controlCharacters, '?');
+  if (!controlled.includes('\u200D')) {
+    return controlled.replace(invisibleCharacters, '?');
+  }
+  const joins = new Set<number>();
+  for (const match of controlled.matchAll(emojiJoiner)) {
+    joins.add(match.index);
+  }
+  return controlled.replace(invisibleCharacters, (found, offset: number) =>
+    joins.has(offset) ? found : '?',
+  );
+}
+
+const graphemes = new Intl.Segmenter(undefined, {granularity: 'grapheme'});
+
+/**
+ * JSON text with each invisible or reordering character (see printable; the emoji joiner
+ * included) written as its `\uXXXX` escape: the same data for a JSON reader, and nothing that
+ * reorders or hides text when the JSON is read on a terminal. Controls are escaped by
+ * JSON.stringify already.
+ */
+export function escapeInvisibleInJson(json: string): string {
+  // By UTF-16 unit: a tag character (U+E0041) is written as its surrogate pair, as JSON wants.
+  return json.replace(invisibleCharacters, (found) =>
+    Array.from(
+      {length: found.length},
+      (_, index) => `\\u${found.charCodeAt(index).toString(16).padStart(4, '0')}`,
+    ).join(''),
+  );
 }
 
 /**
@@ -154,12 +224,13 @@ export function truncate(text: string, width: number): string {
   }
   let out = '';
   let used = 0;
-  for (const char of safe) {
-    const charWidth = textWidth(char);
+  // By grapheme: an emoji sequence or a letter with its combining marks is kept or cut whole.
+  for (const {segment} of graphemes.segment(safe)) {
+    const charWidth = textWidth(segment);
     if (used + charWidth > width - 1) {
       break;
     }
-    out += char;
+    out += segment;
     used += charWidth;
   }
   return `${out}…`;
@@ -178,56 +249,75 @@ export interface PlacedColumn {
   readonly width: number;
 }
 
+/** Cells of the sort mark (▲ or ▼) after the sorted column's title. */
+export const sortMarkWidth = 1;
+
+/** Options of layoutColumns. */
+export interface LayoutOptions {
+  /** The sorted column: its title gets the sort mark, and its width counts it. Default none. */
+  readonly sortColumn?: ColumnId;
+}
+
 /**
- * Widths for `rows` in `totalWidth` cells (null: as wide as the content). Each column gets
- * its content's width up to its max; when that does not fit, the widest columns give up cells
- * down to their minimums; when even that does not fit, the least important columns go.
- * Columns are separated by one space.
+ * Widths for `rows` in `totalWidth` cells (null: as wide as the content). Each column gets its
+ * content's width up to its max, and never less than its title (plus the sort mark on the
+ * sorted column). When that does not fit, columns give up cells by priority, lowest first:
+ * each shrinks to its minimum, or goes when that is not enough, before the next one is
+ * touched; so IMAGE shrinks and then goes before CONTAINER loses a cell. Only a lone column
+ * left on a terminal narrower than it is cut below its title. Columns are separated by one
+ * space.
  */
 export function layoutColumns(
   rows: readonly SnapshotRow[],
   totalWidth: number | null,
+  options: LayoutOptions = {},
 ): PlacedColumn[] {
+  const floors = new Map<ColumnId, number>();
   let placed = columns.map((column) => {
-    let width = textWidth(column.title);
+    const title = textWidth(column.title) + (column.id === options.sortColumn ? sortMarkWidth : 0);
+    let content = 0;
     for (const row of rows) {
-      width = Math.max(width, textWidth(printable(column.cell(row))));
+      content = Math.max(content, textWidth(printable(column.cell(row))));
     }
-    return {
-      column,
-      width: Math.min(width, totalWidth === null ? Number.POSITIVE_INFINITY : column.max),
-    };
+    const natural = Math.max(
+      title,
+      totalWidth === null ? content : Math.min(content, Math.max(column.max, title)),
+    );
+    floors.set(column.id, Math.min(natural, Math.max(title, column.min)));
+    return {column, width: natural};
   });
   if (totalWidth === null) {
     return placed;
   }
-  const used = (list: readonly PlacedColumn[]): number =>
-    list.reduce((sum, entry) => sum + entry.width, 0) + Math.max(0, list.length - 1);
-  const minimum = (list: readonly PlacedColumn[]): number =>
-    list.reduce((sum, entry) => sum + Math.min(entry.width, entry.column.min), 0) +
-    Math.max(0, list.length - 1);
-  while (placed.length > 1 && minimum(placed) > totalWidth) {
-    const weakest = placed.reduce((low, entry) =>
-      entry.column.priority < low.column.priority ? entry : low,
-    );
-    placed = placed.filter((entry) => entry !== weakest);
-  }
-  let excess = used(placed) - totalWidth;
-  while (excess > 0) {
-    // Take one cell from the column with the most room above its minimum.
-    let donor: PlacedColumn | undefined;
-    for (const entry of placed) {
-      const room = entry.width - entry.column.min;
-      if (room > 0 && (donor === undefined || room > donor.width - donor.column.min)) {
-        donor = entry;
-      }
-    }
-    if (donor === undefined) {
+  const used = placed.reduce((sum, entry) => sum + entry.width, 0) + placed.length - 1;
+  let excess = used - totalWidth;
+  // Lowest priority first; between equals, the one further right gives way first.
+  const order = placed
+    .map((entry, index) => ({entry, index}))
+    .sort((a, b) => a.entry.column.priority - b.entry.column.priority || b.index - a.index)
+    .map(({entry}) => entry.column.id);
+  for (const id of order) {
+    if (excess <= 0 || placed.length === 1) {
       break;
     }
-    const chosen = donor;
-    placed = placed.map((entry) => (entry === chosen ? {...entry, width: entry.width - 1} : entry));
-    excess--;
+    const entry = placed.find((candidate) => candidate.column.id === id);
+    if (entry === undefined) {
+      continue;
+    }
+    const room = entry.width - (floors.get(id) ?? entry.width);
+    if (room >= excess) {
+      placed = placed.map((other) =>
+        other === entry ? {...other, width: other.width - excess} : other,
+      );
+      excess = 0;
+    } else {
+      placed = placed.filter((other) => other !== entry);
+      excess -= entry.width + 1;
+    }
+  }
+  if (excess > 0) {
+    // One column left, wider than the terminal: it is cut.
+    placed = placed.map((entry) => ({...entry, width: Math.max(1, entry.width - excess)}));
   }
   return placed;
 }

@@ -122,3 +122,12 @@ export function formatPublishedPort(port: PublishedPort): string {
         : `${port.containerPort}-${Math.min(port.containerPort + width, 65_535)}`;
   return `${port.hostIp ?? '*'}:${formatPort(port)}->${inside}/${port.protocol}`;
 }
+
+/**
+ * The published entries of a container as the detail pane lists them, one string each, in the
+ * engine's order, each only once: Docker reports a port published on every address twice
+ * (`0.0.0.0` and `::`), and both are `*` here, so the twins are one entry.
+ */
+export function formatPublishedPorts(ports: readonly PublishedPort[]): string[] {
+  return [...new Set(ports.map(formatPublishedPort))];
+}

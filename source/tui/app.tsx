@@ -5,6 +5,7 @@ import {useActionRunner} from './hooks/use-action-runner.js';
 import {useEngineEvents} from './hooks/use-engine-events.js';
 import {useFunctionKeys} from './hooks/use-function-keys.js';
 import {useRefreshLoop} from './hooks/use-refresh-loop.js';
+import {useScreenRedraw} from './hooks/use-screen-redraw.js';
 import {useStatusExpiry} from './hooks/use-status-expiry.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {type InitialOptions, initialState, reduce} from './reducer.js';
@@ -37,6 +38,7 @@ export function App({services, initial, color}: AppProps) {
   useInput((input, key) => dispatch({type: 'key', press: {input, key}}));
   useFunctionKeys(dispatch);
   useStatusExpiry(state.status, dispatch);
+  useScreenRedraw(state.redraws);
   useEffect(() => {
     if (state.quitting) {
       exit();

@@ -1,5 +1,5 @@
 import type {Key} from 'ink';
-import type {AppAction, KeyPress, Mode} from './types.js';
+import type {AppAction, KeyPress, Mode, PaneScroll} from './types.js';
 
 /** Everything a key can ask for in the list. */
 export type Command =
@@ -18,6 +18,7 @@ export type Command =
   | 'stop'
   | 'pause'
   | 'help'
+  | 'redraw'
   | 'quit';
 
 type Matcher = (press: KeyPress) => boolean;
@@ -206,6 +207,14 @@ export const bindings: readonly Binding[] = [
     inFooter: false,
   },
   {
+    command: 'redraw',
+    short: 'redraw',
+    keys: '^L',
+    description: 'redraw the screen (in every screen)',
+    matchers: [ctrl('l')],
+    inFooter: false,
+  },
+  {
     command: 'pause',
     short: 'pause',
     keys: 'p',
@@ -255,6 +264,7 @@ const commandActions: Partial<Record<Command, AppAction>> = {
   stop: {type: 'request', verb: 'stop'},
   pause: {type: 'pause-toggle'},
   help: {type: 'help-toggle'},
+  redraw: {type: 'redraw'},
 };
 
 /**
@@ -267,6 +277,20 @@ export function isBlank({input, key, functionKey: number}: KeyPress): boolean {
     number === undefined &&
     !Object.entries(key).some(([name, value]) => value === true && name !== 'shift')
   );
+}
+
+/** The keys that scroll a pane (help, details), as in less: arrows and j, pages, ends. */
+const paneScrollKeys: readonly (readonly [PaneScroll, readonly Matcher[]])[] = [
+  ['up', [special('upArrow')]],
+  ['down', [special('downArrow'), char('j')]],
+  ['page-up', [special('pageUp'), ctrl('b')]],
+  ['page-down', [special('pageDown'), ctrl('f'), char(' ')]],
+  ['top', [special('home'), char('g')]],
+  ['bottom', [special('end'), char('G')]],
+];
+
+function paneScrollFor(press: KeyPress): PaneScroll | undefined {
+  return paneScrollKeys.find(([, matchers]) => matchers.some((matches) => matches(press)))?.[0];
 }
 
 /** What a key press means in a mode: an action, `quit`, or nothing. */
@@ -282,6 +306,9 @@ export function interpretKey(mode: Mode, press: KeyPress): AppAction | 'quit' | 
   }
   if (press.functionKey === 10 && mode.kind !== 'filter') {
     return 'quit';
+  }
+  if (key.ctrl && input === 'l') {
+    return {type: 'redraw'};
   }
   switch (mode.kind) {
     case 'filter':
@@ -313,7 +340,11 @@ export function interpretKey(mode: Mode, press: KeyPress): AppAction | 'quit' | 
       }
       return {type: 'close'};
     case 'help':
-    case 'detail':
+    case 'detail': {
+      const scroll = paneScrollFor(press);
+      if (scroll !== undefined) {
+        return {type: 'pane-scroll', to: scroll};
+      }
       if (
         key.escape ||
         (mode.kind === 'help' && press.functionKey === 1) ||
@@ -325,6 +356,7 @@ export function interpretKey(mode: Mode, press: KeyPress): AppAction | 'quit' | 
         return {type: 'close'};
       }
       return undefined;
+    }
     case 'list': {
       const command = commandFor(press);
       if (command === 'quit') {

@@ -101,6 +101,14 @@ export function createLineDiffStdout(terminal: TerminalStream): LineDiffStdout {
       // clear + frame, in one write): draw the frame whole on a cleared screen.
       const cleared = frame.replace(leadingClears, '');
       if (cleared !== frame) {
+        if (cleared === '') {
+          // A clear alone: Ink under debug keeps no last frame to write after it
+          // (useStdout().write of Ctrl-L's clear), so the last frame is drawn again here.
+          if (shown !== null) {
+            terminal.write(formatFrameUpdate(null, shown, terminal.rows || shown.length));
+          }
+          return true;
+        }
         shown = null;
       }
       const lines = cleared.split('\n');

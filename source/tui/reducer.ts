@@ -2,6 +2,7 @@ import {type ColumnId, columns} from '../model/columns.js';
 import {formatFilter, parseFilter, type RowFilter} from '../model/filter.js';
 import {splitKeyBurst} from './key-burst.js';
 import {interpretKey, isBlank} from './keys.js';
+import {scrollPane} from './pane.js';
 import {actionKey, describeTarget} from './pending-action.js';
 import {isSameScreen} from './screen-diff.js';
 import {
@@ -44,6 +45,8 @@ export function initialState(options: InitialOptions = {}): AppState {
     rows: options.rows ?? 24,
     nextActionId: 1,
     quitting: false,
+    paneScroll: 0,
+    redraws: 0,
   };
 }
 
@@ -188,7 +191,18 @@ export function reduce(state: AppState, action: AppAction): AppState {
     case 'refresh-failed':
       return {...state, refreshError: action.message};
     case 'resize':
-      return reselect({...state, columns: action.columns, rows: action.rows});
+      if (action.columns === state.columns && action.rows === state.rows) {
+        return state;
+      }
+      // The terminal re-wraps or scrolls what it shows at a new size: the frame is drawn anew.
+      return reselect({
+        ...state,
+        columns: action.columns,
+        rows: action.rows,
+        redraws: state.redraws + 1,
+      });
+    case 'redraw':
+      return {...state, redraws: state.redraws + 1};
     case 'move':
       return placeSelection(state, selectedIndexOf(state, selectVisibleRows(state)) + action.by);
     case 'page':
@@ -220,13 +234,21 @@ export function reduce(state: AppState, action: AppAction): AppState {
     case 'pause-toggle':
       return {...state, paused: !state.paused};
     case 'help-toggle':
-      return {...state, mode: state.mode.kind === 'help' ? {kind: 'list'} : {kind: 'help'}};
+      return {
+        ...state,
+        mode: state.mode.kind === 'help' ? {kind: 'list'} : {kind: 'help'},
+        paneScroll: 0,
+      };
     case 'detail-toggle':
-      return state.mode.kind === 'detail' ? {...state, mode: {kind: 'list'}} : openDetail(state);
+      return state.mode.kind === 'detail'
+        ? {...state, mode: {kind: 'list'}, paneScroll: 0}
+        : {...openDetail(state), paneScroll: 0};
     case 'close':
       return state.mode.kind === 'confirm' || state.mode.kind === 'choose-signal'
         ? {...state, mode: {kind: 'list'}, status: {text: 'cancelled', tone: 'info'}}
-        : {...state, mode: {kind: 'list'}};
+        : {...state, mode: {kind: 'list'}, paneScroll: 0};
+    case 'pane-scroll':
+      return scrollPane(state, action.to);
     case 'request':
       return requestAction(state, action.verb);
     case 'choose-signal':

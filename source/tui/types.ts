@@ -36,6 +36,9 @@ export type PendingAction =
       readonly signal: 'SIGTERM' | 'SIGKILL';
     };
 
+/** How a key scrolls the open pane (help, details). */
+export type PaneScroll = 'up' | 'down' | 'page-up' | 'page-down' | 'top' | 'bottom';
+
 /** What the screen is doing besides the list. */
 export type Mode =
   | {readonly kind: 'list'}
@@ -100,6 +103,13 @@ export interface AppState {
   readonly nextActionId: number;
   /** Set by q or Ctrl-C: the app exits on the next render. */
   readonly quitting: boolean;
+  /** First line of the open pane's (help, details) wrapped text that is shown. */
+  readonly paneScroll: number;
+  /**
+   * Full redraws asked for so far (a change of terminal size, Ctrl-L): each one clears the
+   * terminal and writes the frame whole, so nothing of an earlier frame stays on screen.
+   */
+  readonly redraws: number;
 }
 
 /** Every change the dashboard knows. */
@@ -107,6 +117,8 @@ export type AppAction =
   | {readonly type: 'snapshot'; readonly snapshot: Snapshot}
   | {readonly type: 'refresh-failed'; readonly message: string}
   | {readonly type: 'resize'; readonly columns: number; readonly rows: number}
+  | {readonly type: 'redraw'}
+  | {readonly type: 'pane-scroll'; readonly to: PaneScroll}
   | {readonly type: 'move'; readonly by: number}
   | {readonly type: 'page'; readonly direction: 1 | -1}
   | {readonly type: 'move-to'; readonly where: 'top' | 'bottom'}

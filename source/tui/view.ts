@@ -1,23 +1,48 @@
+import stringWidth from 'string-width';
 import {
   type Column,
+  type ColumnId,
   fitCell,
   layoutColumns,
   type PlacedColumn,
+  printable,
   truncate,
 } from '../model/columns.js';
-import {formatPublishedPort} from '../model/format.js';
+import {formatPublishedPorts} from '../model/format.js';
 import type {SnapshotRow} from '../model/snapshot-row.js';
 import type {Snapshot} from '../snapshot.js';
 import {bindings} from './keys.js';
 import {describeTarget} from './pending-action.js';
 import type {Mode, StatusMessage} from './types.js';
 
+/**
+ * The smallest terminal the dashboard draws in: the frame is five lines of chrome and at least
+ * one row, and stays a line shorter than the terminal (a frame as tall as the terminal makes
+ * Ink clear the screen on every render, and a taller one scrolls).
+ */
+export const minimumSize = {columns: 21, rows: 7} as const;
+
+/** The one line shown in a terminal smaller than minimumSize. */
+export function tooSmallLine(columns: number, rows: number): string {
+  return fitCell(
+    `nanodock-top: ${columns}x${rows} is too small (${minimumSize.columns}x${minimumSize.rows} at least) · q quits`,
+    Math.max(1, columns - 1),
+  );
+}
+
 /** Width of the marker column in front of each row (`*` marks a port helper). */
 const markerWidth = 2;
 
-/** Column widths for the whole filtered list (not just the window: scrolling must not reflow). */
-export function layoutFor(rows: readonly SnapshotRow[], width: number): PlacedColumn[] {
-  return layoutColumns(rows, Math.max(10, width - markerWidth));
+/**
+ * Column widths for the whole filtered list (not just the window: scrolling must not reflow);
+ * the sorted column's width counts its sort mark.
+ */
+export function layoutFor(
+  rows: readonly SnapshotRow[],
+  width: number,
+  sortColumn?: ColumnId,
+): PlacedColumn[] {
+  return layoutColumns(rows, Math.max(10, width - markerWidth), {sortColumn});
 }
 
 /** The cell text of a row, with an action in progress shown on the container. */
@@ -201,21 +226,19 @@ export function statusLine(
   };
 }
 
-/** The help screen's lines, fitted to the space. */
-export function helpLines(width: number, height: number): string[] {
-  const lines = [
+/** The help screen's text: its title, then one line per key and the notes, not yet wrapped. */
+export function helpText(): string[] {
+  return [
     'nanodock-top keys',
     '',
     ...bindings.map((binding) => `  ${binding.keys.padEnd(8)} ${binding.description}`),
     '',
-    '  in the filter prompt: type to filter live · Enter keeps · Esc clears',
+    '  in the filter prompt: type to filter live (digits: ports that begin with them; =N: port N exactly; A-B: a range) · Enter keeps · Esc clears',
     '  in a question: y confirms · anything else cancels',
     '  rows marked * are held by a port helper (docker-proxy, conmon, rootlessport, pasta)',
     '  a process shown as !NAME runs under a helper name but is not the real helper',
-    '',
-    '  Esc, Enter or ? closes this screen',
+    '  here and in the details: ↑ ↓ j, PgUp PgDn, Home End (g G) scroll',
   ];
-  return lines.slice(0, height).map((line) => fitCell(line, width));
 }
 
 /**
@@ -238,8 +261,16 @@ export function detailGoneLines(
   return lines.slice(0, height).map((line) => fitCell(truncate(line, width), width));
 }
 
-/** The detail pane's lines for a row: every fact the row has. */
-export function detailLines(row: SnapshotRow, width: number, height: number): string[] {
+/** What closes the help screen, always on its last line. */
+export const helpCloseHint = 'Esc, Enter or ? closes';
+
+/** The help screen's lines: title, the window of wrapped text at `scroll`, position and how to close. */
+export function helpLines(width: number, height: number, scroll = 0): string[] {
+  return paneLines(helpText(), helpCloseHint, width, height, scroll);
+}
+
+/** The detail pane's text for a row: its title, then every fact the row has, not yet wrapped. */
+export function detailText(row: SnapshotRow): string[] {
   const container = row.container;
   const lines: string[] = [
     `${row.protocol} port ${row.port} on ${row.addresses.join(', ')}`,
@@ -256,6 +287,7 @@ export function detailLines(row: SnapshotRow, width: number, height: number): st
     lines.push(`not a port helper: ${row.untrusted}`);
   }
   if (container !== null) {
+    const ports = formatPublishedPorts(container.ports);
     lines.push(
       `container: ${container.name}`,
       `id: ${container.id}`,
@@ -263,9 +295,8 @@ export function detailLines(row: SnapshotRow, width: number, height: number): st
       `engine: ${container.engine} at ${container.endpoint ?? '?'}`,
       `state: ${container.state ?? '-'}${container.status ? ` (${container.status})` : ''}`,
       `compose project: ${container.composeProject ?? '-'}`,
-      `ports: ${
-        container.ports.length === 0 ? '-' : container.ports.map(formatPublishedPort).join(', ')
-      }`,
+      ports.length === 0 ? 'ports: -' : 'ports:',
+      ...ports.map((port) => `  ${port}`),
       'labels:',
       ...Object.entries(container.labels).map(([key, value]) => `  ${key}=${value}`),
     );
@@ -276,6 +307,165 @@ export function detailLines(row: SnapshotRow, width: number, height: number): st
   } else {
     lines.push('container: none');
   }
-  lines.push('', 'Esc or Enter closes');
-  return lines.slice(0, height).map((line) => fitCell(truncate(line, width), width));
+  return lines;
+}
+
+/** What closes the detail pane, always on its last line. */
+export const detailCloseHint = 'Esc or Enter closes';
+
+/** The detail pane's lines for a row: title, the window of wrapped facts at `scroll`, position and how to close. */
+export function detailLines(row: SnapshotRow, width: number, height: number, scroll = 0): string[] {
+  return paneLines(detailText(row), detailCloseHint, width, height, scroll);
+}
+
+const graphemes = new Intl.Segmenter(undefined, {granularity: 'grapheme'});
+
+/**
+ * `text` (shown printable) as lines of at most `width` cells: broken after the last space that
+ * fits when there is one past the indent, else inside the word; each continuation indented two
+ * cells deeper than the line's own indent, so it reads as part of the line above. A line that
+ * fits is returned as it is.
+ */
+export function wrapLine(text: string, width: number): string[] {
+  const safe = printable(text);
+  if (width <= 0) {
+    return [''];
+  }
+  if (stringWidth(safe) <= width) {
+    return [safe];
+  }
+  const ownIndent = safe.length - safe.trimStart().length;
+  // A continuation keeps at least half the width for text.
+  const indent = ' '.repeat(Math.min(ownIndent + 2, Math.floor(width / 2)));
+  const out: string[] = [];
+  let line = '';
+  let used = 0;
+  /** Where `line` can break: its length after the last space past the indent, and that width. */
+  let lastBreak: {length: number; used: number} | null = null;
+  let lineStart = 0;
+  for (const {segment} of graphemes.segment(safe)) {
+    const cells = stringWidth(segment);
+    if (segment === ' ' && used + cells > width) {
+      // A space that does not fit is the break itself.
+      out.push(line.trimEnd());
+      line = indent;
+      lineStart = indent.length;
+      used = indent.length;
+      lastBreak = null;
+      continue;
+    }
+    if (used + cells > width && used > lineStart) {
+      let rest = '';
+      // Break at the last space only when what moves down fits beside the indent.
+      if (
+        lastBreak !== null &&
+        lastBreak.length < line.length &&
+        indent.length + used - lastBreak.used < width
+      ) {
+        rest = line.slice(lastBreak.length);
+        line = line.slice(0, lastBreak.length);
+      }
+      out.push(line.trimEnd());
+      line = indent + rest;
+      lineStart = indent.length;
+      used = stringWidth(line);
+      lastBreak = null;
+    }
+    line += segment;
+    used += cells;
+    if (segment === ' ' && used > lineStart + 1) {
+      lastBreak = {length: line.length, used};
+    }
+  }
+  out.push(line.trimEnd());
+  return out;
+}
+
+/** `text` wrapped to `width`: every line of it (see wrapLine). */
+export function wrapText(text: readonly string[], width: number): string[] {
+  return text.flatMap((line) => wrapLine(line, width));
+}
+
+/** How the text of a pane lies at a width and height: its wrapped body, window and bounds. */
+export interface PaneLayout {
+  /** The title (the text's first line), fitted. */
+  readonly title: string;
+  /** The rest of the text, wrapped. */
+  readonly body: readonly string[];
+  /** Lines of body the pane shows at once (the height less the title and the bottom line). */
+  readonly bodyHeight: number;
+  /** The largest first line a scroll can reach (0 when all of it fits). */
+  readonly maxScroll: number;
+}
+
+/** The layout of a pane whose text (title first) is `text`, in `width` x `height` cells. */
+export function layoutPane(text: readonly string[], width: number, height: number): PaneLayout {
+  const [first = '', ...rest] = text;
+  const body = wrapText(rest, width);
+  const bodyHeight = Math.max(0, height - 2);
+  return {
+    title: fitCell(first, width),
+    body,
+    bodyHeight,
+    maxScroll: Math.max(0, body.length - bodyHeight),
+  };
+}
+
+/** `scroll` kept within a pane's bounds. */
+export function clampScroll(scroll: number, layout: PaneLayout): number {
+  return Math.max(0, Math.min(scroll, layout.maxScroll));
+}
+
+/**
+ * The lines of a pane (help or details) `height` lines tall: the title, the body's window from
+ * line `scroll` (clamped), and a bottom line that always ends in how to close it, with the
+ * position (`lines 1-18 of 31`) and the scroll keys when the body is longer than the window.
+ * Every line is exactly `width` cells.
+ */
+export function paneLines(
+  text: readonly string[],
+  closeHint: string,
+  width: number,
+  height: number,
+  scroll: number,
+): string[] {
+  if (height <= 0) {
+    return [];
+  }
+  const layout = layoutPane(text, width, height);
+  const top = clampScroll(scroll, layout);
+  const window = layout.body.slice(top, top + layout.bodyHeight);
+  const parts: string[] = [];
+  if (layout.maxScroll > 0) {
+    const last = Math.min(layout.body.length, top + layout.bodyHeight);
+    parts.push(
+      layout.bodyHeight === 0
+        ? `${layout.body.length} lines`
+        : `lines ${top + 1}-${last} of ${layout.body.length}`,
+      '↑↓ PgUp PgDn Home End',
+    );
+  }
+  const bottom = fittingParts([...parts, closeHint], width, closeHint);
+  if (height === 1) {
+    return [fitCell(bottom, width)];
+  }
+  return [
+    layout.title,
+    ...window.map((line) => fitCell(line, width)),
+    ...Array.from({length: layout.bodyHeight - window.length}, () => fitCell('', width)),
+    fitCell(bottom, width),
+  ];
+}
+
+/**
+ * `parts` joined by ` · `, leaving out the earlier ones (not `kept`) until the line fits
+ * `width`: the hint how to close stays visible as long as it fits at all.
+ */
+function fittingParts(parts: readonly string[], width: number, kept: string): string {
+  let shown = [...parts];
+  while (shown.length > 1 && stringWidth(shown.join(' · ')) > width) {
+    const dropAt = shown.findIndex((part) => part !== kept);
+    shown = shown.filter((_, index) => index !== dropAt);
+  }
+  return shown.join(' · ');
 }

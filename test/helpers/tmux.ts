@@ -31,6 +31,8 @@ export interface TmuxSession {
   ): Promise<string>;
   /** Resizes the terminal (`resize-window`); the program gets SIGWINCH. */
   resize(columns: number, rows: number): Promise<void>;
+  /** The path of the pane's terminal (`/dev/pts/N`): what is written there shows on screen. */
+  paneTty(): Promise<string>;
   /** True while the program runs (false once it exited or the session was killed). */
   isAlive(): Promise<boolean>;
   /**
@@ -265,6 +267,9 @@ export async function startTmux(
     },
     async resize(columns, rows) {
       await tmux(['resize-window', '-t', paneId, '-x', String(columns), '-y', String(rows)]);
+    },
+    async paneTty() {
+      return (await tmux(['display-message', '-p', '-t', paneId, '#{pane_tty}'])).trim();
     },
     async isAlive() {
       const state = await paneState();

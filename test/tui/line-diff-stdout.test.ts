@@ -101,3 +101,19 @@ describe('a clear written in front of a frame', () => {
     }
   });
 });
+
+describe('a clear written alone', () => {
+  it('draws the last frame again on a cleared screen (Ink under debug sends no frame after it)', () => {
+    const {terminal, written} = fakeTerminal();
+    const {stdout} = createLineDiffStdout(terminal as unknown as NodeJS.WriteStream);
+    stdout.write('\u001B[2J\u001B[H');
+    expect(written).toHaveLength(0);
+    stdout.write('head\nrow');
+    stdout.write('\u001B[2J\u001B[H');
+    expect(written).toHaveLength(2);
+    expect(written[1]).toBe(sync(`\u001B[H\u001B[2J${at(1, 'head')}${at(2, 'row')}`));
+    // The screen is known again: the next frame writes only what changed.
+    stdout.write('head\nrow!');
+    expect(written[2]).toBe(sync(at(2, 'row!')));
+  });
+});

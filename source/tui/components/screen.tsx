@@ -2,35 +2,64 @@ import {Box} from 'ink';
 import {useMemo} from 'react';
 import {formatFilter} from '../../model/filter.js';
 import {selectWindow} from '../../model/select.js';
+import {paneHeight, screenWidth} from '../pane.js';
 import {listHeight, selectDetailRow, selectedIndexOf, selectVisibleRows} from '../selection.js';
 import type {AppState} from '../types.js';
-import {detailGoneLines, detailLines, helpLines, layoutFor} from '../view.js';
+import {
+  detailGoneLines,
+  detailLines,
+  helpLines,
+  layoutFor,
+  minimumSize,
+  tooSmallLine,
+} from '../view.js';
 import {Footer} from './footer.js';
 import {Header} from './header.js';
+import {Line} from './line.js';
 import {RowList} from './row-list.js';
 import {StatusBar} from './status-bar.js';
 import {TextPane} from './text-pane.js';
 
 /** The frame for a state: never taller than the terminal minus one line. */
 export function Screen({state, color}: {readonly state: AppState; readonly color: boolean}) {
+  if (state.columns < minimumSize.columns || state.rows < minimumSize.rows) {
+    const width = Math.max(1, state.columns - 1);
+    return (
+      <Box width={width}>
+        <Line bold text={tooSmallLine(state.columns, state.rows)} width={width} />
+      </Box>
+    );
+  }
+  return <FullScreen state={state} color={color} />;
+}
+
+/** The dashboard in a terminal of at least minimumSize. */
+function FullScreen({state, color}: {readonly state: AppState; readonly color: boolean}) {
   // One column short of the terminal: a line that fills the last column makes the terminal
   // wrap, and Ink would then miscount the lines it has to erase.
-  const width = Math.max(20, state.columns - 1);
+  const width = screenWidth(state.columns);
   const rows = selectVisibleRows(state);
-  const placed = useMemo(() => layoutFor(rows, width), [rows, width]);
+  const sortColumn = state.sort.column;
+  const placed = useMemo(() => layoutFor(rows, width, sortColumn), [rows, width, sortColumn]);
   const height = listHeight(state);
   const selectedIndex = Math.min(selectedIndexOf(state, rows), rows.length - 1);
   const selected = rows[selectedIndex];
   let body: React.ReactNode;
   if (state.mode.kind === 'help') {
-    body = <TextPane lines={helpLines(width, height + 1)} width={width} color={color} />;
+    body = (
+      <TextPane
+        lines={helpLines(width, paneHeight(state), state.paneScroll)}
+        width={width}
+        color={color}
+      />
+    );
   } else if (state.mode.kind === 'detail') {
     // The row the pane opened on, or what it was: never the row that took its place.
     const shown = selectDetailRow(state);
     const lines =
       shown === undefined
-        ? detailGoneLines(state.mode, state.snapshot?.rows ?? [], width, height + 1)
-        : detailLines(shown, width, height + 1);
+        ? detailGoneLines(state.mode, state.snapshot?.rows ?? [], width, paneHeight(state))
+        : detailLines(shown, width, paneHeight(state), state.paneScroll);
     body = <TextPane lines={lines} width={width} color={color} />;
   } else {
     body = (

@@ -11,7 +11,7 @@ function lineKeys(lines: readonly string[]): string[] {
   });
 }
 
-/** Lines in place of the list (help screen, detail pane); the first is the title. */
+/** Lines in place of the list (help screen, detail pane); the first is the title, the last says where and how to close. */
 export function TextPane({
   lines,
   width,
@@ -30,6 +30,7 @@ export function TextPane({
           key={keys[index]}
           bold={index === 0}
           color={color && index === 0 ? 'cyan' : undefined}
+          dimColor={color && index > 0 && index === lines.length - 1}
           text={line}
           width={width}
         />
