@@ -1,7 +1,16 @@
 import {spawnSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import {afterEach, describe, expect, it} from 'vitest';
-import {parseTape, replayTape, TapeKeyError, type TapeStep} from './tape.js';
+import {
+  defaultWaitPattern,
+  defaultWaitTimeoutMs,
+  parseTape,
+  type ReplaySession,
+  replayTape,
+  TapeKeyError,
+  type TapeStep,
+  TapeWaitError,
+} from './tape.js';
 import {startTmux, type TmuxSession} from './tmux.js';
 
 /** The steps of a tape without the ignored ones. */
@@ -139,10 +148,7 @@ describe('parseTape', () => {
       'Set FontSize 16',
       'Set Theme "Dracula"',
       'Require node',
-      'Hide',
-      'Show',
       'Screenshot out.png',
-      'Wait+Screen /PROTO/',
       'Env NO_COLOR "1"',
       'Copy "x"',
       'Paste',
@@ -213,41 +219,179 @@ describe('parseTape', () => {
     ]);
   });
 
-  it("parses the repository's demo.tape into the used-by flow", () => {
+  it("parses the repository's demo.tape: hidden set-up puts nanodock-top on PATH, then the used-by flow with a wait after each action", () => {
     const tape = readFileSync(new URL('../../demo.tape', import.meta.url), 'utf8');
-    const sent = inputs(tape).filter((step) => step.kind !== 'sleep');
-    const port = sent[3]?.kind === 'type' ? sent[3].text : '';
-    expect(port).toMatch(/^\d+$/);
-    expect(sent).toEqual([
-      {kind: 'type', text: 'node dist/cli.js'},
-      {kind: 'key', key: 'Enter', repeat: 1},
-      {kind: 'type', text: '/'},
-      {kind: 'type', text: port},
-      {kind: 'key', key: 'Enter', repeat: 1},
-      {kind: 'type', text: 'k'},
-      {kind: 'type', text: 'y'},
-      {kind: 'type', text: 'q'},
+    const steps = parseTape(tape).filter(
+      (step) => step.kind !== 'ignored' && step.kind !== 'sleep',
+    );
+    const brief = steps.map((step) => {
+      switch (step.kind) {
+        case 'type':
+          return `type ${step.text}`;
+        case 'key':
+          return `key ${step.key}`;
+        case 'wait':
+          return `wait ${step.scope} ${step.pattern.source}`;
+        default:
+          return step.kind;
+      }
+    });
+    const setup = brief[1] ?? '';
+    expect(setup).toMatch(
+      /npm install --global --prefix "\$prefix" .* \. .*export PATH="\$prefix\/bin:\$PATH"/,
+    );
+    expect(brief).toEqual([
+      'hide',
+      setup,
+      'key Enter',
+      `wait line ${defaultWaitPattern.source}`,
+      'show',
+      'type nanodock-top',
+      'key Enter',
+      'wait screen nd-demo',
+      'type /',
+      'type 18088',
+      'key Enter',
+      'wait screen filter: 18088',
+      'type k',
+      'wait screen Kill container nd-demo',
+      'type y',
+      'wait screen killed nd-demo',
+      'type q',
+      `wait line ${defaultWaitPattern.source}`,
+      'hide',
+      'type rm -rf "$prefix"',
+      'key Enter',
+      `wait line ${defaultWaitPattern.source}`,
     ]);
-    const ignored = parseTape(tape).filter((step) => step.kind === 'ignored');
-    expect(ignored.length).toBeGreaterThan(0);
-    expect(
-      ignored.every((step) => step.kind === 'ignored' && /^(Output|Require|Set) /.test(step.line)),
-    ).toBe(true);
+    // No fixed sleep stands in for a wait: every action the dashboard answers is waited for.
+    expect(tape).not.toMatch(/dist\/cli\.js/);
+    const waits = steps.filter((step) => step.kind === 'wait');
+    expect(waits.every((step) => step.timeoutMs === 30_000)).toBe(true);
   });
 });
 
+describe('parseTape: Wait, Hide and Show', () => {
+  it.each([
+    ['Wait', 'line', defaultWaitPattern, defaultWaitTimeoutMs],
+    ['Wait /ready/', 'line', /ready/, defaultWaitTimeoutMs],
+    ['Wait+Line /\\$ $/', 'line', /\$ $/, defaultWaitTimeoutMs],
+    ['Wait+Screen /nd-demo/', 'screen', /nd-demo/, defaultWaitTimeoutMs],
+    ['Wait@5s /ready/', 'line', /ready/, 5000],
+    ['Wait+Screen@500ms /Kill container/', 'screen', /Kill container/, 500],
+    ['Wait+Screen@1.5 /x/', 'screen', /x/, 1500],
+    ['Wait+Line@2m', 'line', defaultWaitPattern, 120_000],
+    ['Wait /(?i)killed nd-[a-z]+/', 'line', /killed nd-[a-z]+/i, defaultWaitTimeoutMs],
+    ['Wait /(?P<port>\\d+) tcp/', 'line', /(?<port>\d+) tcp/, defaultWaitTimeoutMs],
+    ['Wait+Screen /filter: 18088/ # a comment', 'screen', /filter: 18088/, defaultWaitTimeoutMs],
+  ])('reads %s', (line, scope, pattern, timeoutMs) => {
+    expect(parseTape(line)).toEqual([
+      {kind: 'wait', scope, pattern, timeoutMs, line, lineNumber: 1},
+    ]);
+  });
+
+  it('takes the timeout and the bare pattern from the Set lines before each Wait', () => {
+    const steps = parseTape(
+      [
+        'Wait',
+        'Set WaitTimeout 30s',
+        'Set WaitPattern /\\$$/',
+        'Wait',
+        'Wait@2s /x/',
+        'Set WaitTimeout 500ms',
+        'Wait+Screen',
+      ].join('\n'),
+    );
+    expect(steps.map((step) => step.kind)).toEqual([
+      'wait',
+      'ignored',
+      'ignored',
+      'wait',
+      'wait',
+      'ignored',
+      'wait',
+    ]);
+    const waits = steps.filter((step) => step.kind === 'wait');
+    expect(waits.map((step) => [step.pattern.source, step.timeoutMs, step.lineNumber])).toEqual([
+      ['>$', 15_000, 1],
+      ['\\$$', 30_000, 4],
+      ['x', 2000, 5],
+      ['\\$$', 500, 7],
+    ]);
+    expect(steps[1]).toMatchObject({reason: 'WaitTimeout applies to the Wait lines after it'});
+  });
+
+  it('matches as VHS does: the default pattern finds its prompt at the end of the line', () => {
+    expect(defaultWaitPattern.test('> ')).toBe(false);
+    expect(defaultWaitPattern.test('>')).toBe(true);
+    expect(defaultWaitPattern.test('> nanodock-top')).toBe(false);
+  });
+
+  it.each([
+    ['Wait+Scren /x/', /Wait\+ takes Line or Screen/],
+    ['Wait+ /x/', /Wait\+ takes Line or Screen/],
+    ['Wait@0s /x/', /positive time/],
+    ['Wait@ /x/', /positive time/],
+    ['Wait@soon /x/', /positive time/],
+    ['Wait /unterminated', /unterminated regex/],
+    ['Wait "text"', /takes a \/regex\//],
+    ['Wait /a/ /b/', /unexpected text/],
+    ['Wait /(/', /invalid regex \/\(\//],
+    ['Wait /(?U)x/', /flag U has no JavaScript equivalent/],
+    ['Set WaitTimeout 0', /positive time/],
+    ['Set WaitTimeout', /positive time/],
+    ['Set WaitPattern', /needs a \/regex\//],
+    ['Set WaitPattern /[/', /invalid regex/],
+  ])('throws a TapeWaitError on %j', (line, message) => {
+    const tape = `Type "x"\n\n${line}\n`;
+    expect(() => parseTape(tape)).toThrow(message);
+    try {
+      parseTape(tape);
+    } catch (error) {
+      expect(error).toBeInstanceOf(TapeWaitError);
+      expect(error).toMatchObject({name: 'TapeWaitError', lineNumber: 3, line});
+      expect((error as Error).message).toMatch(/^tape line 3: /);
+    }
+  });
+
+  it('reads Hide and Show as steps that send nothing', () => {
+    expect(parseTape('Hide\nType "set-up"\nEnter\nShow')).toEqual([
+      {kind: 'hide'},
+      {kind: 'type', text: 'set-up'},
+      {kind: 'key', key: 'Enter', repeat: 1},
+      {kind: 'show'},
+    ]);
+    expect(parseTape('Hide now')).toEqual([
+      {kind: 'ignored', line: 'Hide now', reason: 'Hide takes nothing after it'},
+    ]);
+  });
+});
+
+/** A fake terminal: a script of screens (one per read) and a cursor line. */
+function fakeSession(screens: string[], cursorLine = 0) {
+  const calls: string[] = [];
+  let reads = 0;
+  const session: ReplaySession = {
+    send: async (...keys: string[]) => {
+      calls.push(`send ${keys.join(' ')}`);
+    },
+    type: async (text: string) => {
+      calls.push(`type ${text}`);
+    },
+    screen: async () => {
+      const screen = screens[Math.min(reads, screens.length - 1)] ?? '';
+      reads += 1;
+      return screen;
+    },
+    cursor: async () => ({column: 0, line: cursorLine}),
+  };
+  return {session, calls, reads: () => reads};
+}
+
 describe('replayTape', () => {
   it('sends text, repeated keys and scaled sleeps in order, awaiting onStep after each', async () => {
-    const calls: string[] = [];
-    const session = {
-      send: async (...keys: string[]) => {
-        calls.push(`send ${keys.join(' ')}`);
-      },
-      type: async (text: string) => {
-        calls.push(`type ${text}`);
-      },
-    };
-    const steps = parseTape('Output x.gif\nType "ab"\nUp 3\nSleep 2s\nCtrl+C');
+    const {session, calls} = fakeSession(['']);
+    const steps = parseTape('Output x.gif\nHide\nType "ab"\nShow\nUp 3\nSleep 2s\nCtrl+C');
     const started = Date.now();
     await replayTape(session, steps, {
       sleepScale: 0.01,
@@ -258,16 +402,54 @@ describe('replayTape', () => {
     });
     expect(calls).toEqual([
       'step 0 ignored',
+      'step 1 hide',
       'type ab',
-      'step 1 type',
+      'step 2 type',
+      'step 3 show',
       'send Up Up Up',
-      'step 2 key',
-      'step 3 sleep',
-      'send C-c',
       'step 4 key',
+      'step 5 sleep',
+      'send C-c',
+      'step 6 key',
     ]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(15);
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('Wait+Screen polls the screen until the regex matches, then goes on', async () => {
+    const fake = fakeSession(['loading', 'loading', 'PROTO\n* tcp 18088 nd-demo', 'gone']);
+    await replayTape(fake.session, parseTape('Wait+Screen /nd-demo/\nType "k"'), {pollMs: 1});
+    expect(fake.reads()).toBe(3);
+    expect(fake.calls).toEqual(['type k']);
+  });
+
+  it('Wait reads only the line the cursor is on', async () => {
+    // The screen holds a ">" at the end of line 0, but the cursor is on line 1.
+    const fake = fakeSession(['> nanodock-top >\n> nanodock-top', 'x >\n>'], 1);
+    await replayTape(fake.session, parseTape('Wait@5s\nType "done"'), {pollMs: 1});
+    expect(fake.reads()).toBe(2);
+    expect(fake.calls).toEqual(['type done']);
+  });
+
+  it('fails a Wait that times out with the tape line, the regex, the cursor line and the screen', async () => {
+    const fake = fakeSession(['nanodock-top  vm  3 rows\n  PROTO ADDRESS\nstill here'], 2);
+    const steps = parseTape('Type "q"\n\nWait@200ms /^>$/');
+    const started = Date.now();
+    await expect(replayTape(fake.session, steps, {pollMs: 20})).rejects.toThrow(
+      'tape line 3: Wait /^>$/ did not match within 200 ms; the cursor\'s line was "still here"; last screen:\nnanodock-top  vm  3 rows\n  PROTO ADDRESS\nstill here\n--- end of screen',
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    await expect(
+      replayTape(fake.session, parseTape('Wait+Screen@50ms /nd-demo/'), {pollMs: 10}),
+    ).rejects.toThrow(
+      /^tape line 1: Wait\+Screen \/nd-demo\/ did not match within 50 ms; last screen:\n/,
+    );
+  });
+
+  it('never scales a Wait with sleepScale', async () => {
+    const fake = fakeSession(['a', 'a', 'a', 'b']);
+    await replayTape(fake.session, parseTape('Wait+Screen@5s /b/'), {sleepScale: 0, pollMs: 1});
+    expect(fake.reads()).toBe(4);
   });
 });
 
@@ -367,6 +549,51 @@ describe.skipIf(!hasTmux)('startTmux (a real terminal)', () => {
     await expect(session.waitFor(() => false, {timeoutMs: 300})).rejects.toThrow(
       /^waitFor: timed out after 300 ms; last screen:\nwaiting\n/,
     );
+  });
+
+  it('cursor() gives the column and line of the cursor, as screen() numbers lines', async () => {
+    session = await startTmux(['bash', '-c', 'printf "ab\\ncd"; read'], {columns: 40, rows: 5});
+    await session.waitFor((text) => text.includes('cd'));
+    expect(await session.cursor()).toEqual({column: 2, line: 1});
+  });
+
+  it('replays a tape with a hidden set-up and waits in a real shell', async () => {
+    session = await startTmux(['bash', '--norc', '--noprofile'], {
+      columns: 60,
+      rows: 10,
+      env: {PS1: '> '},
+    });
+    const tape = [
+      'Set WaitTimeout 10s',
+      'Hide',
+      "Type 'export GREETING=hi && clear'",
+      'Enter',
+      'Wait',
+      'Show',
+      `Type 'sleep 0.3; echo "$GREETING there"'`,
+      'Enter',
+      'Wait+Screen /hi there/',
+      'Wait',
+    ].join('\n');
+    const kinds: string[] = [];
+    await replayTape(session, parseTape(tape), {
+      onStep: (step) => {
+        kinds.push(step.kind);
+      },
+    });
+    expect(kinds).toEqual([
+      'ignored',
+      'hide',
+      'type',
+      'key',
+      'wait',
+      'show',
+      'type',
+      'key',
+      'wait',
+      'wait',
+    ]);
+    expect(await session.screen()).toBe('> sleep 0.3; echo "$GREETING there"\nhi there\n>');
   });
 
   it('kill ends the program and the private server', async () => {

@@ -2,18 +2,39 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import type {TmuxSession} from './tmux.js';
 
 /**
- * One input step of a VHS tape, as the tmux harness sends it.
+ * One step of a VHS tape, as the tmux harness replays it.
  * - `type`: literal text (`send-keys -l`);
  * - `key`: a tmux key name (`Enter`, `PPage`, `C-c`, `M-x`, ...) pressed `repeat` times;
  * - `sleep`: a pause of `ms` milliseconds;
+ * - `wait`: poll until `pattern` matches the current line (`Wait`, `Wait+Line`: the line the
+ *   cursor is on) or the whole screen (`Wait+Screen`), failing after `timeoutMs`;
+ * - `hide` / `show`: VHS stops / resumes recording; the steps between them (the tape's set-up)
+ *   are replayed all the same, as VHS runs them;
  * - `ignored`: a line that sends nothing here (VHS-only commands such as `Output`, `Set`,
- *   `Hide`, and malformed lines), with the reason.
+ *   `Screenshot`, and malformed lines), with the reason.
  */
 export type TapeStep =
   | {readonly kind: 'type'; readonly text: string}
   | {readonly kind: 'key'; readonly key: string; readonly repeat: number}
   | {readonly kind: 'sleep'; readonly ms: number}
+  | TapeWait
+  | {readonly kind: 'hide'}
+  | {readonly kind: 'show'}
   | {readonly kind: 'ignored'; readonly line: string; readonly reason: string};
+
+/** A `Wait[+Line|+Screen][@time] [/regex/]` line, with the tape's defaults filled in. */
+export interface TapeWait {
+  readonly kind: 'wait';
+  /** `line`: the line the cursor is on (VHS's default); `screen`: every visible line. */
+  readonly scope: 'line' | 'screen';
+  /** The regex (VHS's `WaitPattern`, by default `/>$/`, when the line names none). */
+  readonly pattern: RegExp;
+  /** From `@time`, else `Set WaitTimeout`, else VHS's default of 15 s. */
+  readonly timeoutMs: number;
+  /** The tape line, trimmed, and its 1-based number: for the timeout message. */
+  readonly line: string;
+  readonly lineNumber: number;
+}
 
 /** A tape line that names a key tmux cannot send (a typo, or a chord no terminal encodes). */
 export class TapeKeyError extends Error {
@@ -29,6 +50,29 @@ export class TapeKeyError extends Error {
     this.line = line;
   }
 }
+
+/**
+ * A `Wait` line (or a `Set WaitTimeout` / `Set WaitPattern` line) that VHS would refuse: an
+ * unknown scope, a time that is not positive, a regex that does not compile. The replay must
+ * follow every wait, so such a line is an error, never skipped.
+ */
+export class TapeWaitError extends Error {
+  override readonly name = 'TapeWaitError' as const;
+  /** 1-based line number in the tape. */
+  readonly lineNumber: number;
+  /** The offending line, trimmed. */
+  readonly line: string;
+
+  constructor(message: string, lineNumber: number, line: string) {
+    super(`tape line ${lineNumber}: ${message}: ${line}`);
+    this.lineNumber = lineNumber;
+    this.line = line;
+  }
+}
+
+/** VHS's defaults: `Set WaitTimeout 15s`, and a bare `Wait` looks for its prompt `> `. */
+export const defaultWaitTimeoutMs = 15_000;
+export const defaultWaitPattern = />$/;
 
 /** VHS key commands and the tmux key names they press. */
 const namedKeys: Readonly<Record<string, string>> = {
@@ -66,19 +110,16 @@ const navigationKeys = new Set([
 /** Punctuation that has a control code (`C-[` is Escape, `C-@` is NUL, ...). */
 const controlPunctuation = new Set(['@', '[', '\\', ']', '^', '_', '?']);
 
-/** VHS commands that record, configure or wait, and send no input to the program. */
+/** VHS commands that record or configure, and send no input to the program. */
 const vhsOnlyCommands = new Set([
   'Output',
   'Set',
   'Require',
-  'Hide',
-  'Show',
   'Screenshot',
   'Copy',
   'Paste',
   'Env',
   'Source',
-  'Wait',
   'Subtitle',
   'ScrollUp',
   'ScrollDown',
@@ -102,6 +143,7 @@ const wordPattern = /[A-Za-z0-9._/%-]/;
  * Splits one line the way VHS's lexer does: `#` starts a comment, strings are quoted with
  * `"`, `'` or a backtick, `/.../` is a regex, words are letters then `[A-Za-z0-9._/%-]`,
  * numbers are digits and dots. Unlike VHS, `\"` and `\\` inside double quotes are escapes.
+ * An unterminated string or regex ends the line with an `error` token.
  */
 function tokenize(line: string): Token[] {
   const tokens: Token[] = [];
@@ -127,7 +169,8 @@ function tokenize(line: string): Token[] {
         end += 1;
       }
       if (end >= line.length) {
-        return [{type: 'error', value: `unterminated ${char === '/' ? 'regex' : 'string'}`}];
+        tokens.push({type: 'error', value: `unterminated ${char === '/' ? 'regex' : 'string'}`});
+        return tokens;
       }
       tokens.push({type: char === '/' ? 'regex' : 'string', value});
       index = end + 1;
@@ -221,9 +264,120 @@ function chordToTmux(modifiers: ReadonlySet<'C' | 'M' | 'S'>, key: string): stri
   return `${prefix(false)}${key}`;
 }
 
-type LineResult = TapeStep | {readonly kind: 'unknown'; readonly message: string} | null;
+/**
+ * A Go (RE2) regex from a tape as a JavaScript RegExp, or why it cannot be one. A leading
+ * `(?i)`, `(?m)` or `(?s)` becomes the flag of that name and `(?P<name>` becomes `(?<name>`;
+ * the rest of the simple syntax tapes use is the same in both.
+ */
+function compileTapeRegex(source: string): RegExp | string {
+  let body = source;
+  let flags = '';
+  const inline = /^\(\?([A-Za-z]+)\)/.exec(body);
+  if (inline !== null) {
+    const letters = inline[1] ?? '';
+    const unsupported = [...letters].filter((flag) => !'ims'.includes(flag));
+    if (unsupported.length > 0) {
+      return `the regex flag ${unsupported.join('')} has no JavaScript equivalent (use i, m or s)`;
+    }
+    flags = [...new Set(letters)].join('');
+    body = body.slice(inline[0].length);
+  }
+  try {
+    return new RegExp(body.replaceAll('(?P<', '(?<'), flags);
+  } catch (error) {
+    return `invalid regex /${source}/: ${(error as Error).message}`;
+  }
+}
 
-function parseLine(line: string): LineResult {
+/** The wait settings in force at a point of the tape (`Set WaitTimeout`, `Set WaitPattern`). */
+interface WaitSettings {
+  timeoutMs: number;
+  pattern: RegExp;
+}
+
+type LineResult =
+  | TapeStep
+  | {readonly kind: 'bad-key'; readonly message: string}
+  | {readonly kind: 'bad-wait'; readonly message: string}
+  | null;
+
+/** `Wait[+Line|+Screen][@time] [/regex/]`, as VHS's parser reads it. */
+function parseWait(
+  tokens: readonly Token[],
+  line: string,
+  lineNumber: number,
+  settings: WaitSettings,
+): LineResult {
+  const bad = (message: string): LineResult => ({kind: 'bad-wait', message});
+  let at = 1;
+  let scope: 'line' | 'screen' = 'line';
+  if (tokens[at]?.type === 'punct' && tokens[at]?.value === '+') {
+    const name = tokens[at + 1];
+    if (name?.type !== 'word' || (name.value !== 'Line' && name.value !== 'Screen')) {
+      return bad('Wait+ takes Line or Screen, as in Wait+Screen /ready/');
+    }
+    scope = name.value === 'Line' ? 'line' : 'screen';
+    at += 2;
+  }
+  let timeoutMs = settings.timeoutMs;
+  if (tokens[at]?.type === 'punct' && tokens[at]?.value === '@') {
+    const time = readTime(tokens, at + 1);
+    if (time === null || time.ms <= 0) {
+      return bad('Wait@ needs a positive time, as in Wait@10s');
+    }
+    timeoutMs = time.ms;
+    at = time.next;
+  }
+  let pattern = settings.pattern;
+  const regex = tokens[at];
+  if (regex !== undefined) {
+    if (regex.type === 'error') {
+      return bad(regex.value);
+    }
+    if (regex.type !== 'regex') {
+      return bad('Wait takes a /regex/');
+    }
+    const compiled = compileTapeRegex(regex.value);
+    if (typeof compiled === 'string') {
+      return bad(compiled);
+    }
+    pattern = compiled;
+    at += 1;
+  }
+  if (at < tokens.length) {
+    return bad('unexpected text after the regex');
+  }
+  return {kind: 'wait', scope, pattern, timeoutMs, line, lineNumber};
+}
+
+/** `Set WaitTimeout <time>` and `Set WaitPattern /regex/`: they change the waits that follow. */
+function parseWaitSetting(
+  tokens: readonly Token[],
+  line: string,
+  settings: WaitSettings,
+): LineResult {
+  const setting = tokens[1]?.value;
+  if (setting === 'WaitTimeout') {
+    const time = readTime(tokens, 2);
+    if (time === null || time.ms <= 0 || time.next < tokens.length) {
+      return {kind: 'bad-wait', message: 'Set WaitTimeout needs a positive time, as in 20s'};
+    }
+    settings.timeoutMs = time.ms;
+  } else {
+    const value = tokens[2];
+    if ((value?.type !== 'regex' && value?.type !== 'string') || tokens.length > 3) {
+      return {kind: 'bad-wait', message: 'Set WaitPattern needs a /regex/'};
+    }
+    const compiled = compileTapeRegex(value.value);
+    if (typeof compiled === 'string') {
+      return {kind: 'bad-wait', message: compiled};
+    }
+    settings.pattern = compiled;
+  }
+  return {kind: 'ignored', line, reason: `${setting} applies to the Wait lines after it`};
+}
+
+function parseLine(line: string, lineNumber: number, settings: WaitSettings): LineResult {
   const tokens = tokenize(line);
   const ignored = (reason: string): TapeStep => ({kind: 'ignored', line, reason});
   const first = tokens[0];
@@ -237,6 +391,25 @@ function parseLine(line: string): LineResult {
     return ignored('not a VHS command');
   }
   const command = first.value;
+
+  if (command === 'Wait') {
+    return parseWait(tokens, line, lineNumber, settings);
+  }
+  if (
+    command === 'Set' &&
+    (tokens[1]?.value === 'WaitTimeout' || tokens[1]?.value === 'WaitPattern')
+  ) {
+    return parseWaitSetting(tokens, line, settings);
+  }
+  if (command === 'Hide' || command === 'Show') {
+    return tokens.length === 1
+      ? {kind: command === 'Hide' ? 'hide' : 'show'}
+      : ignored(`${command} takes nothing after it`);
+  }
+  const error = tokens.find((token) => token.type === 'error');
+  if (error !== undefined) {
+    return ignored(error.value);
+  }
 
   if (vhsOnlyCommands.has(command)) {
     return ignored(`${command} is VHS-only: it sends no input`);
@@ -293,19 +466,19 @@ function parseLine(line: string): LineResult {
     for (const name of [command, ...parts]) {
       const code = modifierCodes[name];
       if (code === undefined) {
-        return {kind: 'unknown', message: `"${name}" is not a modifier (Ctrl, Alt, Shift)`};
+        return {kind: 'bad-key', message: `"${name}" is not a modifier (Ctrl, Alt, Shift)`};
       }
       modifiers.add(code);
     }
     try {
       key = chordToTmux(modifiers, last);
     } catch (error) {
-      return {kind: 'unknown', message: (error as Error).message};
+      return {kind: 'bad-key', message: (error as Error).message};
     }
   } else {
     const tmuxName = namedKeys[command];
     if (tmuxName === undefined) {
-      return {kind: 'unknown', message: `unknown key or command "${command}"`};
+      return {kind: 'bad-key', message: `unknown key or command "${command}"`};
     }
     key = tmuxName;
     const next = skipSpeed(tokens, 1);
@@ -331,26 +504,33 @@ function parseLine(line: string): LineResult {
 }
 
 /**
- * Parses a VHS tape into the input steps the tmux harness replays. Blank and comment lines
- * yield nothing; VHS-only commands (`Output`, `Set`, `Require`, `Hide`, `Show`, `Wait`,
- * `Screenshot`, ...) and malformed lines yield `ignored` steps with the reason.
+ * Parses a VHS tape into the steps the tmux harness replays. Blank and comment lines
+ * yield nothing; VHS-only commands (`Output`, `Set`, `Require`, `Screenshot`, ...) and
+ * malformed lines yield `ignored` steps with the reason.
  * Keys map to tmux names (Backspace -> BSpace, PageUp -> PPage, PageDown -> NPage,
  * Delete -> DC, Insert -> IC, Ctrl+C -> C-c, Alt+x -> M-x, Shift+Tab -> BTab, Ctrl+Up -> C-Up).
  * `Key[@time] [count]` repeats; `Type[@time] "a" 'b'` types `a b` (the speed is dropped);
  * `Sleep 500ms`, `Sleep 2s`, `Sleep 1.5` (seconds), `Sleep 1m`.
- * Throws TapeKeyError when a line names a key that does not exist or that tmux cannot send.
+ * `Wait[+Line|+Screen][@time] [/regex/]` waits (scope Line, regex `Set WaitPattern`, else
+ * `/>$/`, timeout `Set WaitTimeout`, else 15 s, as in VHS); `Hide` and `Show` are steps too.
+ * Throws TapeKeyError when a line names a key that does not exist or that tmux cannot send,
+ * and TapeWaitError for a Wait (or wait setting) that VHS would refuse.
  */
 export function parseTape(text: string): TapeStep[] {
   const steps: TapeStep[] = [];
+  const settings: WaitSettings = {timeoutMs: defaultWaitTimeoutMs, pattern: defaultWaitPattern};
   const lines = text.split('\n');
   for (const [index, raw] of lines.entries()) {
     const line = raw.trim();
-    const result = parseLine(line);
+    const result = parseLine(line, index + 1, settings);
     if (result === null) {
       continue;
     }
-    if (result.kind === 'unknown') {
+    if (result.kind === 'bad-key') {
       throw new TapeKeyError(result.message, index + 1, line);
+    }
+    if (result.kind === 'bad-wait') {
+      throw new TapeWaitError(result.message, index + 1, line);
     }
     steps.push(result);
   }
@@ -359,25 +539,73 @@ export function parseTape(text: string): TapeStep[] {
 
 /** Options of replayTape. */
 export interface ReplayOptions {
-  /** Factor applied to every Sleep (0 skips them); default 1. */
+  /** Factor applied to every Sleep (0 skips them); default 1. Waits are never scaled. */
   readonly sleepScale?: number;
+  /** How often a Wait reads the screen, in ms; default 50. */
+  readonly pollMs?: number;
   /**
-   * Called after each step was sent (ignored steps included), awaited before the next:
-   * the place for a test's own `waitFor` checks.
+   * Called after each step was done (a Wait once it matched; ignored steps included), awaited
+   * before the next: the place for a test's own checks.
    */
   readonly onStep?: (step: TapeStep, index: number) => void | Promise<void>;
 }
 
+/** The part of a tmux session a replay uses. */
+export type ReplaySession = Pick<TmuxSession, 'send' | 'type' | 'screen' | 'cursor'>;
+
+/** The text a Wait looks at: the whole screen, or the line the cursor is on (VHS's "Line"). */
+async function waitedText(session: ReplaySession, scope: TapeWait['scope']): Promise<string> {
+  if (scope === 'screen') {
+    return session.screen();
+  }
+  const {line} = await session.cursor();
+  const screen = await session.screen();
+  return screen.split('\n')[line] ?? '';
+}
+
+/** How a Wait line reads in the tape, for messages: `Wait+Screen@20s /ready/`. */
+function describeWait(step: TapeWait): string {
+  const scope = step.scope === 'screen' ? '+Screen' : '';
+  return `Wait${scope} ${step.pattern}`;
+}
+
 /**
- * Sends `steps` to the session in order: text with `type`, keys with `send` (repeats in one
- * call), sleeps scaled by `sleepScale`. Rejects with the harness's error when tmux fails.
+ * Polls until the step's regex matches, as VHS does. Throws, with the tape line, the regex,
+ * the text it last looked at and the whole screen, after the step's timeout.
+ */
+async function replayWait(session: ReplaySession, step: TapeWait, pollMs: number): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const text = await waitedText(session, step.scope);
+    if (step.pattern.test(text)) {
+      return;
+    }
+    if (Date.now() - started >= step.timeoutMs) {
+      const screen = await session.screen();
+      const looked =
+        step.scope === 'screen' ? '' : `; the cursor's line was ${JSON.stringify(text)}`;
+      throw new Error(
+        `tape line ${step.lineNumber}: ${describeWait(step)} did not match within ${step.timeoutMs} ms${looked}; last screen:\n${screen}\n--- end of screen`,
+      );
+    }
+    await sleep(pollMs);
+  }
+}
+
+/**
+ * Replays `steps` in the session in order: text with `type`, keys with `send` (repeats in one
+ * call), sleeps scaled by `sleepScale`, and each Wait by polling the screen until its regex
+ * matches (the line the cursor is on, or the whole screen), failing with the screen when it
+ * times out. Hide and Show send nothing: the hidden set-up runs like any other step. Rejects
+ * with the harness's error when tmux fails.
  */
 export async function replayTape(
-  session: Pick<TmuxSession, 'send' | 'type'>,
+  session: ReplaySession,
   steps: readonly TapeStep[],
   options: ReplayOptions = {},
 ): Promise<void> {
   const sleepScale = options.sleepScale ?? 1;
+  const pollMs = options.pollMs ?? 50;
   for (const [index, step] of steps.entries()) {
     if (step.kind === 'type') {
       await session.type(step.text);
@@ -385,6 +613,8 @@ export async function replayTape(
       await session.send(...Array.from({length: step.repeat}, () => step.key));
     } else if (step.kind === 'sleep' && step.ms * sleepScale > 0) {
       await sleep(step.ms * sleepScale);
+    } else if (step.kind === 'wait') {
+      await replayWait(session, step, pollMs);
     }
     await options.onStep?.(step, index);
   }

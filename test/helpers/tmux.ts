@@ -20,6 +20,8 @@ export interface TmuxSession {
   screen(): Promise<string>;
   /** The visible screen with its SGR escapes (`capture-pane -p -e`). */
   screenWithEscapes(): Promise<string>;
+  /** Where the cursor is: 0-based column and line of the visible screen (as `screen()` lines). */
+  cursor(): Promise<{readonly column: number; readonly line: number}>;
   /**
    * Polls the screen every 50 ms until `predicate` holds and returns that screen. Throws,
    * with `message` and the last screen in the error, after `timeoutMs` (default 10 s), or at
@@ -233,6 +235,11 @@ export async function startTmux(
     },
     screen: () => capture([]),
     screenWithEscapes: () => capture(['-e']),
+    async cursor() {
+      const out = await tmux(['display-message', '-p', '-t', paneId, '#{cursor_x},#{cursor_y}']);
+      const [column = '', line = ''] = out.trim().split(',');
+      return {column: Number(column), line: Number(line)};
+    },
     async waitFor(predicate, waitOptions = {}) {
       const timeoutMs = waitOptions.timeoutMs ?? 10_000;
       const deadline = Date.now() + timeoutMs;
