@@ -5,6 +5,9 @@
 // measured in the same rounds.
 
 import {spawnSync} from 'node:child_process';
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 const runs = Number(process.argv[2] ?? 21);
@@ -36,12 +39,19 @@ const commands = [
   ...(hasSs ? [{id: 'ss', name: 'ss -H -ltunp', argv: ['ss', '-H', '-ltunp']}] : []),
 ];
 
+// CPU time (user + system) of each run too, through GNU time when it is there: on a loaded
+// machine wall times spread wide, while CPU time shows what each command itself costs.
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const scratch = mkdtempSync(join(tmpdir(), 'bench-cli-'));
+const cpuFile = join(scratch, 'cpu');
 const times = new Map(commands.map((command) => [command.id, []]));
+const cpuTimes = new Map(commands.map((command) => [command.id, []]));
 for (let round = 0; round < warmups + runs; round++) {
   for (let step = 0; step < commands.length; step++) {
     const command = commands[(round + step) % commands.length];
+    const argv = gnuTime ? [gnuTime, '-f', '%U %S', '-o', cpuFile, ...command.argv] : command.argv;
     const started = performance.now();
-    const run = spawnSync(command.argv[0], command.argv.slice(1), {
+    const run = spawnSync(argv[0], argv.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
       maxBuffer: 64 * 1024 * 1024,
       // Without a terminal the CLI prints, it never starts the dashboard.
@@ -51,10 +61,18 @@ for (let round = 0; round < warmups + runs; round++) {
     if (run.status !== 0) {
       throw new Error(`${command.name} exited ${run.status ?? run.signal}: ${run.stderr}`);
     }
-    if (round >= warmups) times.get(command.id).push(ms);
+    if (round >= warmups) {
+      times.get(command.id).push(ms);
+      if (gnuTime) {
+        const [user, system] = readFileSync(cpuFile, 'utf8').trim().split(/\s+/).map(Number);
+        cpuTimes.get(command.id).push((user + system) * 1000);
+      }
+    }
   }
 }
+rmSync(scratch, {recursive: true, force: true});
 
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const stats = (id) => {
   const values = [...times.get(id)].sort((a, b) => a - b);
   return {
@@ -67,8 +85,10 @@ const reference = {version: 'node', help: 'node', json: 'library', once: 'librar
 const goals = {version: 1.5, help: 1.5, json: 1.3};
 const ms = (value) => `${value.toFixed(0)} ms`;
 const results = [];
-console.log(`| one-shot command (${runs} runs each) | median | spread | vs | ratio | goal |`);
-console.log('| --- | --- | --- | --- | --- | --- |');
+console.log(
+  `| one-shot command (${runs} runs each) | median | spread | vs | ratio | goal | CPU (ratio) |`,
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const command of commands) {
   const own = stats(command.id);
   const refId = reference[command.id];
@@ -76,9 +96,13 @@ for (const command of commands) {
   const goal = goals[command.id];
   const verdict =
     goal === undefined ? '(context)' : `<= ${goal}x ${ratio <= goal ? 'MET' : 'MISSED'}`;
-  results.push({id: command.id, ...own, ratio, goal: goal ?? null});
+  const cpu = gnuTime ? median(cpuTimes.get(command.id)) : null;
+  const cpuRatio = cpu === null || refId === undefined ? null : cpu / median(cpuTimes.get(refId));
+  const cpuText =
+    cpu === null ? '-' : `${ms(cpu)}${cpuRatio === null ? '' : ` (${cpuRatio.toFixed(2)}x)`}`;
+  results.push({id: command.id, ...own, ratio, goal: goal ?? null, cpuMs: cpu, cpuRatio});
   console.log(
-    `| ${command.name} | ${ms(own.median)} | ${ms(own.min)}-${ms(own.max)} | ${refId === undefined ? '(reference)' : commands.find((c) => c.id === refId).name} | ${ratio === null ? '-' : `${ratio.toFixed(2)}x`} | ${refId === undefined ? '-' : verdict} |`,
+    `| ${command.name} | ${ms(own.median)} | ${ms(own.min)}-${ms(own.max)} | ${refId === undefined ? '(reference)' : commands.find((c) => c.id === refId).name} | ${ratio === null ? '-' : `${ratio.toFixed(2)}x`} | ${refId === undefined ? '-' : verdict} | ${cpuText} |`,
   );
 }
 if (!hasSs) console.log('(ss not found: no ss row)');
