@@ -4,7 +4,7 @@ import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {startTmux, type TmuxSession} from './helpers/tmux.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const escape = String.fromCharCode(27);
+const esc = String.fromCharCode(27);
 
 let server: Server;
 let port = 0;
@@ -32,7 +32,7 @@ async function dashboard(args: string[], env: Record<string, string> = {}) {
   await session.waitFor((text) => text.includes(String(process.pid)), {message: 'own row'});
   const escaped = await session.screenWithEscapes();
   const sgr = (line: string) =>
-    [...line.matchAll(new RegExp(`${escape}\\[([0-9;]*)m`, 'g'))].flatMap((match) =>
+    [...line.matchAll(new RegExp(`${esc}\\[([0-9;]*)m`, 'g'))].flatMap((match) =>
       (match[1] ?? '').split(';'),
     );
   const lines = escaped.split('\n');
