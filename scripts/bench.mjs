@@ -483,4 +483,17 @@ if (dashboardNote !== null) {
     console.log(`| ${name} | ${value} | ${reference} | ${goal}${verdict} |`);
   }
 }
+// 7. The one-shot CLI (bench-cli.mjs): its own table, each command in fresh processes.
+{
+  const oneShot = spawnSync(
+    process.execPath,
+    [new URL('./bench-cli.mjs', import.meta.url).pathname],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  console.log(`\n${oneShot.stdout.trimEnd()}`);
+  if (oneShot.status !== 0) process.exitCode = 1;
+}
 console.log(`\nnode ${process.version}, ${new Date().toISOString()}`);

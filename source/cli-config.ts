@@ -1,5 +1,7 @@
-import {type ColumnId, columns} from './model/columns.js';
+import type {CliFlags} from './cli-args.js';
+import type {ColumnId} from './model/columns.js';
 import {parsePortFilter, type RowFilter} from './model/filter.js';
+import {sortColumns} from './model/select.js';
 
 /** What the command line asks for. */
 export interface CliConfig {
@@ -10,28 +12,6 @@ export interface CliConfig {
   readonly sort: ColumnId;
   readonly descending: boolean;
 }
-
-/** The flags meow parsed, as this module reads them. */
-export interface CliFlags {
-  readonly once: boolean;
-  readonly json: boolean;
-  readonly port: string | undefined;
-  readonly color: boolean;
-  readonly interval: string | undefined;
-  readonly sort: string | undefined;
-}
-
-/** Flag names the command accepts (meow's `--no-color` arrives as `color`). */
-export const knownFlags: ReadonlySet<string> = new Set([
-  'once',
-  'json',
-  'port',
-  'color',
-  'interval',
-  'sort',
-  'help',
-  'version',
-]);
 
 /** Shortest and longest refresh interval accepted, in ms. */
 const intervalBounds = {min: 100, max: 3_600_000} as const;
@@ -54,31 +34,22 @@ function parseInterval(text: string): number | string {
 function parseSort(text: string): {column: ColumnId; descending: boolean} | string {
   const descending = text.startsWith('-');
   const name = (descending ? text.slice(1) : text).toLowerCase();
-  const column = columns.find(
-    (candidate) => candidate.id === name || candidate.title.toLowerCase() === name,
-  );
+  // A column's title is its id in capitals: PORT, UPTIME.
+  const column = sortColumns.find((id) => id === name);
   if (column === undefined) {
-    return `--sort: "${text}" is not a column (${columns.map((candidate) => candidate.id).join(', ')}; prefix - for descending)`;
+    return `--sort: "${text}" is not a column (${sortColumns.join(', ')}; prefix - for descending)`;
   }
-  return {column: column.id, descending};
+  return {column, descending};
 }
 
 /**
- * The configuration for a command line, or a one-line reason it is wrong (the caller exits 2).
+ * The configuration for the flags parseCliArgs read, or a one-line reason it is wrong (the caller exits 2).
  * `isTty` is whether stdout is a terminal: without one, the interactive view becomes `--once`.
  */
 export function resolveCliConfig(
   flags: CliFlags,
-  unknown: readonly string[],
-  input: readonly string[],
   environment: {readonly isTty: boolean; readonly noColorEnv: boolean},
 ): CliConfig | string {
-  if (unknown.length > 0) {
-    return `unknown flag ${unknown.map((name) => (name.length === 1 ? `-${name}` : `--${name}`)).join(', ')} (see --help)`;
-  }
-  if (input.length > 0) {
-    return `unexpected argument "${input[0]}" (flags only; see --help)`;
-  }
   let filter: RowFilter = {kind: 'none'};
   if (flags.port !== undefined) {
     const parsed = parsePortFilter(flags.port);

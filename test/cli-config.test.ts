@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest';
-import {type CliFlags, resolveCliConfig} from '../source/cli-config.js';
+import type {CliFlags} from '../source/cli-args.js';
+import {resolveCliConfig} from '../source/cli-config.js';
 
 const noFlags: CliFlags = {
   once: false,
@@ -12,7 +13,7 @@ const noFlags: CliFlags = {
 const terminal = {isTty: true, noColorEnv: false};
 
 function resolve(flags: Partial<CliFlags>) {
-  return resolveCliConfig({...noFlags, ...flags}, [], [], terminal);
+  return resolveCliConfig({...noFlags, ...flags}, terminal);
 }
 
 describe('resolveCliConfig', () => {

@@ -70,8 +70,8 @@ describe('nanodock-top (built CLI)', () => {
     const {code, stdout} = await run(['--port', String(port)]);
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
-    expect(lines[1]).toMatch(
-      /^PROTO\s+ADDRESS\s+PORT\s+PID\s+PROCESS\s+USER\s+CONTAINER\s+IMAGE\s+UPTIME$/,
+    expect(lines[0]).toMatch(
+      /^ {2}PROTO\s+ADDRESS\s+PORT\s+PID\s+PROCESS\s+USER\s+CONTAINER\s+IMAGE\s+UPTIME$/,
     );
     expect(
       lines.some((line) => line.includes(` ${port} `) && line.includes(String(process.pid))),

@@ -194,22 +194,6 @@ export function printable(text: string): string {
 const graphemes = new Intl.Segmenter(undefined, {granularity: 'grapheme'});
 
 /**
- * JSON text with each invisible or reordering character (see printable; the emoji joiner
- * included) written as its `\uXXXX` escape: the same data for a JSON reader, and nothing that
- * reorders or hides text when the JSON is read on a terminal. Controls are escaped by
- * JSON.stringify already.
- */
-export function escapeInvisibleInJson(json: string): string {
-  // By UTF-16 unit: a tag character (U+E0041) is written as its surrogate pair, as JSON wants.
-  return json.replace(invisibleCharacters, (found) =>
-    Array.from(
-      {length: found.length},
-      (_, index) => `\\u${found.charCodeAt(index).toString(16).padStart(4, '0')}`,
-    ).join(''),
-  );
-}
-
-/**
  * `text` cut to `width` cells, ending in '…' when cut; wide characters are never split.
  * Control characters are shown as '?' first (see printable): every cell and line the views
  * draw passes through here.

@@ -1,9 +1,9 @@
 import stringWidth from 'string-width';
 import {describe, expect, it} from 'vitest';
+import {escapeJsonForTerminal} from '../../source/cli-json.js';
 import {
   type ColumnId,
   columns,
-  escapeInvisibleInJson,
   fitCell,
   formatTable,
   layoutColumns,
@@ -236,9 +236,9 @@ describe('printable: bidi, zero-width and other invisible characters show as ?',
 describe('--json keeps the data and escapes what would reorder or hide text', () => {
   it('writes format characters as \\u escapes that parse back to the same strings', () => {
     const names = ['nd\u202Eevil', 'a\u200Bb\uFEFF', 'tag\u{E0041}', 'line\u2028x', 'ok 数据'];
-    const json = escapeInvisibleInJson(JSON.stringify(names));
+    const json = escapeJsonForTerminal(JSON.stringify(names));
     expect(json).not.toMatch(/[\u202A-\u202E\u200B\uFEFF\u2028]|\u{E0041}/u);
-    expect(json).toContain('nd\\u202eevil');
+    expect(json).toContain('nd\\u202Eevil');
     expect(json).toContain('ok 数据');
     expect(JSON.parse(json)).toEqual(names);
   });

@@ -1,0 +1,31 @@
+/** The text of `nanodock-top --help`. */
+export const helpText = `
+  Usage
+    $ nanodock-top [flags]
+
+  Every listening socket on this host, the process holding it, and the container that
+  published it (Docker, Podman, rootless Podman), refreshed live.
+
+  Flags
+    --interval T       Refresh every T: 500ms, 2s, 1m (default 2s)
+    --port N|A-B       Start filtered to port N, or ports A to B
+    --sort COLUMN      Sort by proto, address, port, pid, process, user, container, image
+                       or uptime; -COLUMN sorts descending, as in --sort -uptime (default port)
+    --once             Print the table once and exit (the default when stdout is not a
+                       terminal); the summary line goes to stderr, helper rows are marked *
+    --json             Print the rows as a JSON array and exit
+    --no-color         No colours (NO_COLOR is honoured too); the selection stays inverse
+    -h, --help         Show this help
+    -V, -v, --version  Show the version
+
+  A value follows its flag after a space or '='. Each flag may be given once: a repeated
+  flag is an error.
+
+  Keys: arrows/j, PgUp/PgDn, Home/End (g/G) move · / filter · Enter details · k kill ·
+  s stop · < > sort · I invert · p pause · ? help · q quit
+
+  Exit codes
+    0  ok
+    1  runtime failure; or --port matched no row (--once, --json), as grep and lsof do
+    2  bad flags (one line on stderr says why)
+`;

@@ -1,0 +1,69 @@
+import type {CliConfig} from './cli-config.js';
+import {escapeJsonForTerminal} from './cli-json.js';
+import {toJsonRow} from './model/format.js';
+import {selectRows} from './model/select.js';
+import {collectSnapshot, isAbsentEngine, type Snapshot} from './snapshot.js';
+
+/** Width of the marker column in front of each row: `* ` marks a port helper, as on screen. */
+const markerWidth = 2;
+
+function engineSummary(snapshot: Snapshot): string {
+  const present = snapshot.engines.filter((report) => !isAbsentEngine(report));
+  if (present.length === 0) {
+    return 'no engine';
+  }
+  return present
+    .map(
+      (report) =>
+        `${report.engine === 'unknown' ? 'engine' : report.engine} ${report.endpoint} ${report.ok ? `ok (${report.containers})` : 'FAILED'}`,
+    )
+    .join(', ');
+}
+
+/**
+ * `--once` and `--json`: one snapshot printed on stdout. Warnings and, for `--once`, the
+ * summary line (host, row count, engines) go to stderr, so stdout is only the table or the
+ * JSON. Resolves to the exit code: 1 when `--port` matched no row (as grep and lsof), else 0.
+ */
+export async function printOnce(config: CliConfig): Promise<number> {
+  const snapshot = await collectSnapshot();
+  const rows = selectRows(snapshot.rows, {
+    filter: config.filter,
+    sort: {column: config.sort, descending: config.descending},
+  });
+  // The table's module (and string-width with it, ~70 ms to load) only when text is printed.
+  const printable =
+    config.mode === 'once' || snapshot.warnings.length > 0
+      ? (await import('./model/columns.js')).printable
+      : (text: string) => text;
+  for (const warning of snapshot.warnings) {
+    process.stderr.write(`nanodock-top: ${printable(warning)}\n`);
+  }
+  const exitCode = config.filter.kind !== 'none' && rows.length === 0 ? 1 : 0;
+  if (config.mode === 'json') {
+    process.stdout.write(
+      `${escapeJsonForTerminal(JSON.stringify(rows.map(toJsonRow), null, 2))}\n`,
+    );
+    return exitCode;
+  }
+  process.stderr.write(
+    `${printable(`${snapshot.hostname}: ${rows.length} rows; ${engineSummary(snapshot)}`)}\n`,
+  );
+  const width = process.stdout.isTTY ? Math.max(10, process.stdout.columns - markerWidth) : null;
+  const {formatTable} = await import('./model/columns.js');
+  const lines = formatTable(rows, width);
+  const highlight = config.color && Boolean(process.stdout.isTTY);
+  const out = lines.map((line, index) => {
+    const row = index === 0 ? undefined : rows[index - 1];
+    const marked = `${row?.helper ? '*' : ' '} ${line}`;
+    if (!highlight) {
+      return marked;
+    }
+    if (index === 0) {
+      return `\u001B[1m${marked}\u001B[22m`;
+    }
+    return row?.helper ? `\u001B[33m${marked}\u001B[39m` : marked;
+  });
+  process.stdout.write(`${out.join('\n')}\n`);
+  return exitCode;
+}
