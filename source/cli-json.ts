@@ -19,7 +19,7 @@ export function escapeJsonForTerminal(json: string): string {
   return json.replace(unsafeCharacters, (character) => {
     let escaped = '';
     for (let index = 0; index < character.length; index++) {
-      escaped += `\\u${character.charCodeAt(index).toString(16).toUpperCase().padStart(4, '0')}`;
+      escaped += `\\u${character.charCodeAt(index).toString(16).padStart(4, '0')}`;
     }
     return escaped;
   });

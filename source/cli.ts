@@ -8,6 +8,9 @@ import {parseCliArgs} from './cli-args.js';
 // dashboard several times the CPU and memory. So the entry sets it, then loads the program.
 process.env.NODE_ENV ??= 'production';
 
+// ps, top and htop show the program by its name, not as `node /path/to/cli.js`.
+process.title = 'nanodock-top';
+
 const parsed = parseCliArgs(process.argv.slice(2));
 
 // The arguments are read. Ink's chalk reads process.argv again (supports-color) and takes

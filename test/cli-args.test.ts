@@ -161,7 +161,7 @@ describe('escapeJsonForTerminal', () => {
 
   it('writes bidi, zero-width and C1 characters as \\u escapes', () => {
     const json = escapeJsonForTerminal(JSON.stringify({name: `evil\u202Etxt.exe\u200B\u009B`}));
-    expect(json).toBe('{"name":"evil\\u202Etxt.exe\\u200B\\u009B"}');
+    expect(json).toBe('{"name":"evil\\u202etxt.exe\\u200b\\u009b"}');
     for (const character of unsafe) {
       expect(escapeJsonForTerminal(JSON.stringify([character]))).not.toContain(character);
     }

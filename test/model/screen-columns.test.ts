@@ -238,7 +238,7 @@ describe('--json keeps the data and escapes what would reorder or hide text', ()
     const names = ['nd\u202Eevil', 'a\u200Bb\uFEFF', 'tag\u{E0041}', 'line\u2028x', 'ok 数据'];
     const json = escapeJsonForTerminal(JSON.stringify(names));
     expect(json).not.toMatch(/[\u202A-\u202E\u200B\uFEFF\u2028]|\u{E0041}/u);
-    expect(json).toContain('nd\\u202Eevil');
+    expect(json).toContain('nd\\u202eevil');
     expect(json).toContain('ok 数据');
     expect(JSON.parse(json)).toEqual(names);
   });

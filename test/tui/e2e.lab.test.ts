@@ -57,7 +57,7 @@ async function publishScratch(name: string, port: number): Promise<string> {
 
 /**
  * The running nanodock-top started from `cwd` (the demo's shell runs there): its pid and the
- * command path its shell ran, from the `_` bash puts in a command's environment (meow sets
+ * command path its shell ran, from the `_` bash puts in a command's environment (the program sets
  * the process title, which overwrites the command line). Throws unless there is exactly one.
  */
 function findDashboard(cwd: string): {pid: number; script: string} {
