@@ -21,8 +21,10 @@ export const helpText = `
   A value follows its flag after a space or '='. Each flag may be given once: a repeated
   flag is an error.
 
-  Keys: arrows/j, PgUp/PgDn, Home/End (g/G) move · / filter · Enter details · k kill ·
-  s stop · < > sort · I invert · p pause · ? help · q quit
+  Keys: arrows/j, PgUp/PgDn, Home/End (g/G) move · / (F3, F4) filter: 80 ports starting
+  with 80, =80 port 80 exactly, 80-90 a range, text names · Esc clears the filter ·
+  Enter details · k (F9) kill · s stop · < > (F6) sort · I invert · p pause · ^L redraw ·
+  ? (F1) help · q (F10) quit. In help and details the move keys scroll.
 
   Exit codes
     0  ok

@@ -47,7 +47,7 @@ export async function printOnce(config: CliConfig): Promise<number> {
     return exitCode;
   }
   process.stderr.write(
-    `${printable(`${snapshot.hostname}: ${rows.length} rows; ${engineSummary(snapshot)}`)}\n`,
+    `${printable(`${snapshot.hostname}: ${rows.length} ${rows.length === 1 ? 'row' : 'rows'}; ${engineSummary(snapshot)}`)}\n`,
   );
   const width = process.stdout.isTTY ? Math.max(10, process.stdout.columns - markerWidth) : null;
   const {formatTable} = await import('./model/columns.js');

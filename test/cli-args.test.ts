@@ -1,19 +1,11 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {type CliFlags, formatReason, parseCliArgs} from '../source/cli-args.js';
+import {formatReason, parseCliArgs} from '../source/cli-args.js';
 import {escapeJsonForTerminal} from '../source/cli-json.js';
 import {columns} from '../source/model/columns.js';
 import {selectRows, sortColumns} from '../source/model/select.js';
+import {noFlags} from './helpers/cli.js';
 import {fakeContainer, fakeRow} from './helpers/snapshot-fixture.js';
-
-const noFlags: CliFlags = {
-  once: false,
-  json: false,
-  port: undefined,
-  color: true,
-  interval: undefined,
-  sort: undefined,
-};
 
 const flagsOf = (argv: string[]) => {
   const parsed = parseCliArgs(argv);

@@ -1,15 +1,8 @@
 import {describe, expect, it} from 'vitest';
 import type {CliFlags} from '../source/cli-args.js';
 import {resolveCliConfig} from '../source/cli-config.js';
+import {noFlags} from './helpers/cli.js';
 
-const noFlags: CliFlags = {
-  once: false,
-  json: false,
-  port: undefined,
-  color: true,
-  interval: undefined,
-  sort: undefined,
-};
 const terminal = {isTty: true, noColorEnv: false};
 
 function resolve(flags: Partial<CliFlags>) {

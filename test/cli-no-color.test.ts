@@ -1,19 +1,12 @@
-import {createServer, type Server} from 'node:net';
 import {fileURLToPath} from 'node:url';
-import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
+import {afterEach, describe, expect, it} from 'vitest';
+import {listenOnLoopbackForFile} from './helpers/cli.js';
 import {startTmux, type TmuxSession} from './helpers/tmux.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const esc = String.fromCharCode(27);
 
-let server: Server;
-let port = 0;
-beforeAll(async () => {
-  server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as {port: number}).port;
-});
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+const listener = listenOnLoopbackForFile();
 
 let session: TmuxSession | undefined;
 afterEach(async () => {
@@ -23,7 +16,7 @@ afterEach(async () => {
 
 /** The dashboard filtered to this test's socket, once its row is on screen: the SGR codes. */
 async function dashboard(args: string[], env: Record<string, string> = {}) {
-  session = await startTmux(['node', 'dist/cli.js', '--port', String(port), ...args], {
+  session = await startTmux(['node', 'dist/cli.js', '--port', String(listener.port), ...args], {
     columns: 120,
     rows: 20,
     cwd: root,

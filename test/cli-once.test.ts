@@ -1,19 +1,10 @@
-import {execFile} from 'node:child_process';
-import {createServer, type Server} from 'node:net';
-import {fileURLToPath} from 'node:url';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {createServer} from 'node:net';
+import {describe, expect, it} from 'vitest';
 import type {JsonRow} from '../source/model/format.js';
+import {listenOnLoopbackForFile, runCli} from './helpers/cli.js';
 import {lab, shouldSkipLab} from './helpers/lab.js';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-
-function run(args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], {timeout: 20_000}, (error, stdout, stderr) => {
-      resolve({code: error ? Number(error.code ?? 1) : 0, stdout, stderr});
-    });
-  });
-}
+const run = (args: string[]) => runCli(args);
 
 /** A port nothing listens on: bound, then closed again. */
 async function freePort(): Promise<number> {
@@ -24,14 +15,7 @@ async function freePort(): Promise<number> {
   return free;
 }
 
-let server: Server;
-let port = 0;
-beforeAll(async () => {
-  server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as {port: number}).port;
-});
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+const listener = listenOnLoopbackForFile();
 
 describe('nanodock-top flags (built CLI)', () => {
   it.each([
@@ -73,16 +57,16 @@ describe('nanodock-top flags (built CLI)', () => {
 
 describe('--once and --json for scripts (built CLI)', () => {
   it('--once: only the table on stdout (marker column first), the summary on stderr', async () => {
-    const {code, stdout, stderr} = await run(['--once', '--port', String(port)]);
+    const {code, stdout, stderr} = await run(['--once', '--port', String(listener.port)]);
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ {2}PROTO\s+ADDRESS\s+PORT/);
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(
-      new RegExp(`^ {2}tcp\\s+127\\.0\\.0\\.1\\s+${port}\\s+${process.pid} `),
+      new RegExp(`^ {2}tcp\\s+127\\.0\\.0\\.1\\s+${listener.port}\\s+${process.pid} `),
     );
-    expect(stderr).toMatch(/^\S+: 1 rows; /m);
-    expect(stdout).not.toContain(' rows; ');
+    expect(stderr).toMatch(/^\S+: 1 row; /m);
+    expect(stdout).not.toContain(' row; ');
   });
 
   it('an empty result under --port exits 1 (as grep and lsof); without --port 0', async () => {
@@ -94,7 +78,7 @@ describe('--once and --json for scripts (built CLI)', () => {
     const json = await run(['--json', '--port', String(free)]);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toEqual([]);
-    expect((await run(['--json', '--port', String(port)])).code).toBe(0);
+    expect((await run(['--json', '--port', String(listener.port)])).code).toBe(0);
     expect((await run(['--json'])).code).toBe(0);
   });
 });

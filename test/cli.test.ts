@@ -1,35 +1,10 @@
-import {execFile} from 'node:child_process';
-import {createServer, type Server} from 'node:net';
-import {fileURLToPath} from 'node:url';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import type {JsonRow} from '../source/model/format.js';
+import {listenOnLoopbackForFile, runCli} from './helpers/cli.js';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const run = runCli;
 
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{code: number; stdout: string; stderr: string}> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, ...args],
-      {env: {...process.env, ...env}, timeout: 20_000},
-      (error, stdout, stderr) => {
-        resolve({code: error ? Number(error.code ?? 1) : 0, stdout, stderr});
-      },
-    );
-  });
-}
-
-let server: Server;
-let port = 0;
-beforeAll(async () => {
-  server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as {port: number}).port;
-});
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+const listener = listenOnLoopbackForFile();
 
 describe('nanodock-top (built CLI)', () => {
   it('--json prints a JSON array of rows with every promised field', async () => {
@@ -37,13 +12,14 @@ describe('nanodock-top (built CLI)', () => {
     expect(code).toBe(0);
     const rows = JSON.parse(stdout) as JsonRow[];
     expect(Array.isArray(rows)).toBe(true);
-    const mine = rows.find((row) => row.port === port && row.protocol === 'tcp');
+    const mine = rows.find((row) => row.port === listener.port && row.protocol === 'tcp');
     expect(mine).toMatchObject({
       protocol: 'tcp',
       address: '127.0.0.1',
       addresses: ['127.0.0.1'],
       pids: [process.pid],
       pid: process.pid,
+      sockets: 1,
       helper: null,
       container: null,
       ambiguous: false,
@@ -56,25 +32,31 @@ describe('nanodock-top (built CLI)', () => {
   });
 
   it('--port filters to one port, and to a range', async () => {
-    const one = JSON.parse((await run(['--json', '--port', String(port)])).stdout) as JsonRow[];
-    expect(one.length).toBeGreaterThan(0);
-    expect(one.every((row) => row.port === port)).toBe(true);
-    const range = JSON.parse(
-      (await run(['--json', `--port=${port - 1}-${port + 1}`])).stdout,
+    const one = JSON.parse(
+      (await run(['--json', '--port', String(listener.port)])).stdout,
     ) as JsonRow[];
-    expect(range.every((row) => row.port >= port - 1 && row.port <= port + 1)).toBe(true);
-    expect(range.some((row) => row.port === port)).toBe(true);
+    expect(one.length).toBeGreaterThan(0);
+    expect(one.every((row) => row.port === listener.port)).toBe(true);
+    const range = JSON.parse(
+      (await run(['--json', `--port=${listener.port - 1}-${listener.port + 1}`])).stdout,
+    ) as JsonRow[];
+    expect(
+      range.every((row) => row.port >= listener.port - 1 && row.port <= listener.port + 1),
+    ).toBe(true);
+    expect(range.some((row) => row.port === listener.port)).toBe(true);
   });
 
   it('prints a plain table when stdout is not a terminal', async () => {
-    const {code, stdout} = await run(['--port', String(port)]);
+    const {code, stdout} = await run(['--port', String(listener.port)]);
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(
       /^ {2}PROTO\s+ADDRESS\s+PORT\s+PID\s+PROCESS\s+USER\s+CONTAINER\s+IMAGE\s+UPTIME$/,
     );
     expect(
-      lines.some((line) => line.includes(` ${port} `) && line.includes(String(process.pid))),
+      lines.some(
+        (line) => line.includes(` ${listener.port} `) && line.includes(String(process.pid)),
+      ),
     ).toBe(true);
     expect(stdout).not.toContain('\u001B[');
   });
@@ -102,7 +84,7 @@ describe('nanodock-top (built CLI)', () => {
   });
 
   it('with no engine reachable still lists host sockets and says why on stderr', async () => {
-    const {code, stdout, stderr} = await run(['--json', '--port', String(port)], {
+    const {code, stdout, stderr} = await run(['--json', '--port', String(listener.port)], {
       DOCKER_HOST: 'unix:///nonexistent/docker.sock',
     });
     expect(code).toBe(0);

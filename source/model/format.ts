@@ -71,6 +71,8 @@ export type JsonRow = Pick<
     readonly endpoint: string | null;
   } | null;
   readonly candidates: readonly string[];
+  /** Listening sockets the row stands for: more than 1 when one process holds several (SO_REUSEPORT). */
+  readonly sockets: number;
 };
 
 /** The JSON form of a row: plain data, container reduced to what identifies it. */
@@ -84,6 +86,7 @@ export function toJsonRow(row: SnapshotRow): JsonRow {
     lastPort: row.lastPort,
     pids: row.pids,
     pid: row.pid,
+    sockets: row.sockets ?? 1,
     process: row.process,
     user: row.user,
     uptimeSeconds: row.uptimeSeconds,
