@@ -254,11 +254,19 @@ export async function startTmux(
         if (state === null) {
           reason = 'the tmux session is gone';
         } else if (state.exited) {
-          // The program may have drawn and exited since the capture above. Its final screen
-          // is complete now (tmux read to EOF) and never changes: check it, then fail at once.
-          last = await capture([]);
-          if (predicate(last)) {
-            return last;
+          // The program may have drawn and exited since the capture above. tmux can mark the
+          // pane dead (its child reaped) before it has read the program's last output from the
+          // terminal, so the final screen gets half a second to arrive, then the wait fails.
+          const settled = Date.now() + 500;
+          for (;;) {
+            last = await capture([]);
+            if (predicate(last)) {
+              return last;
+            }
+            if (Date.now() >= settled) {
+              break;
+            }
+            await sleep(50);
           }
           reason = `the program exited (${state.signal ? `signal ${state.signal}` : `status ${state.status}`})`;
         } else if (Date.now() >= deadline) {
