@@ -36,9 +36,8 @@ export interface TapeWait {
   readonly lineNumber: number;
 }
 
-/** A tape line that names a key tmux cannot send (a typo, or a chord no terminal encodes). */
-export class TapeKeyError extends Error {
-  override readonly name = 'TapeKeyError' as const;
+/** A tape line the replay cannot follow: where it is and what it says. */
+abstract class TapeLineError extends Error {
   /** 1-based line number in the tape. */
   readonly lineNumber: number;
   /** The offending line, trimmed. */
@@ -51,23 +50,18 @@ export class TapeKeyError extends Error {
   }
 }
 
+/** A tape line that names a key tmux cannot send (a typo, or a chord no terminal encodes). */
+export class TapeKeyError extends TapeLineError {
+  override readonly name = 'TapeKeyError' as const;
+}
+
 /**
  * A `Wait` line (or a `Set WaitTimeout` / `Set WaitPattern` line) that VHS would refuse: an
  * unknown scope, a time that is not positive, a regex that does not compile. The replay must
  * follow every wait, so such a line is an error, never skipped.
  */
-export class TapeWaitError extends Error {
+export class TapeWaitError extends TapeLineError {
   override readonly name = 'TapeWaitError' as const;
-  /** 1-based line number in the tape. */
-  readonly lineNumber: number;
-  /** The offending line, trimmed. */
-  readonly line: string;
-
-  constructor(message: string, lineNumber: number, line: string) {
-    super(`tape line ${lineNumber}: ${message}: ${line}`);
-    this.lineNumber = lineNumber;
-    this.line = line;
-  }
 }
 
 /** VHS's defaults: `Set WaitTimeout 15s`, and a bare `Wait` looks for its prompt `> `. */
