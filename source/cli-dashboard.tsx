@@ -1,7 +1,6 @@
 import {render} from 'ink';
 import type {CliConfig} from './cli-config.js';
 import {App} from './tui/app.js';
-import {installInkFrameCache} from './tui/ink-frame-cache.js';
 import {createLineDiffStdout} from './tui/line-diff-stdout.js';
 import {createLiveServices} from './tui/live-services.js';
 
@@ -16,9 +15,6 @@ const writesChangedLinesOnly = true;
  * this module loads Ink and React: cli-main imports it only for the interactive view.
  */
 export async function runDashboard(config: CliConfig): Promise<void> {
-  // Without it, a key at 300 rows takes 46 ms at the median and over 100 ms at worst to reach the
-  // screen on a loaded 2-core VM (README, Performance). It refuses any Ink but 6.8.0.
-  await installInkFrameCache();
   const services = createLiveServices();
   const alternateScreen = {enter: '\u001B[?1049h\u001B[H', leave: '\u001B[?1049l'};
   process.stdout.write(alternateScreen.enter);
