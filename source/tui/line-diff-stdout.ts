@@ -66,8 +66,6 @@ export type TerminalStream = Pick<NodeJS.WriteStream, 'columns' | 'rows' | 'isTT
 export interface LineDiffStdout {
   /** Give this to Ink's render as `stdout`, with `debug: true`. */
   readonly stdout: NodeJS.WriteStream;
-  /** Clears the screen and writes the last frame whole (Ctrl-L; after a stray write). */
-  redraw(): void;
   /** Stops following the terminal's resize events. */
   close(): void;
 }
@@ -119,11 +117,6 @@ export function createLineDiffStdout(terminal: TerminalStream): LineDiffStdout {
   });
   return {
     stdout: stdout as unknown as NodeJS.WriteStream,
-    redraw() {
-      if (shown !== null) {
-        terminal.write(formatFrameUpdate(null, shown, terminal.rows || shown.length));
-      }
-    },
     close() {
       terminal.off('resize', onResize);
     },

@@ -78,16 +78,6 @@ describe('createLineDiffStdout', () => {
     terminal.emit('resize');
     expect(resized).toBe(1);
   });
-
-  it('redraws the last frame whole on demand (Ctrl-L)', () => {
-    const {terminal, written} = fakeTerminal();
-    const lineDiff = createLineDiffStdout(terminal as unknown as NodeJS.WriteStream);
-    lineDiff.redraw();
-    expect(written).toHaveLength(0);
-    lineDiff.stdout.write('head\nrow');
-    lineDiff.redraw();
-    expect(written[1]).toBe(written[0]);
-  });
 });
 
 describe('a clear written in front of a frame', () => {
