@@ -31,6 +31,12 @@ export interface Snapshot {
   readonly fullHostScan: boolean;
   /** True while the container detection of this refresh is still running (rows use the last list). */
   readonly enginesPending: boolean;
+  /**
+   * Changes whenever the rows change. A LiveSnapshot keeps the rows of a refresh that changed
+   * nothing (same revision, same array): their `uptimeSeconds` are as of the snapshot that
+   * made them, and `startedAt` gives the uptime at any later time.
+   */
+  readonly rowsRevision: number;
 }
 
 /** Options of collectSnapshot. */
@@ -188,6 +194,21 @@ export class LiveSnapshot {
   readonly #silent = new Map<string, number>();
   #endpoints: readonly Endpoint[] | null = null;
   #detectionStartedAt = 0;
+  /** The map joined while no detection has landed yet. */
+  readonly #noContainers = new ContainerPortMap();
+  /** The last join's inputs and rows: an unchanged host and container list is not joined again. */
+  #lastRows:
+    | {
+        readonly listeners: HostScan['listeners'];
+        readonly processes: HostScan['processes'];
+        readonly helpers: ReadonlyMap<number, HelperFinding>;
+        /** The containers as a text, so a detection that found the same list is a match. */
+        readonly containers: string;
+        readonly map: ContainerPortMap;
+        readonly rows: readonly SnapshotRow[];
+        readonly revision: number;
+      }
+    | undefined;
 
   constructor(options: SnapshotOptions = {}) {
     this.#options = options;
@@ -204,7 +225,11 @@ export class LiveSnapshot {
    * `enginesPending` when their detection is still running), then again once it lands.
    * Rejects only on abort; nothing is reported after an abort.
    */
-  async refresh(onUpdate: (snapshot: Snapshot) => void, signal?: AbortSignal): Promise<void> {
+  async refresh(
+    onUpdate: (snapshot: Snapshot) => void,
+    signal?: AbortSignal,
+    options: {readonly fresh?: boolean} = {},
+  ): Promise<void> {
     const isFresh =
       this.#containers !== null &&
       !this.#isStale &&
@@ -226,7 +251,7 @@ export class LiveSnapshot {
     void detection.then(() => {
       settled = true;
     });
-    const host = await this.#scanHost(signal);
+    const host = await this.#scanHost(signal, options.fresh === true);
     signal?.throwIfAborted();
     // Let a detection that finished meanwhile land before the first join.
     await new Promise((resolve) => setImmediate(resolve));
@@ -363,12 +388,12 @@ export class LiveSnapshot {
     return detection;
   }
 
-  async #scanHost(signal: AbortSignal | undefined): Promise<HostPart> {
+  async #scanHost(signal: AbortSignal | undefined, fresh: boolean): Promise<HostPart> {
     const startedAt = performance.now();
     const warnings: string[] = [];
     let scan = emptyScan;
     try {
-      scan = await this.#scanner.scan({signal});
+      scan = await this.#scanner.scan({signal, fresh});
     } catch (error) {
       signal?.throwIfAborted();
       warnings.push(`host sockets could not be read: ${(error as Error).message}`);
@@ -413,7 +438,7 @@ export class LiveSnapshot {
   }
 
   #join(host: HostPart, enginesPending: boolean): Snapshot {
-    const containers = this.#containers ?? new ContainerPortMap();
+    const containers = this.#containers ?? this.#noContainers;
     const warnings = [...host.warnings];
     const silent = this.#silentEngines();
     const now = performance.now();
@@ -452,23 +477,71 @@ export class LiveSnapshot {
         }
       }
     }
+    const takenAt = Date.now();
+    const {rows, revision} = this.#rows(host, containers, takenAt / 1000);
     return {
-      rows: joinSnapshot({
-        listeners: host.scan.listeners,
-        processes: host.scan.processes,
-        containers,
-        helpers: host.helpers,
-        now: Date.now() / 1000,
-      }),
+      rows,
+      rowsRevision: revision,
       engines,
       enginesPending,
       warnings,
       hostname: this.#hostname,
-      takenAt: Date.now(),
+      takenAt,
       durationMs: performance.now() - host.startedAt,
       fullHostScan: host.scan.fullScan,
     };
   }
+
+  /**
+   * The rows of this host and container list: joined again only when either changed (the
+   * scanner and the helper check hand back the same objects when nothing did); otherwise the
+   * last rows as they are, uptimes included (a refresh that changes nothing costs nothing per
+   * row; `startedAt` gives the uptime at any time).
+   */
+  #rows(
+    host: HostPart,
+    containers: ContainerPortMap,
+    now: number,
+  ): {rows: readonly SnapshotRow[]; revision: number} {
+    const last = this.#lastRows;
+    const sameHost =
+      last !== undefined &&
+      last.listeners === host.scan.listeners &&
+      last.processes === host.scan.processes &&
+      last.helpers === host.helpers;
+    if (sameHost && last.map === containers) {
+      return {rows: last.rows, revision: last.revision};
+    }
+    // A detection that found the same containers gives a new map of equal content.
+    const text = containersText(containers);
+    if (sameHost && last.containers === text) {
+      this.#lastRows = {...last, map: containers};
+      return {rows: last.rows, revision: last.revision};
+    }
+    const rows = joinSnapshot({
+      listeners: host.scan.listeners,
+      processes: host.scan.processes,
+      containers,
+      helpers: host.helpers,
+      now,
+    });
+    const revision = (last?.revision ?? 0) + 1;
+    this.#lastRows = {
+      listeners: host.scan.listeners,
+      processes: host.scan.processes,
+      helpers: host.helpers,
+      containers: text,
+      map: containers,
+      rows,
+      revision,
+    };
+    return {rows, revision};
+  }
+}
+
+/** Everything of a container list that rows show, as one text. */
+function containersText(map: ContainerPortMap): string {
+  return JSON.stringify(map.containers());
 }
 
 function isTimeout(error: unknown): boolean {

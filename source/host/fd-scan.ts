@@ -6,6 +6,8 @@ export interface FdScanResult {
   readonly sockets: ReadonlyMap<number, readonly number[]>;
   /** Processes whose fd folder could not be read (another user's, when not root). */
   readonly unreadable: readonly number[];
+  /** pid -> how many fds it had, for every process read. */
+  readonly fdCounts: ReadonlyMap<number, number>;
 }
 
 /**
@@ -20,6 +22,7 @@ const {readdirSync, readlinkSync} = require('node:fs');
 parentPort.on('message', ({id, procRoot, pids}) => {
   const sockets = [];
   const unreadable = [];
+  const counts = [];
   for (const pid of pids) {
     const dir = procRoot + '/' + pid + '/fd';
     let fds;
@@ -30,6 +33,7 @@ parentPort.on('message', ({id, procRoot, pids}) => {
       continue;
     }
     const inodes = [];
+    counts.push(pid, fds.length);
     for (const fd of fds) {
       let target;
       try {
@@ -44,7 +48,7 @@ parentPort.on('message', ({id, procRoot, pids}) => {
     }
     if (inodes.length > 0) sockets.push(pid, inodes);
   }
-  parentPort.postMessage({id, sockets, unreadable});
+  parentPort.postMessage({id, sockets, unreadable, counts});
 });
 `;
 
@@ -75,7 +79,7 @@ class FdScanner {
   /** Socket inodes held by each of `pids`. Rejects if the worker fails or `signal` aborts. */
   scan(procRoot: string, pids: readonly number[], signal?: AbortSignal): Promise<FdScanResult> {
     if (pids.length === 0) {
-      return Promise.resolve({sockets: new Map(), unreadable: []});
+      return Promise.resolve({sockets: new Map(), unreadable: [], fdCounts: new Map()});
     }
     const worker = this.#start();
     clearTimeout(this.#idleTimer);
@@ -125,7 +129,12 @@ class FdScanner {
     worker.unref();
     worker.on(
       'message',
-      (message: {id: number; sockets: Array<number | number[]>; unreadable: number[]}) => {
+      (message: {
+        id: number;
+        sockets: Array<number | number[]>;
+        unreadable: number[];
+        counts: number[];
+      }) => {
         const pending = this.#pending.get(message.id);
         this.#pending.delete(message.id);
         if (this.#pending.size === 0) {
@@ -140,7 +149,11 @@ class FdScanner {
         for (let index = 0; index < message.sockets.length; index += 2) {
           sockets.set(message.sockets[index] as number, message.sockets[index + 1] as number[]);
         }
-        pending?.resolve({sockets, unreadable: message.unreadable});
+        const fdCounts = new Map<number, number>();
+        for (let index = 0; index < message.counts.length; index += 2) {
+          fdCounts.set(message.counts[index] as number, message.counts[index + 1] as number);
+        }
+        pending?.resolve({sockets, unreadable: message.unreadable, fdCounts});
       },
     );
     worker.on('error', (error) => {

@@ -1,7 +1,7 @@
 import {readFileSync, statSync} from 'node:fs';
-import {readdir, readFile} from 'node:fs/promises';
+import {readdir} from 'node:fs/promises';
 import type {Protocol} from '../model/container-info.js';
-import {sharedFdScanner} from './fd-scan.js';
+import {type FdScanResult, sharedFdScanner} from './fd-scan.js';
 import {
   type HostSocket,
   isLittleEndianHost,
@@ -67,6 +67,11 @@ export interface HostScannerOptions {
    * processes (nothing else makes a known socket change hands). Default: 60000.
    */
   readonly fullScanEveryMs?: number;
+  /**
+   * How long the socket tables may go unread while the kernel's socket counters stay put, in
+   * ms. Default: 100 times the last read's cost, at most 10 s (on a small host, every scan).
+   */
+  readonly tablesMaxAgeMs?: number;
   /** Longest stretch of synchronous /proc reads before yielding to the event loop, in ms. Default: 4. */
   readonly sliceMs?: number;
 }
@@ -93,21 +98,67 @@ function isSameListener(
   return owners.every((pid) => known.pids.includes(pid));
 }
 
+/**
+ * While the kernel's socket counters stay put, the socket tables are read again after this
+ * many times their last read's cost (a read then costs at most 1% of a core)…
+ */
+const readAgeFactor = 100;
+/** …and never later than this, in ms. */
+const readAgeLimitMs = 10_000;
+
+/**
+ * The kernel's counts of TCP and UDP sockets in use (IPv4 and IPv6) as one string, or
+ * undefined when /proc/net/sockstat cannot be read. A listener opened or closed moves them.
+ */
+function readSocketCounters(procRoot: string): string | undefined {
+  try {
+    const text = `${readFileSync(`${procRoot}/net/sockstat`, 'latin1')}${readSockstat6(procRoot)}`;
+    let counters = '';
+    for (const match of text.matchAll(/^(TCP6?|UDP6?): inuse (\d+)/gm)) {
+      counters += `${match[1]}=${match[2]} `;
+    }
+    return counters === '' ? undefined : counters;
+  } catch {
+    return undefined;
+  }
+}
+
+function readSockstat6(procRoot: string): string {
+  try {
+    return readFileSync(`${procRoot}/net/sockstat6`, 'latin1');
+  } catch {
+    return ''; // IPv6 disabled
+  }
+}
+
+/** Whether two parses of a table found the same sockets (each inode names one socket). */
+function isSameSockets(a: readonly HostSocket[], b: readonly HostSocket[]): boolean {
+  return a.length === b.length && a.every((socket, index) => socket.inode === b[index]?.inode);
+}
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 interface CachedProcess {
   readonly startTicks: number;
   readonly uid: number | null;
   readonly argv: readonly string[];
+  /** The last HostProcess made of it, reused while its name and parent stay the same. */
+  shown: HostProcess | undefined;
 }
 
 /**
  * Scans listening sockets and their owner processes from /proc, keeping what it learnt for the
- * next scan. Reads are synchronous (a readlink costs microseconds; the thread pool would cost
- * more) but cut into slices of `sliceMs`, yielding between them, so the event loop never
- * stalls. A steady-state scan reads the socket tables, lists /proc, and reads the fds of new
- * processes only; a socket inode it has not seen yet (a new listener, in a new or an old
- * process) triggers a full fd scan, so no listener is missed.
+ * next scan, so that a scan costs what changed, not what there is. fd links are read in a
+ * worker thread; the rest is read synchronously in slices of `sliceMs`, yielding between
+ * them, so the event loop never stalls.
+ *
+ * A steady-state scan reads the kernel's socket counters, lists /proc, and reads the fds of
+ * new processes only; when nothing that holds a listener changed it hands back the last
+ * scan's objects. The socket tables are read when the counters moved (and now and then
+ * regardless, see #readSocketTables). A socket inode not seen before is looked for in the new
+ * processes, their parents, and then in the older processes, fewest fds first, until it has
+ * a holder. Every process is read again every `fullScanEveryMs`, for sockets passed between
+ * processes.
  */
 export class HostScanner {
   readonly #procRoot: string;
@@ -115,15 +166,23 @@ export class HostScanner {
   readonly #fullScanEveryMs: number;
   #lastFullScanAt = 0;
   readonly #sliceMs: number;
+  readonly #tablesMaxAgeMs: number | undefined;
   /** Owner pids of each listening socket inode seen so far. */
   #owners = new Map<number, number[]>();
   #knownPids = new Set<number>();
   #unreadablePids = new Set<number>();
   #tables = new Map<string, {text: string; sockets: HostSocket[]}>();
+  /** The sockets of the last table read, and when it was done, its cost and the counters then. */
+  #sockets: HostSocket[] | undefined;
+  #tablesReadAt = 0;
+  #tablesReadMs = 0;
+  #counters: string | undefined;
   #listeners = new Map<number, HostListener>();
   #last: HostScan | undefined;
   readonly #fdScanner = sharedFdScanner;
   #processCache = new Map<number, CachedProcess>();
+  /** How many fds each process had when its fds were last read. */
+  #fdCounts = new Map<number, number>();
   #bootTime: number | undefined;
   #users: {mtimeMs: number; users: Map<number, {name: string; home: string}>} | undefined;
 
@@ -132,64 +191,97 @@ export class HostScanner {
     this.#passwdPath = options.passwdPath ?? '/etc/passwd';
     this.#fullScanEveryMs = options.fullScanEveryMs ?? 60_000;
     this.#sliceMs = options.sliceMs ?? 4;
+    this.#tablesMaxAgeMs = options.tablesMaxAgeMs;
   }
 
-  /** Scans the host. Rejects only when the socket tables cannot be read, or on abort. */
-  async scan(options: {readonly signal?: AbortSignal} = {}): Promise<HostScan> {
+  /**
+   * Scans the host. Rejects only when the socket tables cannot be read, or on abort.
+   * `fresh`: read the socket tables now, whatever the read budget says (after an action or an
+   * engine event, when a change is expected).
+   */
+  async scan(
+    options: {readonly signal?: AbortSignal; readonly fresh?: boolean} = {},
+  ): Promise<HostScan> {
     const started = performance.now();
-    const {sockets, changed} = await this.#readSocketTables();
-    const pids = await this.#listPids();
+    const signal = options.signal;
+    const isFirst = this.#knownPids.size === 0;
+    const listing = this.#listPids();
+    // The first scan reads every process's fds whatever the tables say: start it now, so the
+    // worker reads links while this thread reads and parses the tables.
+    const firstFds = isFirst
+      ? listing.then((pids) => this.#fdScanner.scan(this.#procRoot, pids, signal))
+      : undefined;
+    firstFds?.catch(() => {}); // awaited below; a table failure must not leave it unhandled
+    const {sockets, changed} = await this.#readSocketTables(isFirst || options.fresh === true);
+    const pids = await listing;
     const livePids = new Set(pids);
     const newPids = pids.filter((pid) => !this.#knownPids.has(pid));
     const lostPid = pids.length - newPids.length !== this.#knownPids.size;
-    const hasNewSocket = changed && sockets.some((socket) => !this.#owners.has(socket.inode));
-    const fullScan =
-      this.#knownPids.size === 0 ||
-      hasNewSocket ||
-      performance.now() - this.#lastFullScanAt >= this.#fullScanEveryMs;
+    let fullScan = isFirst || performance.now() - this.#lastFullScanAt >= this.#fullScanEveryMs;
     const last = this.#last;
-    if (
-      !fullScan &&
-      last !== undefined &&
-      newPids.length === 0 &&
-      !lostPid &&
-      last.listeners.length === sockets.length &&
-      last.listeners.every((listener, index) => listener.inode === sockets[index]?.inode)
-    ) {
-      // Same listeners, same processes: nothing to read again (uptimes follow from startedAt).
-      return {...last, fullScan: false, durationMs: performance.now() - started};
-    }
+    let ownersChanged = changed;
     if (fullScan) {
       const owners = new Map<number, number[]>();
       for (const socket of sockets) {
         owners.set(socket.inode, []);
       }
       this.#unreadablePids = new Set();
-      await this.#readFds(pids, owners, options.signal);
+      const result = await (firstFds ?? this.#fdScanner.scan(this.#procRoot, pids, signal));
+      this.#fdCounts = new Map();
+      this.#noteFdCounts(result);
+      this.#addOwners(result, owners);
       this.#owners = owners;
       this.#lastFullScanAt = performance.now();
+      ownersChanged = true;
     } else if (changed || lostPid || newPids.length > 0) {
       // Keep what is known, minus what is gone; read only the processes that are new
       // (a fork inherits its parent's sockets).
       const owners = new Map<number, number[]>();
+      const isLive = (pid: number): boolean => livePids.has(pid);
       for (const socket of sockets) {
         const known = this.#owners.get(socket.inode);
-        const isLive = (pid: number): boolean => livePids.has(pid);
-        owners.set(
-          socket.inode,
-          known === undefined ? [] : known.every(isLive) ? known : known.filter(isLive),
-        );
+        if (known === undefined) {
+          owners.set(socket.inode, []);
+        } else if (known.every(isLive)) {
+          owners.set(socket.inode, known);
+        } else {
+          owners.set(socket.inode, known.filter(isLive));
+          ownersChanged = true;
+        }
       }
       for (const pid of this.#unreadablePids) {
         if (!livePids.has(pid)) {
           this.#unreadablePids.delete(pid);
         }
       }
-      await this.#readFds(newPids, owners, options.signal);
+      const result = await this.#fdScanner.scan(this.#procRoot, newPids, signal);
+      this.#noteFdCounts(result);
+      if (this.#addOwners(result, owners)) {
+        ownersChanged = true;
+      }
+      if (changed) {
+        const search = await this.#findNewOwners(sockets, owners, newPids, result, signal);
+        if (search.addedOwner) {
+          ownersChanged = true;
+        }
+        if (search.readAll) {
+          fullScan = true;
+          this.#lastFullScanAt = performance.now();
+        }
+      }
       this.#owners = owners;
-    } else {
     }
     this.#knownPids = livePids;
+    if (!ownersChanged && last !== undefined) {
+      // Same listeners, same owners (processes came and went, none holding a listener):
+      // nothing to read again (uptimes follow from startedAt).
+      return {
+        ...last,
+        unreadableProcesses: this.#unreadablePids.size,
+        fullScan: false,
+        durationMs: performance.now() - started,
+      };
+    }
     this.#refreshUsers();
 
     const processes = new Map<number, HostProcess>();
@@ -199,18 +291,25 @@ export class HostScanner {
         ownerPids.add(pid);
       }
     }
-    await Promise.all(
-      [...ownerPids].map(async (pid) => {
-        const info = await this.#readProcess(pid);
-        if (info !== undefined) {
-          processes.set(pid, info);
-        }
-      }),
-    );
+    let sliceStart = performance.now();
+    // A holder already known and still listed is the same process (its sockets would have
+    // gone with it): only new holders are read, and every one at a full scan (names and
+    // parents may change).
+    const known = fullScan ? undefined : last?.processes;
+    for (const pid of ownerPids) {
+      const info = known?.get(pid) ?? this.#readProcess(pid);
+      if (info !== undefined) {
+        processes.set(pid, info);
+      }
+      if (performance.now() - sliceStart >= this.#sliceMs) {
+        await yieldToEventLoop();
+        signal?.throwIfAborted();
+        sliceStart = performance.now();
+      }
+    }
     const listeners: HostListener[] = [];
     const previous = this.#listeners;
     this.#listeners = new Map();
-    let sliceStart = performance.now();
     for (const socket of sockets) {
       const owners = this.#owners.get(socket.inode) ?? noPids;
       const allAlive = owners.every((pid) => processes.has(pid));
@@ -225,13 +324,18 @@ export class HostScanner {
       listeners.push(listener);
       if (performance.now() - sliceStart >= this.#sliceMs) {
         await yieldToEventLoop();
-        options.signal?.throwIfAborted();
+        signal?.throwIfAborted();
         sliceStart = performance.now();
       }
     }
     for (const pid of this.#processCache.keys()) {
       if (!livePids.has(pid)) {
         this.#processCache.delete(pid);
+      }
+    }
+    for (const pid of this.#fdCounts.keys()) {
+      if (!livePids.has(pid)) {
+        this.#fdCounts.delete(pid);
       }
     }
     this.#last = {
@@ -275,8 +379,30 @@ export class HostScanner {
     return sockets;
   }
 
-  /** The four socket tables; a table whose text did not change keeps its parsed sockets. */
-  async #readSocketTables(): Promise<{sockets: HostSocket[]; changed: boolean}> {
+  /**
+   * The four socket tables; a table whose text did not change keeps its parsed sockets.
+   *
+   * Reading them costs kernel time in proportion to the sockets (64 ms for 20,000 listeners
+   * here), so they are read when the kernel's counts of sockets in use (/proc/net/sockstat and
+   * sockstat6, per protocol) moved since the last read, which a listener opened or closed does;
+   * and, with the counts unchanged, once `readAgeFactor` times the last read's cost has passed
+   * (at most readAgeLimitMs), since a listener closed and another opened between two scans
+   * leave the counts where they were. On a small host that is a few tens of milliseconds: the
+   * tables are read at every scan. `fresh` reads them now.
+   */
+  async #readSocketTables(fresh: boolean): Promise<{sockets: HostSocket[]; changed: boolean}> {
+    const counters = readSocketCounters(this.#procRoot);
+    const sinceRead = performance.now() - this.#tablesReadAt;
+    const due =
+      fresh ||
+      counters === undefined ||
+      counters !== this.#counters ||
+      sinceRead >=
+        (this.#tablesMaxAgeMs ?? Math.min(readAgeLimitMs, this.#tablesReadMs * readAgeFactor));
+    if (!due && this.#sockets !== undefined) {
+      return {sockets: this.#sockets, changed: false};
+    }
+    const started = performance.now();
     let changed = false;
     const parts = await Promise.all(
       socketTables.map(async ({file, protocol, family}) => {
@@ -285,13 +411,24 @@ export class HostScanner {
         if (cached !== undefined && cached.text === text) {
           return cached.sockets;
         }
-        changed = true;
         const sockets = await this.#parseInSlices(text, protocol, family);
+        if (cached !== undefined && isSameSockets(cached.sockets, sockets)) {
+          // Connections came and went; the listening sockets are the same.
+          this.#tables.set(file, {text, sockets: cached.sockets});
+          return cached.sockets;
+        }
+        changed = true;
         this.#tables.set(file, {text, sockets});
         return sockets;
       }),
     );
-    return {sockets: parts.flat(), changed};
+    this.#tablesReadAt = performance.now();
+    this.#tablesReadMs = this.#tablesReadAt - started;
+    this.#counters = counters;
+    if (changed || this.#sockets === undefined) {
+      this.#sockets = parts.flat();
+    }
+    return {sockets: this.#sockets, changed};
   }
 
   async #listPids(): Promise<number[]> {
@@ -305,27 +442,138 @@ export class HostScanner {
     return pids;
   }
 
-  /** Reads the fd links of `pids` (in a worker), adding each to the owners of the sockets it holds. */
-  async #readFds(
-    pids: readonly number[],
+  /**
+   * Finds the holders of listening sockets seen for the first time. New processes were read
+   * already; a new socket they hold may also be held by the parent they inherited it from, so
+   * those parents are read. A new socket no new process holds was opened (or received) by an
+   * older process: processes are read, fewest fds first, until every such socket has a holder,
+   * and all of them when one has none (a socket held by no process we can see).
+   */
+  async #findNewOwners(
+    sockets: readonly HostSocket[],
     owners: Map<number, number[]>,
+    newPids: readonly number[],
+    newRead: FdScanResult,
     signal: AbortSignal | undefined,
-  ): Promise<void> {
-    const result = await this.#fdScanner.scan(this.#procRoot, pids, signal);
+  ): Promise<{addedOwner: boolean; readAll: boolean}> {
+    const wanted = new Set<number>();
+    const fresh = new Set<number>();
+    for (const socket of sockets) {
+      if (!this.#owners.has(socket.inode)) {
+        fresh.add(socket.inode);
+        if ((owners.get(socket.inode) ?? noPids).length === 0) {
+          wanted.add(socket.inode);
+        }
+      }
+    }
+    if (fresh.size === 0) {
+      return {addedOwner: false, readAll: false};
+    }
+    const isNew = new Set(newPids);
+    const parents = new Set<number>();
+    for (const [pid, inodes] of newRead.sockets) {
+      if (inodes.some((inode) => fresh.has(inode))) {
+        const parent = this.#parentOf(pid);
+        if (parent !== undefined && parent > 0 && !isNew.has(parent)) {
+          parents.add(parent);
+        }
+      }
+    }
+    let addedOwner = false;
+    const read = async (pids: readonly number[]): Promise<void> => {
+      const result = await this.#fdScanner.scan(this.#procRoot, pids, signal);
+      this.#noteFdCounts(result);
+      if (this.#addOwners(result, owners)) {
+        addedOwner = true;
+      }
+    };
+    if (parents.size > 0) {
+      await read([...parents]);
+    }
+    for (const inode of wanted) {
+      if ((owners.get(inode) ?? noPids).length > 0) {
+        wanted.delete(inode);
+      }
+    }
+    if (wanted.size === 0) {
+      return {addedOwner, readAll: false};
+    }
+    const counts = this.#fdCounts;
+    const candidates = [...this.#knownPids]
+      .filter((pid) => !isNew.has(pid) && !parents.has(pid))
+      .sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0));
+    let index = 0;
+    while (index < candidates.length && wanted.size > 0) {
+      // Batches of about 2,000 fds: few round trips to the worker, little read past the find.
+      const batch: number[] = [];
+      let fds = 0;
+      while (index < candidates.length) {
+        const pid = candidates[index] as number;
+        const count = counts.get(pid) ?? 0;
+        if (batch.length > 0 && fds + count > 2000) {
+          break;
+        }
+        batch.push(pid);
+        fds += count;
+        index++;
+      }
+      await read(batch);
+      for (const inode of wanted) {
+        if ((owners.get(inode) ?? noPids).length > 0) {
+          wanted.delete(inode);
+        }
+      }
+    }
+    return {addedOwner, readAll: index >= candidates.length && wanted.size > 0};
+  }
+
+  /** The parent pid of a process, from /proc/PID/stat; undefined when it exited. */
+  #parentOf(pid: number): number | undefined {
+    try {
+      return parseProcStat(readFileSync(`${this.#procRoot}/${pid}/stat`, 'utf8'))?.ppid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Remembers how many fds each process read had (the search for a new socket's holder reads small ones first). */
+  #noteFdCounts(result: FdScanResult): void {
+    for (const [pid, count] of result.fdCounts) {
+      this.#fdCounts.set(pid, count);
+    }
+  }
+
+  /**
+   * Adds what an fd scan found to the owners of the listening sockets; true when any socket got
+   * an owner it did not have.
+   */
+  #addOwners(result: FdScanResult, owners: Map<number, number[]>): boolean {
+    let added = false;
     for (const pid of result.unreadable) {
       this.#unreadablePids.add(pid);
     }
     for (const [pid, inodes] of result.sockets) {
       for (const inode of inodes) {
-        owners.get(inode)?.push(pid);
+        const known = owners.get(inode);
+        if (known !== undefined && !known.includes(pid)) {
+          // A copy: the list may be the last scan's, which its listeners still describe.
+          owners.set(inode, [...known, pid]);
+          added = true;
+        }
       }
     }
+    return added;
   }
 
-  async #readProcess(pid: number): Promise<HostProcess | undefined> {
+  /**
+   * The process behind `pid`, from /proc/PID/stat (read synchronously: a few microseconds for
+   * a small procfs file, where a thread-pool round trip costs more); its uid and command line
+   * are read once per process (same pid and start time). Undefined when it exited.
+   */
+  #readProcess(pid: number): HostProcess | undefined {
     let stat: ReturnType<typeof parseProcStat>;
     try {
-      stat = parseProcStat(await readFile(`${this.#procRoot}/${pid}/stat`, 'utf8'));
+      stat = parseProcStat(readFileSync(`${this.#procRoot}/${pid}/stat`, 'utf8'));
     } catch {
       return undefined; // exited
     }
@@ -334,34 +582,50 @@ export class HostScanner {
     }
     let cached = this.#processCache.get(pid);
     if (cached === undefined || cached.startTicks !== stat.startTicks) {
-      const [uid, argv] = await Promise.all([this.#readUid(pid), this.#readArgv(pid)]);
-      cached = {startTicks: stat.startTicks, uid, argv};
+      cached = {
+        startTicks: stat.startTicks,
+        uid: this.#readUid(pid),
+        argv: this.#readArgv(pid),
+        shown: undefined,
+      };
       this.#processCache.set(pid, cached);
     }
+    const user = cached.uid === null ? null : (this.#userName(cached.uid) ?? String(cached.uid));
+    const shown = cached.shown;
+    if (
+      shown !== undefined &&
+      shown.name === stat.comm &&
+      shown.ppid === stat.ppid &&
+      shown.user === user
+    ) {
+      return shown;
+    }
     const bootTime = this.#readBootTime();
-    return {
+    const process: HostProcess = {
       pid,
       name: stat.comm,
       ppid: stat.ppid,
       uid: cached.uid,
-      user: cached.uid === null ? null : (this.#userName(cached.uid) ?? String(cached.uid)),
+      user,
       startedAt: bootTime === undefined ? null : bootTime + stat.startTicks / clockTicksPerSecond,
       startTicks: stat.startTicks,
       argv: cached.argv,
     };
+    cached.shown = process;
+    return process;
   }
 
-  async #readUid(pid: number): Promise<number | null> {
+  #readUid(pid: number): number | null {
     try {
-      return parseStatusUid(await readFile(`${this.#procRoot}/${pid}/status`, 'utf8')) ?? null;
+      return parseStatusUid(readFileSync(`${this.#procRoot}/${pid}/status`, 'latin1')) ?? null;
     } catch {
       return null;
     }
   }
 
-  async #readArgv(pid: number): Promise<string[]> {
+  #readArgv(pid: number): string[] {
     try {
-      return parseCmdline(await readFile(`${this.#procRoot}/${pid}/cmdline`, 'utf8'));
+      return parseCmdline(readFileSync(`${this.#procRoot}/${pid}/cmdline`, 'utf8'));
     } catch {
       return [];
     }

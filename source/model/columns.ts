@@ -5,6 +5,7 @@ import {
   formatPort,
   formatProcess,
   formatUptime,
+  uptimeAt,
 } from './format.js';
 import type {SnapshotRow} from './snapshot-row.js';
 
@@ -37,7 +38,11 @@ export interface Column {
    * column of higher priority is cut at all.
    */
   readonly priority: number;
-  readonly cell: (row: SnapshotRow) => string;
+  /**
+   * The cell's text. `now` (Unix seconds) is the time the screen stands for: uptimes count to
+   * it from the row's start time; without it they are the row's own.
+   */
+  readonly cell: (row: SnapshotRow, now?: number) => string;
 }
 
 /** Every column, in display order. */
@@ -124,7 +129,7 @@ export const columns: readonly Column[] = [
     max: 6,
     align: 'right',
     priority: 2,
-    cell: (row) => formatUptime(row.uptimeSeconds),
+    cell: (row, now) => formatUptime(uptimeAt(row, now)),
   },
 ];
 

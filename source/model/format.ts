@@ -19,6 +19,17 @@ export function formatUptime(seconds: number | null): string {
   return `${Math.floor(s / 86_400)}d${String(Math.floor((s % 86_400) / 3600)).padStart(2, '0')}h`;
 }
 
+/**
+ * A row's uptime at `now` (Unix seconds), counted from its start time; without `now`, or for a
+ * row with no start time, the uptime the row was made with.
+ */
+export function uptimeAt(row: SnapshotRow, now?: number): number | null {
+  if (now === undefined || row.startedAt === null) {
+    return row.uptimeSeconds;
+  }
+  return Math.max(0, Math.floor(now - row.startedAt));
+}
+
 /** Addresses of a row for display: `0.0.0.0,::` for twins; `*` for the any-address pair. */
 export function formatAddresses(row: SnapshotRow): string {
   if (row.addresses.length === 2 && row.addresses[0] === '0.0.0.0' && row.addresses[1] === '::') {

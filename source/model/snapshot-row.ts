@@ -30,8 +30,13 @@ export interface SnapshotRow {
   readonly process: string | null;
   /** User of the first process, or null. */
   readonly user: string | null;
-  /** Seconds since the first process started, or null. */
+  /**
+   * Seconds since the first process started, as of when the row was made, or null (a
+   * LiveSnapshot keeps unchanged rows across refreshes: see `startedAt`).
+   */
   readonly uptimeSeconds: number | null;
+  /** When the first process started, in Unix seconds (fractional), or null. */
+  readonly startedAt: number | null;
   /**
    * Start time of the first process in clock ticks after boot (/proc/PID/stat field 22), or
    * null: with `pid`, the identity an action re-checks before signalling. Not in `--json`.

@@ -57,7 +57,7 @@ export function createLiveServices(options: DetectOptions = {}): DashboardServic
     },
   });
   return {
-    refresh: (onUpdate, signal) => live.refresh(onUpdate, signal),
+    refresh: (onUpdate, signal, refreshOptions) => live.refresh(onUpdate, signal, refreshOptions),
     runAction: async (action) => {
       if (action.kind === 'container') {
         return runContainerAction(action, options);

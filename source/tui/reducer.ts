@@ -4,7 +4,7 @@ import {splitKeyBurst} from './key-burst.js';
 import {interpretKey, isBlank} from './keys.js';
 import {scrollPane} from './pane.js';
 import {actionKey, describeTarget} from './pending-action.js';
-import {isSameScreen} from './screen-diff.js';
+import {isSameHeader, isSameScreen, isSameUptimes} from './screen-diff.js';
 import {
   listHeight,
   placeSelection,
@@ -12,6 +12,7 @@ import {
   selectedIndexOf,
   selectedRow,
   selectVisibleRows,
+  selectWindowRows,
 } from './selection.js';
 import type {AppAction, AppState} from './types.js';
 
@@ -177,17 +178,30 @@ function openDetail(state: AppState): AppState {
 /** The dashboard's reducer: pure, every change of state goes through here. */
 export function reduce(state: AppState, action: AppAction): AppState {
   switch (action.type) {
-    case 'snapshot':
-      // An idle host gives the same screen tick after tick: keep the state object, and React
-      // and Ink do nothing at all.
-      if (
-        state.snapshot !== null &&
-        state.refreshError === null &&
-        isSameScreen(state.snapshot, action.snapshot)
-      ) {
-        return state;
+    case 'snapshot': {
+      const shown = state.snapshot;
+      const next = action.snapshot;
+      if (shown !== null && state.refreshError === null) {
+        if (next.rowsRevision === shown.rowsRevision) {
+          // The same rows as shown (the source says so): keep the rows the filter, sort,
+          // selection and column widths were made of (no work per row), and draw the visible
+          // uptimes as of the new time, when any of them or the header changes at all.
+          if (
+            isSameHeader(shown, next) &&
+            isSameUptimes(selectWindowRows(state), shown.takenAt / 1000, next.takenAt / 1000)
+          ) {
+            return state;
+          }
+          return {...state, snapshot: {...next, rows: shown.rows}};
+        }
+        // An idle host gives the same screen tick after tick: keep the state object, and
+        // React and Ink do nothing at all.
+        if (isSameScreen(shown, next)) {
+          return state;
+        }
       }
-      return reselect({...state, snapshot: action.snapshot, refreshError: null});
+      return reselect({...state, snapshot: next, refreshError: null});
+    }
     case 'refresh-failed':
       return {...state, refreshError: action.message};
     case 'resize':

@@ -1,4 +1,4 @@
-import {formatUptime} from '../model/format.js';
+import {formatUptime, uptimeAt} from '../model/format.js';
 import type {SnapshotRow} from '../model/snapshot-row.js';
 import type {Snapshot} from '../snapshot.js';
 
@@ -38,11 +38,10 @@ function computeRowLook(row: SnapshotRow): string {
 }
 
 /**
- * True when a new snapshot would draw the same screen: same rows as shown (uptimes at their
- * shown precision), engines and warnings; the refresh time moved little and was last shown
- * under 10 s ago.
+ * True when a new snapshot would draw the same header: same engines and warnings, the same
+ * number of rows; the refresh time moved little and was last shown under 10 s ago.
  */
-export function isSameScreen(shown: Snapshot, next: Snapshot): boolean {
+export function isSameHeader(shown: Snapshot, next: Snapshot): boolean {
   const drift = Math.abs(next.durationMs - shown.durationMs);
   // Refresh times wander by tens of ms from tick to tick (a detection lands, or not): the
   // header follows a change of half or more, and at least every 10 s.
@@ -58,8 +57,26 @@ export function isSameScreen(shown: Snapshot, next: Snapshot): boolean {
   ) {
     return false;
   }
+  return true;
+}
+
+/**
+ * True when a new snapshot would draw the same screen: same rows as shown (uptimes at their
+ * shown precision) and the same header.
+ */
+export function isSameScreen(shown: Snapshot, next: Snapshot): boolean {
+  if (!isSameHeader(shown, next)) {
+    return false;
+  }
   return shown.rows.every((row, index) => {
     const other = next.rows[index];
     return other !== undefined && rowLook(row) === rowLook(other);
   });
+}
+
+/** True when every one of `rows` shows the same uptime at `now` as at `then` (Unix seconds). */
+export function isSameUptimes(rows: readonly SnapshotRow[], then: number, now: number): boolean {
+  return rows.every(
+    (row) => formatUptime(uptimeAt(row, then)) === formatUptime(uptimeAt(row, now)),
+  );
 }

@@ -1,4 +1,4 @@
-import {selectRows} from '../model/select.js';
+import {selectRows, selectWindow} from '../model/select.js';
 import type {SnapshotRow} from '../model/snapshot-row.js';
 import type {AppState} from './types.js';
 
@@ -17,6 +17,11 @@ export function selectVisibleRows(
   state: Pick<AppState, 'snapshot' | 'filter' | 'sort'>,
 ): SnapshotRow[] {
   return selectRows(state.snapshot?.rows ?? noRows, state);
+}
+
+/** The rows in the list's window (what the screen shows of selectVisibleRows). */
+export function selectWindowRows(state: AppState): readonly SnapshotRow[] {
+  return selectWindow(selectVisibleRows(state), state.scrollTop, listHeight(state));
 }
 
 /** Index of the selected row among the visible ones (its old place if it is gone). */

@@ -50,8 +50,9 @@ function cellText(
   row: SnapshotRow,
   column: Column,
   inProgress: Readonly<Record<string, string>>,
+  now: number | undefined,
 ): string {
-  const text = column.cell(row);
+  const text = column.cell(row, now);
   if (column.id === 'container') {
     const key = row.container?.id ?? (row.pid === null ? '' : `pid:${row.pid}`);
     const running = inProgress[key];
@@ -61,16 +62,17 @@ function cellText(
   return text;
 }
 
-/** One list line, exactly `width` cells wide. */
+/** One list line, exactly `width` cells wide; `now` (Unix seconds) is the time uptimes count to. */
 export function rowLine(
   row: SnapshotRow,
   placed: readonly PlacedColumn[],
   inProgress: Readonly<Record<string, string>>,
   width: number,
+  now?: number,
 ): string {
   const marker = row.helper === null ? '  ' : '* ';
   const cells = placed.map((entry) =>
-    fitCell(cellText(row, entry.column, inProgress), entry.width, entry.column.align),
+    fitCell(cellText(row, entry.column, inProgress, now), entry.width, entry.column.align),
   );
   return padLine(marker + cells.join(' '), placedWidth(placed), width);
 }

@@ -26,6 +26,8 @@ export function fakeContainer(
   };
 }
 
+let nextRevision = 1;
+
 /** A row for UI tests. */
 export function fakeRow(port: number, extra: Partial<SnapshotRow> = {}): SnapshotRow {
   return {
@@ -40,6 +42,7 @@ export function fakeRow(port: number, extra: Partial<SnapshotRow> = {}): Snapsho
     process: `svc${port}`,
     user: 'root',
     uptimeSeconds: 120,
+    startedAt: null,
     startTicks: 5000 + port,
     command: [`svc${port}`, '--listen'],
     helper: null,
@@ -58,6 +61,8 @@ export function fakeSnapshot(
 ): Snapshot {
   const web = fakeContainer('web', 'a1b2c3d4e5f6a7b8c9d0');
   return {
+    // Each fake snapshot its own revision: the reducer then compares its rows one by one.
+    rowsRevision: nextRevision++,
     rows: rows ?? [
       fakeRow(22, {process: 'sshd'}),
       fakeRow(5432, {process: 'postgres', user: 'postgres'}),

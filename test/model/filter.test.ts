@@ -30,6 +30,7 @@ const row = (port: number, extra: Partial<SnapshotRow> = {}): SnapshotRow => ({
   process: 'nginx',
   user: 'www-data',
   uptimeSeconds: 3725,
+  startedAt: null,
   startTicks: 1234,
   command: [],
   helper: null,

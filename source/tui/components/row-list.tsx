@@ -16,6 +16,8 @@ export interface RowListProps {
   readonly color: boolean;
   /** Shown instead of rows when there are none. */
   readonly emptyText: string;
+  /** The time (Unix seconds) the snapshot stands for: uptimes count to it. */
+  readonly now?: number;
 }
 
 /** Column titles and one line per row; helper rows stand out, the selection is inverse. */
@@ -28,6 +30,7 @@ export function RowList({
   width,
   color,
   emptyText,
+  now,
 }: RowListProps) {
   return (
     <Box flexDirection="column">
@@ -59,7 +62,7 @@ export function RowList({
             key={isDuplicate ? `${row.key}#${index}` : row.key}
             inverse={isSelected}
             color={color ? tint : undefined}
-            text={rowLine(row, placed, inProgress, width)}
+            text={rowLine(row, placed, inProgress, width, now)}
             width={width}
           />
         );

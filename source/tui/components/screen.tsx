@@ -72,6 +72,7 @@ function FullScreen({state, color}: {readonly state: AppState; readonly color: b
         width={width}
         color={color}
         emptyText={state.snapshot === null ? 'scanning…' : 'no rows match (Esc clears the filter)'}
+        now={state.snapshot === null ? undefined : state.snapshot.takenAt / 1000}
       />
     );
   }

@@ -5,7 +5,7 @@ import type {AppAction} from '../types.js';
 /**
  * Refreshes every `intervalMs` while not paused; each tick has its own AbortSignal and a tick
  * that is superseded (refresh now, pause, unmount) is aborted, its late results dropped.
- * Returns `refreshNow`, for engine events and finished actions.
+ * Returns `refreshNow`, for engine events and finished actions (a fresh refresh).
  */
 export function useRefreshLoop(
   services: DashboardServices,
@@ -20,28 +20,32 @@ export function useRefreshLoop(
     let timer: NodeJS.Timeout | undefined;
     let controller: AbortController | undefined;
     let disposed = false;
-    const tick = async (): Promise<void> => {
+    const tick = async (fresh: boolean): Promise<void> => {
       clearTimeout(timer);
       controller?.abort();
       const current = new AbortController();
       controller = current;
       try {
-        await services.refresh((snapshot) => {
-          if (!current.signal.aborted) {
-            dispatch({type: 'snapshot', snapshot});
-          }
-        }, current.signal);
+        await services.refresh(
+          (snapshot) => {
+            if (!current.signal.aborted) {
+              dispatch({type: 'snapshot', snapshot});
+            }
+          },
+          current.signal,
+          {fresh},
+        );
       } catch (error) {
         if (!current.signal.aborted) {
           dispatch({type: 'refresh-failed', message: (error as Error).message});
         }
       }
       if (!disposed && !current.signal.aborted) {
-        timer = setTimeout(() => void tick(), options.intervalMs);
+        timer = setTimeout(() => void tick(false), options.intervalMs);
       }
     };
-    trigger.current = () => void tick();
-    void tick();
+    trigger.current = () => void tick(true);
+    void tick(false);
     return () => {
       disposed = true;
       clearTimeout(timer);

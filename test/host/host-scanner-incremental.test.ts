@@ -1,0 +1,195 @@
+import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {afterEach, describe, expect, it} from 'vitest';
+import {HostScanner} from '../../source/host/host-scanner.js';
+
+/** A fake procfs: socket tables, counters and processes with fd links, changed at will. */
+class FakeProc {
+  readonly root = mkdtempSync(join(tmpdir(), 'nd-fake-proc-'));
+  readonly #listeners = new Map<number, number>(); // inode -> port
+
+  constructor() {
+    mkdirSync(join(this.root, 'net'));
+    writeFileSync(join(this.root, 'stat'), 'btime 1700000000\n');
+    this.write();
+  }
+
+  listen(inode: number, port: number): void {
+    this.#listeners.set(inode, port);
+  }
+
+  close(inode: number): void {
+    this.#listeners.delete(inode);
+  }
+
+  /** Writes the tables; `counters` false keeps sockstat as it was (a swap the counts miss). */
+  write(counters = true): void {
+    const header =
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+    const rows = [...this.#listeners].map(
+      ([inode, port], index) =>
+        `   ${index}: 0100007F:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0\n`,
+    );
+    writeFileSync(join(this.root, 'net', 'tcp'), header + rows.join(''));
+    if (counters) {
+      writeFileSync(
+        join(this.root, 'net', 'sockstat'),
+        `sockets: used 9\nTCP: inuse ${this.#listeners.size} orphan 0 tw 0 alloc 9 mem 0\nUDP: inuse 0 mem 0\n`,
+      );
+    }
+  }
+
+  /** A process holding `inodes` (and `extraFds` non-socket fds). */
+  process(pid: number, ppid: number, inodes: readonly number[], extraFds = 0): void {
+    const dir = join(this.root, String(pid));
+    rmSync(dir, {recursive: true, force: true});
+    mkdirSync(join(dir, 'fd'), {recursive: true});
+    writeFileSync(join(dir, 'stat'), `${pid} (svc${pid}) S ${ppid} ${' 0'.repeat(17)} 500 0\n`);
+    writeFileSync(join(dir, 'status'), 'Name:\tsvc\nUid:\t0\t0\t0\t0\n');
+    writeFileSync(join(dir, 'cmdline'), `svc${pid}\0`);
+    inodes.forEach((inode, fd) => {
+      symlinkSync(`socket:[${inode}]`, join(dir, 'fd', String(fd)));
+    });
+    for (let fd = inodes.length; fd < inodes.length + extraFds; fd++) {
+      symlinkSync('/dev/null', join(dir, 'fd', String(fd)));
+    }
+  }
+
+  /** Makes a process's fd folder unreadable as a folder: reading it counts as unreadable. */
+  spoilFds(pid: number): void {
+    rmSync(join(this.root, String(pid), 'fd'), {recursive: true, force: true});
+    writeFileSync(join(this.root, String(pid), 'fd'), 'not a folder');
+  }
+
+  exit(pid: number): void {
+    rmSync(join(this.root, String(pid)), {recursive: true, force: true});
+  }
+}
+
+const fakes: FakeProc[] = [];
+afterEach(() => {
+  for (const fake of fakes.splice(0)) {
+    rmSync(fake.root, {recursive: true, force: true});
+  }
+});
+
+function fakeProc(): FakeProc {
+  const fake = new FakeProc();
+  fakes.push(fake);
+  return fake;
+}
+
+const pidsOf = (scan: Awaited<ReturnType<HostScanner['scan']>>, port: number) =>
+  scan.listeners.find((listener) => listener.port === port)?.pids;
+
+describe('HostScanner: a scan costs what changed (fake procfs)', () => {
+  it('hands back the last scan when processes came and went but no holder did', async () => {
+    const proc = fakeProc();
+    proc.listen(1001, 8080);
+    proc.process(10, 1, [1001]);
+    proc.write();
+    const scanner = new HostScanner({procRoot: proc.root, passwdPath: '/dev/null'});
+    const first = await scanner.scan();
+    expect(pidsOf(first, 8080)).toEqual([10]);
+    proc.process(11, 1, []); // a short-lived process with no socket
+    const second = await scanner.scan();
+    expect(second.listeners).toBe(first.listeners);
+    expect(second.processes).toBe(first.processes);
+  });
+
+  it('reads the tables when the counters moved, and with the counters still only after their age', async () => {
+    const proc = fakeProc();
+    proc.listen(1001, 8080);
+    proc.process(10, 1, [1001]);
+    proc.write();
+    const scanner = new HostScanner({
+      procRoot: proc.root,
+      passwdPath: '/dev/null',
+      tablesMaxAgeMs: 60_000,
+    });
+    await scanner.scan();
+    // A swap the counters cannot see: one listener closed, another opened.
+    proc.close(1001);
+    proc.listen(1002, 8081);
+    proc.process(10, 1, [1002]);
+    proc.write(false);
+    expect(pidsOf(await scanner.scan(), 8080)).toEqual([10]);
+    // A fresh scan (after an action or an engine event) reads them now.
+    const fresh = await scanner.scan({fresh: true});
+    expect(pidsOf(fresh, 8081)).toEqual([10]);
+    expect(pidsOf(fresh, 8080)).toBeUndefined();
+    // A listener more: the counters move, the next scan sees it.
+    proc.listen(1003, 8082);
+    proc.process(12, 1, [1003]);
+    proc.write();
+    expect(pidsOf(await scanner.scan(), 8082)).toEqual([12]);
+  });
+
+  it('finds a new listener of a new process and of the old parent it inherited it from', async () => {
+    const proc = fakeProc();
+    proc.listen(1001, 8080);
+    proc.process(10, 1, [1001]);
+    proc.process(20, 1, [], 5);
+    proc.write();
+    const scanner = new HostScanner({procRoot: proc.root, passwdPath: '/dev/null'});
+    await scanner.scan();
+    proc.listen(1002, 9090);
+    proc.process(20, 1, [1002], 5); // the old parent opened it…
+    proc.process(21, 20, [1002]); // …and its new child inherited it
+    proc.write();
+    const after = await scanner.scan();
+    expect(pidsOf(after, 9090)).toEqual([20, 21]);
+    expect(after.fullScan).toBe(false);
+  });
+
+  it('looks for the holder of a new socket among older processes, fewest fds first, and stops there', async () => {
+    const proc = fakeProc();
+    proc.listen(1001, 8080);
+    proc.process(10, 1, [1001]);
+    proc.process(30, 1, [], 2);
+    proc.process(40, 1, [], 2500); // a process with many fds: read last
+    proc.write();
+    const scanner = new HostScanner({procRoot: proc.root, passwdPath: '/dev/null'});
+    const first = await scanner.scan();
+    expect(first.unreadableProcesses).toBe(0);
+    proc.spoilFds(40); // reading it now would count it unreadable
+    proc.listen(1002, 9090);
+    proc.process(30, 1, [1002], 2);
+    proc.write();
+    const after = await scanner.scan();
+    expect(pidsOf(after, 9090)).toEqual([30]);
+    expect(after.unreadableProcesses).toBe(0);
+    expect(after.fullScan).toBe(false);
+  });
+
+  it('reads every process for a socket no process holds, once', async () => {
+    const proc = fakeProc();
+    proc.listen(1001, 8080);
+    proc.process(10, 1, [1001]);
+    proc.write();
+    const scanner = new HostScanner({procRoot: proc.root, passwdPath: '/dev/null'});
+    await scanner.scan();
+    proc.listen(1002, 9090); // held by no process we can see (the kernel's own, say)
+    proc.write();
+    const after = await scanner.scan();
+    expect(pidsOf(after, 9090)).toEqual([]);
+    expect(after.fullScan).toBe(true);
+    proc.process(11, 1, []);
+    const next = await scanner.scan();
+    expect(next.fullScan).toBe(false);
+    expect(pidsOf(next, 9090)).toEqual([]);
+  });
+
+  it('drops an owner that exited and keeps the socket of the one that stays', async () => {
+    const proc = fakeProc();
+    proc.listen(1001, 8080);
+    proc.process(10, 1, [1001]);
+    proc.process(11, 10, [1001]);
+    proc.write();
+    const scanner = new HostScanner({procRoot: proc.root, passwdPath: '/dev/null'});
+    expect(pidsOf(await scanner.scan(), 8080)).toEqual([10, 11]);
+    proc.exit(11);
+    expect(pidsOf(await scanner.scan(), 8080)).toEqual([10]);
+  });
+});
