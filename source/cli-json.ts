@@ -8,6 +8,9 @@
  */
 const unsafeCharacters = /[\u007F-\u009F\p{Cf}\p{Zl}\p{Zp}]/gu;
 
+/** Any character past printable ASCII: text without one has none of the above. */
+const beyondAscii = /[^ -~\t\n\r]/;
+
 /**
  * `json` (JSON.stringify's output) with each such character written as \uXXXX escapes (a
  * character beyond U+FFFF, such as a tag character, as its surrogate pair, as JSON writes
@@ -16,6 +19,9 @@ const unsafeCharacters = /[\u007F-\u009F\p{Cf}\p{Zl}\p{Zp}]/gu;
  * character, so each one found is a character of a string.
  */
 export function escapeJsonForTerminal(json: string): string {
+  if (!beyondAscii.test(json)) {
+    return json; // the common case, found by a scan much cheaper than the one below
+  }
   return json.replace(unsafeCharacters, (character) => {
     let escaped = '';
     for (let index = 0; index < character.length; index++) {

@@ -41,9 +41,11 @@ export async function printOnce(config: CliConfig): Promise<number> {
   }
   const exitCode = config.filter.kind !== 'none' && rows.length === 0 ? 1 : 0;
   if (config.mode === 'json') {
-    process.stdout.write(
-      `${escapeJsonForTerminal(JSON.stringify(rows.map(toJsonRow), null, 2))}\n`,
-    );
+    // One row per line (as `docker ps --format json` and `jq -c` write them): a JSON array
+    // that line tools can cut, at half the size and time of an indented one.
+    const lines = rows.map((row) => JSON.stringify(toJsonRow(row)));
+    const json = lines.length === 0 ? '[]' : `[\n${lines.join(',\n')}\n]`;
+    process.stdout.write(`${escapeJsonForTerminal(json)}\n`);
     return exitCode;
   }
   process.stderr.write(

@@ -168,7 +168,7 @@ export class HostScanner {
   readonly #sliceMs: number;
   readonly #tablesMaxAgeMs: number | undefined;
   /** Owner pids of each listening socket inode seen so far. */
-  #owners = new Map<number, number[]>();
+  #owners = new Map<number, readonly number[]>();
   #knownPids = new Set<number>();
   #unreadablePids = new Set<number>();
   #tables = new Map<string, {text: string; sockets: HostSocket[]}>();
@@ -221,9 +221,9 @@ export class HostScanner {
     const last = this.#last;
     let ownersChanged = changed;
     if (fullScan) {
-      const owners = new Map<number, number[]>();
+      const owners = new Map<number, readonly number[]>();
       for (const socket of sockets) {
-        owners.set(socket.inode, []);
+        owners.set(socket.inode, noPids);
       }
       this.#unreadablePids = new Set();
       const result = await (firstFds ?? this.#fdScanner.scan(this.#procRoot, pids, signal));
@@ -236,12 +236,12 @@ export class HostScanner {
     } else if (changed || lostPid || newPids.length > 0) {
       // Keep what is known, minus what is gone; read only the processes that are new
       // (a fork inherits its parent's sockets).
-      const owners = new Map<number, number[]>();
+      const owners = new Map<number, readonly number[]>();
       const isLive = (pid: number): boolean => livePids.has(pid);
       for (const socket of sockets) {
         const known = this.#owners.get(socket.inode);
         if (known === undefined) {
-          owners.set(socket.inode, []);
+          owners.set(socket.inode, noPids);
         } else if (known.every(isLive)) {
           owners.set(socket.inode, known);
         } else {
@@ -310,19 +310,35 @@ export class HostScanner {
     const listeners: HostListener[] = [];
     const previous = this.#listeners;
     this.#listeners = new Map();
-    for (const socket of sockets) {
+    for (let index = 0; index < sockets.length; index++) {
+      const socket = sockets[index] as HostSocket;
       const owners = this.#owners.get(socket.inode) ?? noPids;
       const allAlive = owners.every((pid) => processes.has(pid));
       // Reuse last scan's object when nothing about the socket changed: a steady host
       // then allocates almost nothing per scan.
       const known = previous.get(socket.inode);
-      const listener =
-        known !== undefined && allAlive && isSameListener(known, socket, owners)
-          ? known
-          : {...socket, pids: owners.filter((pid) => processes.has(pid)).sort((a, b) => a - b)};
+      let listener: HostListener;
+      if (known !== undefined && allAlive && isSameListener(known, socket, owners)) {
+        listener = known;
+      } else {
+        const pids =
+          allAlive && owners.length <= 1
+            ? owners
+            : owners.filter((pid) => processes.has(pid)).sort((a, b) => a - b);
+        listener = {
+          protocol: socket.protocol,
+          family: socket.family,
+          address: socket.address,
+          port: socket.port,
+          inode: socket.inode,
+          uid: socket.uid,
+          pids,
+        };
+      }
       this.#listeners.set(socket.inode, listener);
       listeners.push(listener);
-      if (performance.now() - sliceStart >= this.#sliceMs) {
+      // The clock every 256 sockets: reading it costs more than a step of this loop.
+      if ((index & 255) === 255 && performance.now() - sliceStart >= this.#sliceMs) {
         await yieldToEventLoop();
         signal?.throwIfAborted();
         sliceStart = performance.now();
@@ -451,7 +467,7 @@ export class HostScanner {
    */
   async #findNewOwners(
     sockets: readonly HostSocket[],
-    owners: Map<number, number[]>,
+    owners: Map<number, readonly number[]>,
     newPids: readonly number[],
     newRead: FdScanResult,
     signal: AbortSignal | undefined,
@@ -547,7 +563,7 @@ export class HostScanner {
    * Adds what an fd scan found to the owners of the listening sockets; true when any socket got
    * an owner it did not have.
    */
-  #addOwners(result: FdScanResult, owners: Map<number, number[]>): boolean {
+  #addOwners(result: FdScanResult, owners: Map<number, readonly number[]>): boolean {
     let added = false;
     for (const pid of result.unreadable) {
       this.#unreadablePids.add(pid);

@@ -133,6 +133,11 @@ export const columns: readonly Column[] = [
   },
 ];
 
+/** Cells `text` takes once made printable; printable ASCII (most cells) is counted at once. */
+function shownWidth(text: string): number {
+  return plainAscii.test(text) ? text.length : textWidth(printable(text));
+}
+
 /** Display width of text in terminal cells (wide characters count 2, combining marks 0). */
 function textWidth(text: string): number {
   return stringWidth(text);
@@ -266,7 +271,7 @@ export function layoutColumns(
     const title = textWidth(column.title) + (column.id === options.sortColumn ? sortMarkWidth : 0);
     let content = 0;
     for (const row of rows) {
-      content = Math.max(content, textWidth(printable(column.cell(row))));
+      content = Math.max(content, shownWidth(column.cell(row)));
     }
     const natural = Math.max(
       title,
