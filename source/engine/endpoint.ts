@@ -137,7 +137,8 @@ export function parseEngineAddress(
     const useTls =
       tls ??
       (scheme === 'https' ? {ca: undefined, cert: undefined, key: undefined, verify: true} : null);
-    const port = url.port === '' ? (useTls ? 2376 : 2375) : Number(url.port);
+    const written = writtenPort(url, rest);
+    const port = written === undefined ? (useTls ? 2376 : 2375) : written;
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const shown = host.includes(':') ? `[${host}]` : host;
     return {kind: 'tcp', host, port, tls: useTls, address: `tcp://${shown}:${port}`, source};
@@ -146,6 +147,18 @@ export function parseEngineAddress(
     source,
     `scheme "${scheme}://" is not supported (use unix:// or tcp://; for ssh, forward the socket)`,
   );
+}
+
+/**
+ * The port written in a tcp address, or undefined when none is. An http URL drops `:80` as
+ * its scheme's default, so an empty port is asked again of https, whose default is 443.
+ */
+function writtenPort(url: URL, rest: string): number | undefined {
+  if (url.port !== '') {
+    return Number(url.port);
+  }
+  const https = new URL(`https://${rest}`).port;
+  return https === '' ? undefined : Number(https);
 }
 
 function dockerConfigDir(env: Record<string, string | undefined>, home: string): string {
