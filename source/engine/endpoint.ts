@@ -53,7 +53,7 @@ export interface EndpointPlan {
 export interface EndpointOptions {
   /** Environment to read DOCKER_HOST and friends from. Default: process.env. */
   readonly env?: Record<string, string | undefined>;
-  /** Home folder for ~/.docker. Default: os.homedir(). */
+  /** Home folder for ~/.docker. Default: os.homedir(), or '' when this user has none. */
   readonly home?: string;
   /** User id for /run/user/UID. Default: process.getuid(). */
   readonly uid?: number;
@@ -251,6 +251,19 @@ function identity(endpoint: Endpoint): string {
 }
 
 /**
+ * This user's home, or '' when there is none to find (no HOME and a uid without a passwd
+ * entry, as in a container run with an arbitrary uid: os.homedir() throws). The docker CLI
+ * reads its config from `.docker` then too.
+ */
+function homeOrEmpty(): string {
+  try {
+    return homedir();
+  } catch {
+    return '';
+  }
+}
+
+/**
  * Where to look for engines. `DOCKER_HOST`, else `CONTAINER_HOST`, is queried alone
  * (exclusive). Otherwise: the current docker context, then the well-known sockets of
  * Docker, rootless Docker, rootless and rootful Podman, Docker Desktop, Colima, Rancher
@@ -259,7 +272,7 @@ function identity(endpoint: Endpoint): string {
  */
 export function resolveEndpoints(options: EndpointOptions = {}): EndpointPlan {
   const env = options.env ?? process.env;
-  const home = options.home ?? homedir();
+  const home = options.home ?? homeOrEmpty();
   const platform = options.platform ?? process.platform;
   const problems: EndpointAttempt[] = [];
   for (const variable of ['DOCKER_HOST', 'CONTAINER_HOST'] as const) {
@@ -303,7 +316,8 @@ export function resolveEndpoints(options: EndpointOptions = {}): EndpointPlan {
     const context = {uid, home, runtimeDirs};
     // Engines that list containers from storage files have no socket to ask.
     for (const profile of profiles.filter((candidate) => candidate.listing === 'api')) {
-      for (const path of profile.sockets(context)) {
+      // A relative or empty HOME gives relative socket paths, which name no engine: skipped.
+      for (const path of profile.sockets(context).filter((entry) => entry.startsWith('/'))) {
         candidates.push(socket(path));
       }
     }
