@@ -53,7 +53,7 @@ export interface EndpointPlan {
 export interface EndpointOptions {
   /** Environment to read DOCKER_HOST and friends from. Default: process.env. */
   readonly env?: Record<string, string | undefined>;
-  /** Home folder for ~/.docker. Default: os.homedir(). */
+  /** Home folder for ~/.docker. Default: os.homedir(), or '' when this user has none. */
   readonly home?: string;
   /** User id for /run/user/UID. Default: process.getuid(). */
   readonly uid?: number;
@@ -137,7 +137,8 @@ export function parseEngineAddress(
     const useTls =
       tls ??
       (scheme === 'https' ? {ca: undefined, cert: undefined, key: undefined, verify: true} : null);
-    const port = url.port === '' ? (useTls ? 2376 : 2375) : Number(url.port);
+    const written = writtenPort(url, rest);
+    const port = written === undefined ? (useTls ? 2376 : 2375) : written;
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const shown = host.includes(':') ? `[${host}]` : host;
     return {kind: 'tcp', host, port, tls: useTls, address: `tcp://${shown}:${port}`, source};
@@ -146,6 +147,18 @@ export function parseEngineAddress(
     source,
     `scheme "${scheme}://" is not supported (use unix:// or tcp://; for ssh, forward the socket)`,
   );
+}
+
+/**
+ * The port written in a tcp address, or undefined when none is. An http URL drops `:80` as
+ * its scheme's default, so an empty port is asked again of https, whose default is 443.
+ */
+function writtenPort(url: URL, rest: string): number | undefined {
+  if (url.port !== '') {
+    return Number(url.port);
+  }
+  const https = new URL(`https://${rest}`).port;
+  return https === '' ? undefined : Number(https);
 }
 
 function dockerConfigDir(env: Record<string, string | undefined>, home: string): string {
@@ -238,6 +251,19 @@ function identity(endpoint: Endpoint): string {
 }
 
 /**
+ * This user's home, or '' when there is none to find (no HOME and a uid without a passwd
+ * entry, as in a container run with an arbitrary uid: os.homedir() throws). The docker CLI
+ * reads its config from `.docker` then too.
+ */
+function homeOrEmpty(): string {
+  try {
+    return homedir();
+  } catch {
+    return '';
+  }
+}
+
+/**
  * Where to look for engines. `DOCKER_HOST`, else `CONTAINER_HOST`, is queried alone
  * (exclusive). Otherwise: the current docker context, then the well-known sockets of
  * Docker, rootless Docker, rootless and rootful Podman, Docker Desktop, Colima, Rancher
@@ -246,7 +272,7 @@ function identity(endpoint: Endpoint): string {
  */
 export function resolveEndpoints(options: EndpointOptions = {}): EndpointPlan {
   const env = options.env ?? process.env;
-  const home = options.home ?? homedir();
+  const home = options.home ?? homeOrEmpty();
   const platform = options.platform ?? process.platform;
   const problems: EndpointAttempt[] = [];
   for (const variable of ['DOCKER_HOST', 'CONTAINER_HOST'] as const) {
@@ -290,7 +316,8 @@ export function resolveEndpoints(options: EndpointOptions = {}): EndpointPlan {
     const context = {uid, home, runtimeDirs};
     // Engines that list containers from storage files have no socket to ask.
     for (const profile of profiles.filter((candidate) => candidate.listing === 'api')) {
-      for (const path of profile.sockets(context)) {
+      // A relative or empty HOME gives relative socket paths, which name no engine: skipped.
+      for (const path of profile.sockets(context).filter((entry) => entry.startsWith('/'))) {
         candidates.push(socket(path));
       }
     }

@@ -12,7 +12,7 @@ export interface HostSocket {
   readonly port: number;
   /** Socket inode: the key that /proc/PID/fd links (`socket:[INODE]`) name. */
   readonly inode: number;
-  /** Uid that created the socket. */
+  /** Uid that created the socket; -1 when its field is not a decimal number. */
   readonly uid: number;
 }
 
@@ -25,7 +25,7 @@ const udpUnconnected = '07';
  * The address of a /proc/net hex field (`0100007F` -> `127.0.0.1`): 8 hex digits (IPv4) or 32
  * (IPv6), each 32-bit word in host order (`littleEndian`: false on a big-endian host). Returns
  * canonical text, an IPv4-mapped IPv6 address as IPv4, or undefined when the field is not 8
- * or 32 hex digits. Never throws.
+ * or 32 hex digits (nothing else: no sign, no `0x`). Never throws.
  */
 export function parseProcAddress(hex: string, littleEndian = true): string | undefined {
   if (hex.length !== 8 && hex.length !== 32) {
@@ -33,14 +33,15 @@ export function parseProcAddress(hex: string, littleEndian = true): string | und
   }
   const bytes: number[] = [];
   for (let word = 0; word < hex.length; word += 8) {
-    const chunk = hex.slice(word, word + 8);
     const wordBytes: number[] = [];
-    for (let index = 0; index < 8; index += 2) {
-      const value = Number.parseInt(chunk.slice(index, index + 2), 16);
-      if (Number.isNaN(value)) {
+    for (let index = word; index < word + 8; index += 2) {
+      // Digit by digit: parseInt would take '7G' as 7 and '-1' as -1.
+      const high = hexDigit(hex.charCodeAt(index));
+      const low = hexDigit(hex.charCodeAt(index + 1));
+      if (high < 0 || low < 0) {
         return undefined;
       }
-      wordBytes.push(value);
+      wordBytes.push(high * 16 + low);
     }
     bytes.push(...(littleEndian ? wordBytes.reverse() : wordBytes));
   }
@@ -88,6 +89,35 @@ function isBlank(code: number): boolean {
   return code === 32 || code === 9;
 }
 
+/** The value of one hex digit's character code, or -1 when it is not one. */
+function hexDigit(code: number): number {
+  if (code >= 48 && code <= 57) {
+    return code - 48;
+  }
+  const lower = code | 32;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
+
+/**
+ * The unsigned number that text[start, end) spells in `radix` (10 or 16) with nothing else
+ * in it, or -1: the kernel writes these fields as bare digits, so a sign, an exponent, a
+ * `0x` or a stray letter marks a line that is not a socket row (Number() would take them).
+ */
+function parseDigits(text: string, start: number, end: number, radix: 10 | 16): number {
+  if (start >= end) {
+    return -1;
+  }
+  let value = 0;
+  for (let index = start; index < end; index++) {
+    const digit = hexDigit(text.charCodeAt(index));
+    if (digit < 0 || digit >= radix) {
+      return -1;
+    }
+    value = value * radix + digit;
+  }
+  return Number.isSafeInteger(value) ? value : -1;
+}
+
 /** Field boundaries of one row: fields[i] = [start, end) of the i-th blank-separated field. */
 function parseRow(
   text: string,
@@ -124,16 +154,20 @@ function parseRow(
   if (bounds.length < 20) {
     return undefined;
   }
-  const local = text.slice(bounds[2], bounds[3]);
-  const colon = local.indexOf(':');
-  const address = cachedProcAddress(local.slice(0, colon), littleEndian);
-  const port = Number.parseInt(local.slice(colon + 1), 16);
-  const uid = Number(text.slice(bounds[14], bounds[15]));
-  const inode = Number(text.slice(bounds[18], bounds[19]));
-  if (address === undefined || !(port > 0 && port <= 65_535) || !Number.isInteger(inode)) {
+  // ADDRESS:PORT, the address 8 hex digits in tcp/udp and 32 in tcp6/udp6.
+  const localStart = bounds[2] ?? 0;
+  const colon = localStart + (family === 4 ? 8 : 32);
+  if (text.charCodeAt(colon) !== 58 || colon >= (bounds[3] ?? 0)) {
     return undefined;
   }
-  return {protocol, family, address, port, inode, uid: Number.isInteger(uid) ? uid : -1};
+  const address = cachedProcAddress(text.slice(localStart, colon), littleEndian);
+  const port = parseDigits(text, colon + 1, bounds[3] ?? 0, 16);
+  const uid = parseDigits(text, bounds[14] ?? 0, bounds[15] ?? 0, 10);
+  const inode = parseDigits(text, bounds[18] ?? 0, bounds[19] ?? 0, 10);
+  if (address === undefined || !(port > 0 && port <= 65_535) || inode < 0) {
+    return undefined;
+  }
+  return {protocol, family, address, port, inode, uid};
 }
 
 const addressCache = new Map<string, string | undefined>();

@@ -84,10 +84,21 @@ export function matchesFilter(row: SnapshotRow, filter: RowFilter): boolean {
     case 'port-prefix':
       return hasPortWithPrefix(row.port, row.lastPort, filter.prefix);
     case 'text': {
+      const needle = foldCase(filter.needle);
       const fields = [row.process, row.user, row.container?.name, row.container?.image, row.helper];
-      return fields.some((field) => field?.toLowerCase().includes(filter.needle) ?? false);
+      return fields.some((field) => (field == null ? false : foldCase(field).includes(needle)));
     }
   }
+}
+
+/**
+ * Text folded for a case-insensitive match: lower case, with the final sigma (ς) as σ.
+ * toLowerCase() writes a capital sigma that ends a word as ς, so `ΟΔΟΣ` became `οδος` and the
+ * `Σ` in it, typed alone (`σ`), did not match; no other letter lowers by its neighbours.
+ */
+function foldCase(text: string): string {
+  const lower = text.toLowerCase();
+  return lower.includes('ς') ? lower.replaceAll('ς', 'σ') : lower;
 }
 
 /**
