@@ -32,21 +32,20 @@ parentPort.on('message', ({id, procRoot, pids}) => {
       if (error.code !== 'ENOENT') unreadable.push(pid);
       continue;
     }
-    const inodes = [];
+    // A Set: a process may hold tens of thousands of sockets, each listed once.
+    const inodes = new Set();
     counts.push(pid, fds.length);
+    const prefix = dir + '/';
     for (const fd of fds) {
       let target;
       try {
-        target = readlinkSync(dir + '/' + fd);
+        target = readlinkSync(prefix + fd);
       } catch {
         continue;
       }
-      if (target.startsWith('socket:[')) {
-        const inode = Number(target.slice(8, -1));
-        if (!inodes.includes(inode)) inodes.push(inode);
-      }
+      if (target.startsWith('socket:[')) inodes.add(Number(target.slice(8, -1)));
     }
-    if (inodes.length > 0) sockets.push(pid, inodes);
+    if (inodes.size > 0) sockets.push(pid, [...inodes]);
   }
   parentPort.postMessage({id, sockets, unreadable, counts});
 });

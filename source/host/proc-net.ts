@@ -85,10 +85,6 @@ export function parseProcNet(
   return sockets;
 }
 
-function isBlank(code: number): boolean {
-  return code === 32 || code === 9;
-}
-
 /** The value of one hex digit's character code, or -1 when it is not one. */
 function hexDigit(code: number): number {
   if (code >= 48 && code <= 57) {
@@ -118,7 +114,20 @@ function parseDigits(text: string, start: number, end: number, radix: 10 | 16): 
   return Number.isSafeInteger(value) ? value : -1;
 }
 
-/** Field boundaries of one row: fields[i] = [start, end) of the i-th blank-separated field. */
+/** Field boundaries of the row being read: [start, end) of field i at 2i, 2i+1 (ten fields). */
+const bounds = new Int32Array(20);
+
+/** The last address field read and what it parsed to: rows of one table mostly share one. */
+let lastHex = '';
+let lastAddress: string | undefined;
+let lastEndian = true;
+
+/** Whether `code` is the hex digit `upper` (a digit or an upper-case letter) in either case. */
+function isHexCharacter(code: number, upper: number): boolean {
+  return code === upper || (upper >= 65 && code === upper + 32);
+}
+
+/** One row of a table, or undefined when it is not a wanted socket row. */
 function parseRow(
   text: string,
   start: number,
@@ -128,42 +137,72 @@ function parseRow(
   family: 4 | 6,
   littleEndian: boolean,
 ): HostSocket | undefined {
-  const bounds: number[] = [];
+  let count = 0;
   let index = start;
   // sl local rem st tx:rx tr:when retrnsmt uid timeout inode: ten fields are enough.
-  while (index < end && bounds.length < 20) {
-    while (index < end && isBlank(text.charCodeAt(index))) {
+  while (index < end && count < 20) {
+    let code = text.charCodeAt(index);
+    while (code === 32 || code === 9) {
       index++;
+      if (index >= end) {
+        break;
+      }
+      code = text.charCodeAt(index);
     }
     if (index >= end) {
       break;
     }
     const fieldStart = index;
-    while (index < end && !isBlank(text.charCodeAt(index))) {
+    while (index < end) {
+      code = text.charCodeAt(index);
+      if (code === 32 || code === 9) {
+        break;
+      }
       index++;
     }
-    bounds.push(fieldStart, index);
-    if (bounds.length === 8) {
-      // Field 3 is the state: reject most rows before reading further.
-      const state = text.slice(bounds[6], bounds[7]).toUpperCase();
-      if (state !== wantedState || text.charCodeAt((bounds[1] ?? 0) - 1) !== 58) {
+    bounds[count++] = fieldStart;
+    bounds[count++] = index;
+    if (count === 8) {
+      // Field 3 is the state (two hex digits, either case): reject most rows before reading
+      // further. Field 0 (sl) ends with a colon.
+      const stateStart = bounds[6] as number;
+      if (
+        (bounds[7] as number) - stateStart !== 2 ||
+        !isHexCharacter(text.charCodeAt(stateStart), wantedState.charCodeAt(0)) ||
+        !isHexCharacter(text.charCodeAt(stateStart + 1), wantedState.charCodeAt(1)) ||
+        text.charCodeAt((bounds[1] as number) - 1) !== 58
+      ) {
         return undefined;
       }
     }
   }
-  if (bounds.length < 20) {
+  if (count < 20) {
     return undefined;
   }
   // ADDRESS:PORT, the address 8 hex digits in tcp/udp and 32 in tcp6/udp6.
-  const localStart = bounds[2] ?? 0;
+  const localStart = bounds[2] as number;
+  const localEnd = bounds[3] as number;
   const colon = localStart + (family === 4 ? 8 : 32);
-  if (text.charCodeAt(colon) !== 58 || colon >= (bounds[3] ?? 0)) {
+  if (colon >= localEnd || text.charCodeAt(colon) !== 58) {
     return undefined;
   }
-  const address = cachedProcAddress(text.slice(localStart, colon), littleEndian);
-  const port = parseDigits(text, colon + 1, bounds[3] ?? 0, 16);
-  const uid = parseDigits(text, bounds[14] ?? 0, bounds[15] ?? 0, 10);
-  const inode = parseDigits(text, bounds[18] ?? 0, bounds[19] ?? 0, 10);
+  let address: string | undefined;
+  if (
+    littleEndian === lastEndian &&
+    lastHex.length === colon - localStart &&
+    text.startsWith(lastHex, localStart)
+  ) {
+    address = lastAddress;
+  } else {
+    const hex = text.slice(localStart, colon);
+    address = cachedProcAddress(hex, littleEndian);
+    lastHex = hex;
+    lastAddress = address;
+    lastEndian = littleEndian;
+  }
+  const port = parseDigits(text, colon + 1, localEnd, 16);
+  const uid = parseDigits(text, bounds[14] as number, bounds[15] as number, 10);
+  const inode = parseDigits(text, bounds[18] as number, bounds[19] as number, 10);
   if (address === undefined || !(port > 0 && port <= 65_535) || inode < 0) {
     return undefined;
   }
