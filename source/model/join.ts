@@ -117,6 +117,40 @@ export function compareRows(a: SnapshotRow, b: SnapshotRow): number {
   );
 }
 
+/** The row of one listening socket (made once, with its key: a host may have 20,000). */
+function listenerRow(
+  key: string,
+  listener: ListenerInput,
+  process: ProcessInput | undefined,
+  helper: HelperKind | null,
+  finding: HelperFinding | undefined,
+  match: Match,
+  now: number,
+): SnapshotRow {
+  const startedAt = process?.startedAt ?? null;
+  return {
+    key,
+    protocol: listener.protocol,
+    address: listener.address,
+    addresses: [listener.address],
+    port: listener.port,
+    lastPort: listener.port,
+    pids: listener.pids,
+    pid: listener.pids[0] ?? null,
+    process: process?.name ?? null,
+    user: process?.user ?? null,
+    uptimeSeconds: startedAt === null ? null : Math.max(0, Math.floor(now - startedAt)),
+    startedAt,
+    startTicks: process?.startTicks ?? null,
+    command: process?.argv ?? [],
+    helper,
+    untrusted: finding?.untrusted ?? null,
+    container: match.container,
+    ambiguous: match.ambiguous,
+    candidates: match.candidates,
+  };
+}
+
 /**
  * Joins listening sockets, their processes and the engines' published ports into rows:
  * one row per socket, except that a helper's binds of one container port (docker-proxy's
@@ -142,29 +176,6 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
     const finding = first === undefined ? undefined : input.helpers.get(first);
     const helper = finding?.untrusted === null ? finding.kind : null;
     const match = matchListener(listener, process, helper, finding, input, byId);
-    const uptime =
-      process?.startedAt == null ? null : Math.max(0, Math.floor(input.now - process.startedAt));
-    const row: SnapshotRow = {
-      key: '',
-      protocol: listener.protocol,
-      address: listener.address,
-      addresses: [listener.address],
-      port: listener.port,
-      lastPort: listener.port,
-      pids: listener.pids,
-      pid: first ?? null,
-      process: process?.name ?? null,
-      user: process?.user ?? null,
-      uptimeSeconds: uptime,
-      startedAt: process?.startedAt ?? null,
-      startTicks: process?.startTicks ?? null,
-      command: process?.argv ?? [],
-      helper,
-      untrusted: finding?.untrusted ?? null,
-      container: match.container,
-      ambiguous: match.ambiguous,
-      candidates: match.candidates,
-    };
     const container = match.container;
     if (container !== null) {
       const owner = `${container.id}|${listener.protocol}`;
@@ -185,7 +196,10 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
         helperRows.set(groupKey, {...twin, addresses, address: addresses[0] ?? twin.address, pids});
         continue;
       }
-      helperRows.set(groupKey, {...row, key: `c|${groupKey}`});
+      helperRows.set(
+        groupKey,
+        listenerRow(`c|${groupKey}`, listener, process, helper, finding, match, input.now),
+      );
       continue;
     }
     const key = `s|${listener.protocol}|${listener.address}|${listener.port}|${first ?? ''}`;
@@ -195,7 +209,7 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
       socketRows.set(key, {...same, pids, sockets: (same.sockets ?? 1) + 1});
       continue;
     }
-    socketRows.set(key, {...row, key});
+    socketRows.set(key, listenerRow(key, listener, process, helper, finding, match, input.now));
   }
   const rows = [
     ...socketRows.values(),
