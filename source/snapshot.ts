@@ -209,6 +209,8 @@ export class LiveSnapshot {
         readonly revision: number;
       }
     | undefined;
+  /** The engines that already answered the running detection: not the ones it waits for. */
+  #detectionAnswered: ReadonlySet<string> = new Set();
 
   constructor(options: SnapshotOptions = {}) {
     this.#options = options;
@@ -339,9 +341,14 @@ export class LiveSnapshot {
       }
     }
     if (this.#detection !== null && now - this.#detectionStartedAt >= this.#notAnsweringAfterMs) {
-      // A detection still running past the mark: the engines that answered the last one.
+      // A detection still running past the mark: the engines that answered the last one
+      // and have not answered this one.
       for (const report of this.#containers?.engines ?? []) {
-        if (report.ok && !silent.has(report.endpoint)) {
+        if (
+          report.ok &&
+          !silent.has(report.endpoint) &&
+          !this.#detectionAnswered.has(report.endpoint)
+        ) {
           silent.set(report.endpoint, this.#detectionStartedAt);
         }
       }
@@ -367,6 +374,7 @@ export class LiveSnapshot {
     const handle = startDetection({...this.#options, signal: undefined});
     const previous = this.#containers?.engines ?? [];
     this.#detectionStartedAt = handle.startedAt;
+    this.#detectionAnswered = handle.answered;
     const detection = awaitDetection(handle).then((map) => {
       for (const report of map.engines) {
         if (report.ok) {
