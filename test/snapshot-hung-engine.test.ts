@@ -132,7 +132,7 @@ describe('one of two engines frozen (issue 11, engine faults)', () => {
     return `unix://${path}`;
   }
 
-  it('blames only the engine the detection waits for', async () => {
+  it('blames only the engine the detection waits for, by its kind, past the deadline too', async () => {
     // Two engines found by default, in a runtime folder of our own: a Docker and a Podman.
     const runtime = mkdtempSync(join(tmpdir(), 'nd-runtime-'));
     mkdirSync(join(runtime, 'podman'));
@@ -169,7 +169,12 @@ describe('one of two engines frozen (issue 11, engine faults)', () => {
       `podman ${podmanAddress} not answering (1 s)`,
     ]);
     expect(marked?.engines.find((report) => report.endpoint === dockerAddress)?.ok).toBe(true);
+    // Past the deadline, its report has no kind of its own: the warning still says podman.
     const last = updates.at(-1);
+    expect(last?.enginesPending).toBe(false);
+    expect(last?.warnings.filter((text) => text.includes('not answering'))).toEqual([
+      `podman ${podmanAddress} not answering (1 s)`,
+    ]);
     expect(last?.warnings.join('\n')).not.toContain(dockerAddress);
   });
 });
