@@ -45,8 +45,10 @@ export interface ProxiedConnection {
   readonly requestLine: string;
   /** performance.now() when it was accepted. */
   readonly acceptedAt: number;
-  /** Whether it is still open. */
+  /** Whether the proxy still holds it (a client that closed may be held, as by a frozen engine). */
   readonly isOpen: boolean;
+  /** performance.now() when the client closed its side (or the whole connection), or null. */
+  readonly clientClosedAt: number | null;
   /** Whether the proxy cut it (down, or a dropped event stream). */
   readonly wasCut: boolean;
   /** performance.now() when the proxy cut it, or null. */
@@ -63,6 +65,7 @@ class Connection implements ProxiedConnection {
   isOpen = true;
   wasCut = false;
   cutAt: number | null = null;
+  clientClosedAt: number | null = null;
   fromEngine = '';
   readonly client: Socket;
   engine: Socket | null = null;
@@ -185,8 +188,17 @@ export async function startSocketProxy(enginePath: string): Promise<SocketProxy>
   const accept = (client: Socket): void => {
     const connection = new Connection(client, mode === 'hung');
     connections.push(connection);
-    client.on('error', () => connection.destroy());
-    client.on('close', () => connection.destroy());
+    const clientClosed = (): void => {
+      connection.clientClosedAt ??= performance.now();
+    };
+    client.on('error', () => {
+      clientClosed();
+      connection.destroy();
+    });
+    client.on('close', () => {
+      clientClosed();
+      connection.destroy();
+    });
     client.on('data', (chunk: Buffer) => {
       if (connection.sniff(chunk) && dropsEvents && connection.isEventStream) {
         connection.cut();
@@ -199,6 +211,7 @@ export async function startSocketProxy(enginePath: string): Promise<SocketProxy>
       }
     });
     client.on('end', () => {
+      clientClosed();
       if (connection.isHeld || connection.engine === null) {
         connection.toEngine.push(null);
       } else {
