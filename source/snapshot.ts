@@ -7,6 +7,7 @@ import {type HostScan, HostScanner} from './host/host-scanner.js';
 import type {StorageContainersCache} from './host/podman-storage.js';
 import {readProcessTrustFacts} from './host/process-trust.js';
 import {RootlessPodmanResolver} from './host/rootless-podman.js';
+import type {EngineKind} from './model/container-info.js';
 import {ContainerPortMap, type EngineReport} from './model/container-port-map.js';
 import {type HelperFinding, type HelperVerdict, judgeHelper} from './model/helper.js';
 import {joinSnapshot} from './model/join.js';
@@ -209,6 +210,10 @@ export class LiveSnapshot {
         readonly revision: number;
       }
     | undefined;
+  /** The engines that already answered the running detection: not the ones it waits for. */
+  #detectionAnswered: ReadonlySet<string> = new Set();
+  /** Each engine's kind as last recognised: a report that timed out has none of its own. */
+  readonly #kinds = new Map<string, EngineKind>();
 
   constructor(options: SnapshotOptions = {}) {
     this.#options = options;
@@ -339,9 +344,14 @@ export class LiveSnapshot {
       }
     }
     if (this.#detection !== null && now - this.#detectionStartedAt >= this.#notAnsweringAfterMs) {
-      // A detection still running past the mark: the engines that answered the last one.
+      // A detection still running past the mark: the engines that answered the last one
+      // and have not answered this one.
       for (const report of this.#containers?.engines ?? []) {
-        if (report.ok && !silent.has(report.endpoint)) {
+        if (
+          report.ok &&
+          !silent.has(report.endpoint) &&
+          !this.#detectionAnswered.has(report.endpoint)
+        ) {
           silent.set(report.endpoint, this.#detectionStartedAt);
         }
       }
@@ -367,8 +377,12 @@ export class LiveSnapshot {
     const handle = startDetection({...this.#options, signal: undefined});
     const previous = this.#containers?.engines ?? [];
     this.#detectionStartedAt = handle.startedAt;
+    this.#detectionAnswered = handle.answered;
     const detection = awaitDetection(handle).then((map) => {
       for (const report of map.engines) {
+        if (report.engine !== 'unknown') {
+          this.#kinds.set(report.endpoint, report.engine);
+        }
         if (report.ok) {
           this.#silent.delete(report.endpoint);
         } else if (
@@ -447,9 +461,9 @@ export class LiveSnapshot {
       // First in the header: an engine that stopped answering is the news.
       warnings.unshift(
         ...[...silent].map(([address, since]) => {
-          const kind = engines.find((report) => report.endpoint === address)?.engine;
+          const kind = this.#kinds.get(address);
           const seconds = Math.max(1, Math.floor((now - since) / 1000));
-          return `${kind === undefined || kind === 'unknown' ? 'engine' : kind} ${address} not answering (${seconds} s)`;
+          return `${kind ?? 'engine'} ${address} not answering (${seconds} s)`;
         }),
       );
       engines = engines.map((report) =>

@@ -1,5 +1,5 @@
-import {mkdtempSync} from 'node:fs';
-import type {Socket} from 'node:net';
+import {mkdirSync, mkdtempSync} from 'node:fs';
+import {createServer, type Server, type Socket} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
@@ -14,9 +14,14 @@ afterEach(async () => {
 });
 
 /** A Docker-like answer (the headers say Docker) with a body, then close. */
-function answer(socket: Socket, contentType: string, body: string): void {
+function answer(
+  socket: Socket,
+  contentType: string,
+  body: string,
+  server = 'Docker/20.10.24 (linux)',
+): void {
   socket.end(
-    `HTTP/1.1 200 OK\r\nServer: Docker/20.10.24 (linux)\r\nApi-Version: 1.41\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 200 OK\r\nServer: ${server}\r\nApi-Version: 1.41\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 
@@ -95,5 +100,81 @@ describe('a hung engine (issue 10 item 6)', () => {
     );
     expect(marked?.enginesPending).toBe(true);
     expect(updates.at(-1)?.warnings.join('\n')).toContain('not answering');
+  });
+});
+
+describe('one of two engines frozen (issue 11, engine faults)', () => {
+  const servers: Server[] = [];
+  const sockets = new Set<Socket>();
+  afterEach(async () => {
+    for (const socket of sockets) {
+      socket.destroy();
+    }
+    for (const server of servers.splice(0)) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  /** An engine at `path` (a well-known place), answering `[]` with `server` until `state.hang`. */
+  async function engineAt(path: string, server: string, state: {hang: boolean}): Promise<string> {
+    const listening = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        if (!state.hang) {
+          answer(socket, 'application/json', '[]', server);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => listening.listen(path, resolve));
+    servers.push(listening);
+    return `unix://${path}`;
+  }
+
+  it('blames only the engine the detection waits for, by its kind, past the deadline too', async () => {
+    // Two engines found by default, in a runtime folder of our own: a Docker and a Podman.
+    const runtime = mkdtempSync(join(tmpdir(), 'nd-runtime-'));
+    mkdirSync(join(runtime, 'podman'));
+    const dockerAddress = await engineAt(join(runtime, 'docker.sock'), 'Docker/20.10.24 (linux)', {
+      hang: false,
+    });
+    const podmanState = {hang: false};
+    const podmanAddress = await engineAt(
+      join(runtime, 'podman', 'podman.sock'),
+      'Libpod/4.3.1 (linux)',
+      podmanState,
+    );
+    const live = new LiveSnapshot({
+      env: {XDG_RUNTIME_DIR: runtime},
+      home: mkdtempSync(join(tmpdir(), 'nd-home-')),
+      uid: 4242,
+      notAnsweringAfterMs: 300,
+      timeoutMs: 1000,
+      scanner: new HostScanner({procRoot: mkdtempSync(join(tmpdir(), 'nd-empty-proc-'))}),
+    });
+    const healthy = (await refresh(live)).at(-1);
+    expect(healthy?.engines.filter((report) => report.ok).map((report) => report.engine)).toEqual(
+      expect.arrayContaining(['docker', 'podman']),
+    );
+
+    // Podman freezes; the detection waits for it, Docker answered at once.
+    podmanState.hang = true;
+    const updates = await refresh(live);
+    const marked = updates.find((snapshot) =>
+      snapshot.warnings.some((text) => text.includes('not answering')),
+    );
+    expect(marked?.enginesPending).toBe(true);
+    expect(marked?.warnings.filter((text) => text.includes('not answering'))).toEqual([
+      `podman ${podmanAddress} not answering (1 s)`,
+    ]);
+    expect(marked?.engines.find((report) => report.endpoint === dockerAddress)?.ok).toBe(true);
+    // Past the deadline, its report has no kind of its own: the warning still says podman.
+    const last = updates.at(-1);
+    expect(last?.enginesPending).toBe(false);
+    expect(last?.warnings.filter((text) => text.includes('not answering'))).toEqual([
+      `podman ${podmanAddress} not answering (1 s)`,
+    ]);
+    expect(last?.warnings.join('\n')).not.toContain(dockerAddress);
   });
 });

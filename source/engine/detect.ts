@@ -124,12 +124,24 @@ export interface EngineScan {
  * failure is a report with its error. Requests still pending at the deadline fail with a
  * timeout; engines that answered in time keep their containers.
  */
-export async function scanEngines(options: DetectOptions = {}): Promise<EngineScan> {
+export function scanEngines(options: DetectOptions = {}): Promise<EngineScan> {
+  return scanEnginesNoting(options, () => {});
+}
+
+/** scanEngines, calling `onAnswered` with each address as its request ends (answer or failure). */
+async function scanEnginesNoting(
+  options: DetectOptions,
+  onAnswered: (address: string) => void,
+): Promise<EngineScan> {
   const started = performance.now();
   const plan = resolveEndpoints(options);
   const timeoutMs = options.timeoutMs ?? defaultDetectTimeoutMs;
   const results = await Promise.all(
-    plan.endpoints.map((endpoint) => queryEndpoint(endpoint, started, timeoutMs, options.signal)),
+    plan.endpoints.map(async (endpoint) => {
+      const result = await queryEndpoint(endpoint, started, timeoutMs, options.signal);
+      onAnswered(endpoint.address);
+      return result;
+    }),
   );
   const engines: EngineReport[] = [
     ...plan.problems.map((problem) => ({
@@ -183,6 +195,11 @@ export interface DetectionHandle {
   readonly timeoutMs: number;
   /** Settles with the scan; never rejects. */
   readonly scan: Promise<EngineScan>;
+  /**
+   * The addresses whose request has ended so far (answered or failed): while the scan runs,
+   * the others are the ones it is waiting for.
+   */
+  readonly answered: ReadonlySet<string>;
   /** Cancels the requests still pending; their engines are reported as aborted. */
   abort(): void;
 }
@@ -198,11 +215,14 @@ export function startDetection(options: DetectOptions = {}): DetectionHandle {
     : controller.signal;
   const timeoutMs = options.timeoutMs ?? defaultDetectTimeoutMs;
   const startedAt = performance.now();
-  const scan = scanEngines({...options, timeoutMs, signal}).catch(
+  const answered = new Set<string>();
+  const scan = scanEnginesNoting({...options, timeoutMs, signal}, (address) =>
+    answered.add(address),
+  ).catch(
     (error: unknown): EngineScan =>
       failedScan(error instanceof Error ? error : new Error(String(error))),
   );
-  return {startedAt, timeoutMs, scan, abort: () => controller.abort()};
+  return {startedAt, timeoutMs, scan, answered, abort: () => controller.abort()};
 }
 
 function failedScan(error: Error): EngineScan {

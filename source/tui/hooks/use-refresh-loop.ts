@@ -4,8 +4,10 @@ import type {AppAction} from '../types.js';
 
 /**
  * Refreshes every `intervalMs` while not paused; each tick has its own AbortSignal and a tick
- * that is superseded (refresh now, pause, unmount) is aborted, its late results dropped.
- * Returns `refreshNow`, for engine events and finished actions (a fresh refresh).
+ * that is superseded (pause, unmount) is aborted, its late results dropped. Returns
+ * `refreshNow`, for engine events and finished actions (a fresh refresh): asked while a tick
+ * runs, it runs one right after that tick instead of aborting it, or events coming faster
+ * than a refresh takes would abort every refresh and the screen would never change.
  */
 export function useRefreshLoop(
   services: DashboardServices,
@@ -20,11 +22,14 @@ export function useRefreshLoop(
     let timer: NodeJS.Timeout | undefined;
     let controller: AbortController | undefined;
     let disposed = false;
+    let isRunning = false;
+    let isAskedAgain = false;
     const tick = async (fresh: boolean): Promise<void> => {
       clearTimeout(timer);
       controller?.abort();
       const current = new AbortController();
       controller = current;
+      isRunning = true;
       try {
         await services.refresh(
           (snapshot) => {
@@ -41,10 +46,22 @@ export function useRefreshLoop(
         }
       }
       if (!disposed && !current.signal.aborted) {
-        timer = setTimeout(() => void tick(false), options.intervalMs);
+        isRunning = false;
+        if (isAskedAgain) {
+          isAskedAgain = false;
+          void tick(true);
+        } else {
+          timer = setTimeout(() => void tick(false), options.intervalMs);
+        }
       }
     };
-    trigger.current = () => void tick(true);
+    trigger.current = () => {
+      if (isRunning) {
+        isAskedAgain = true;
+      } else {
+        void tick(true);
+      }
+    };
     void tick(false);
     return () => {
       disposed = true;
