@@ -211,16 +211,19 @@ async function setRunning(container, running, options) {
 
 /**
  * Churn over the running nd-load-* containers for `seconds`: `perSecond` times a second, one
- * container (a seeded pseudo-random pick) is stopped and the one stopped on the tick before is
- * started again, so at most one is down at a time; at the end every one runs again. `signal`
- * ends it early. Resolves {stops, starts, ms, lateTicks}.
+ * container (a seeded pseudo-random pick among those not already cycling) is stopped and then
+ * started again. Cycles overlap (at most `maxInFlight`, default 4) so that the rate holds when
+ * one stop and start take longer than a tick, as they do on a loaded 2-core host; a tick that
+ * finds every lane busy waits for one and counts as late when it starts a tick or more after
+ * its time. At the end (also after `signal` aborts or a call fails) every one runs again.
+ * Resolves {stops, starts, ms, lateTicks, maxCycleMs}; rejects with the first failure.
  */
 export async function churnContainers(
   seconds,
-  {perSecond = 1, seed = 11, signal, ...options} = {},
+  {perSecond = 1, seed = 11, signal, maxInFlight = 4, ...options} = {},
 ) {
   const running = (await listLoadContainers(options)).filter((c) => c.state === 'running');
-  if (running.length < 2)
+  if (running.length <= maxInFlight)
     throw new Error('churn needs nd-load-* containers running (containers up N)');
   let state = seed >>> 0 || 1;
   const random = () => {
@@ -232,33 +235,46 @@ export async function churnContainers(
   };
   const tickMs = 1000 / perSecond;
   const started = performance.now();
-  let down = null;
+  const inFlight = new Map();
+  const stopped = new Set();
   let stops = 0;
   let starts = 0;
   let lateTicks = 0;
-  try {
-    for (let tick = 0; tick < seconds * perSecond && !signal?.aborted; tick++) {
-      const due = started + tick * tickMs;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      else if (wait < -tickMs) lateTicks++;
-      let pick = running[Math.floor(random() * running.length)];
-      if (pick === down) pick = running[(running.indexOf(pick) + 1) % running.length];
-      await setRunning(pick, false, options);
+  let maxCycleMs = 0;
+  let failure = null;
+  const cycle = async (container) => {
+    const begun = performance.now();
+    try {
+      stopped.add(container);
+      await setRunning(container, false, options);
       stops++;
-      if (down !== null) {
-        await setRunning(down, true, options);
-        starts++;
-      }
-      down = pick;
-    }
-  } finally {
-    if (down !== null) {
-      await setRunning(down, true, options);
+      await setRunning(container, true, options);
       starts++;
+      stopped.delete(container);
+      maxCycleMs = Math.max(maxCycleMs, performance.now() - begun);
+    } catch (error) {
+      failure ??= error;
+    } finally {
+      inFlight.delete(container);
     }
+  };
+  for (let tick = 0; tick < seconds * perSecond && !signal?.aborted && failure === null; tick++) {
+    const due = started + tick * tickMs;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight.values());
+    if (performance.now() - due >= tickMs) lateTicks++;
+    let pick = running[Math.floor(random() * running.length)];
+    while (inFlight.has(pick)) pick = running[(running.indexOf(pick) + 1) % running.length];
+    inFlight.set(pick, cycle(pick));
   }
-  return {stops, starts, ms: performance.now() - started, lateTicks};
+  await Promise.all(inFlight.values());
+  for (const container of stopped) {
+    await setRunning(container, true, options);
+    starts++;
+  }
+  if (failure !== null) throw failure;
+  return {stops, starts, ms: performance.now() - started, lateTicks, maxCycleMs};
 }
 
 // --- Listeners -------------------------------------------------------------------------------
@@ -406,7 +422,7 @@ async function main(args) {
     process.once('SIGTERM', () => controller.abort());
     const result = await churnContainers(number(first), {perSecond, signal: controller.signal});
     console.log(
-      `churn: ${result.stops} stops, ${result.starts} starts in ${(result.ms / 1000).toFixed(1)} s${result.lateTicks > 0 ? ` (${result.lateTicks} ticks late)` : ''}`,
+      `churn: ${result.stops} stops, ${result.starts} starts in ${(result.ms / 1000).toFixed(1)} s, longest stop+start ${(result.maxCycleMs / 1000).toFixed(1)} s${result.lateTicks > 0 ? ` (${result.lateTicks} ticks late)` : ''}`,
     );
   } else if (
     what === 'listeners' &&
