@@ -418,7 +418,7 @@ async function benchChurn(bare, dashboard) {
     shown === counted && running === options.containers,
   );
   notes.push(
-    `churn: ${result.stops} stops, ${result.starts} starts in ${secs(result.ms)}, longest stop+start ${secs(result.maxCycleMs)}, ${result.lateTicks} ticks late (overlapping cycles, at most 4 at once)`,
+    `churn: ${result.stops} stops, ${result.starts} starts in ${secs(result.ms)} (${(result.stops / (minutes * 60)).toFixed(2)}/s of 1/s asked), longest stop+start ${secs(result.maxCycleMs)}, ${result.lateTicks} ticks late (overlapping cycles, at most 8 at once)`,
   );
   await endSession(busy.session);
 }

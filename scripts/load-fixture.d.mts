@@ -59,7 +59,7 @@ export declare function churnContainers(
     readonly perSecond?: number;
     /** Default 11. */
     readonly seed?: number;
-    /** Stop-start cycles at once; default 4. */
+    /** Stop-start cycles at once; default 8. */
     readonly maxInFlight?: number;
     readonly signal?: AbortSignal;
   },

@@ -212,7 +212,7 @@ async function setRunning(container, running, options) {
 /**
  * Churn over the running nd-load-* containers for `seconds`: `perSecond` times a second, one
  * container (a seeded pseudo-random pick among those not already cycling) is stopped and then
- * started again. Cycles overlap (at most `maxInFlight`, default 4) so that the rate holds when
+ * started again. Cycles overlap (at most `maxInFlight`, default 8) so that the rate holds when
  * one stop and start take longer than a tick, as they do on a loaded 2-core host; a tick that
  * finds every lane busy waits for one and counts as late when it starts a tick or more after
  * its time. At the end (also after `signal` aborts or a call fails) every one runs again.
@@ -220,7 +220,7 @@ async function setRunning(container, running, options) {
  */
 export async function churnContainers(
   seconds,
-  {perSecond = 1, seed = 11, signal, maxInFlight = 4, ...options} = {},
+  {perSecond = 1, seed = 11, signal, maxInFlight = 8, ...options} = {},
 ) {
   const running = (await listLoadContainers(options)).filter((c) => c.state === 'running');
   if (running.length <= maxInFlight)
