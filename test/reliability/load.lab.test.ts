@@ -180,7 +180,11 @@ describe.skipIf(skipDocker || !isRoot)('load: 300 Docker containers with publish
     const snapshot = await collectSnapshot(discovery);
     const [ps, ss] = await Promise.all([dockerPs(), ssListeners()]);
     expectRowsMatch(snapshot.rows, ps, ss.byAddress);
-    expect(snapshot.warnings).toEqual([]);
+    // Other people's tests share the host and may cause warnings of their own: only the lab
+    // Docker's report is this test's business.
+    const docker = snapshot.engines.find((engine) => engine.endpoint === lab.docker.address);
+    expect(docker).toMatchObject({ok: true, engine: 'docker', error: null});
+    expect(docker?.containers).toBeGreaterThanOrEqual(containerCount);
   }, 180_000);
 
   it(`after ${churnSeconds} s of churn (one stop and one start a second), a live snapshot refreshed every second still matches docker ps and ss`, async () => {
