@@ -170,6 +170,12 @@ async function endSession(session) {
 /** CSI sequences (colours, cursor moves): stripped to read a styled line's text. */
 const stripCsi = (text) => text.replace(new RegExp(`${'\u001B'}\\[[0-9;?]*[ -/]*[@-~]`, 'g'), '');
 
+/** The rows the dashboard shows after its filter (M of "M/N rows", or N), or null. */
+const shownRows = (screen) => {
+  const match = /(\d+)(?:\/\d+)? rows/.exec(screen.split('\n')[0] ?? '');
+  return match ? Number(match[1]) : null;
+};
+
 /** The dashboard's row count in its header ("N rows" or "M/N rows"), or null. */
 const headerRows = (screen) => {
   const match = /(?:\d+\/)?(\d+) rows/.exec(screen.split('\n')[0] ?? '');
@@ -378,18 +384,31 @@ async function benchChurn(bare, dashboard) {
   const cpu = ((cpuTicks(pid) - cpuAtStart) / clockTicks / seconds) * 100;
   const bareCpu = ((cpuTicks(bare.pid) - bareAtStart) / clockTicks / seconds) * 100;
   const result = await churn;
-  // Rows correct: once every container runs again, the dashboard counts what --json counts.
+  // Rows correct: once every container runs again, the dashboard filtered to nd-load- shows one
+  // row per container (others' containers on the shared host do not change that count).
+  await runTmux(busy.session.socket, ['send-keys', '-t', busy.session.label, '/']);
+  await sleep(300);
+  await runTmux(busy.session.socket, ['send-keys', '-t', busy.session.label, '-l', load.prefix]);
+  await sleep(300);
+  await runTmux(busy.session.socket, ['send-keys', '-t', busy.session.label, 'Enter']);
   let shown = null;
-  let counted = null;
-  for (let attempt = 0; attempt < 5 && (shown === null || shown !== counted); attempt++) {
-    await sleep(2500);
-    const oneShot = spawnSync(process.execPath, [cliPath, '--json'], {
-      encoding: 'utf8',
-      maxBuffer: 512 * 1024 * 1024,
-    });
-    counted = JSON.parse(oneShot.stdout).length;
-    shown = headerRows(await capture(busy.session));
+  try {
+    const screen = await waitForScreen(
+      busy.session,
+      (text) => shownRows(text) === options.containers,
+      {timeoutMs: 30_000, everyMs: 500},
+    );
+    shown = shownRows(screen);
+  } catch {
+    shown = shownRows(await capture(busy.session));
   }
+  const oneShot = spawnSync(process.execPath, [cliPath, '--json'], {
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  const counted = JSON.parse(oneShot.stdout).filter((entry) =>
+    entry.container?.name.startsWith(load.prefix),
+  ).length;
   const running = (await listLoadContainers()).filter((c) => c.state === 'running').length;
   const first = perMinute[0]?.rss ?? null;
   const last = perMinute.at(-1)?.rss ?? null;
@@ -411,14 +430,14 @@ async function benchChurn(bare, dashboard) {
     drift !== null && Math.abs(drift) <= 0.1,
   );
   row(
-    '  rows after churn',
+    '  nd-load rows after churn (filter nd-load-)',
     `${shown} shown`,
-    `--json ${counted}; docker: ${running}/${options.containers} nd-load running`,
-    'equal',
-    shown === counted && running === options.containers,
+    `--json ${counted}; docker: ${running} nd-load running`,
+    `${options.containers}, as docker`,
+    shown === options.containers && running === options.containers,
   );
   notes.push(
-    `churn: ${result.stops} stops, ${result.starts} starts in ${secs(result.ms)} (${(result.stops / (minutes * 60)).toFixed(2)}/s of 1/s asked), longest stop+start ${secs(result.maxCycleMs)}, ${result.lateTicks} ticks late (overlapping cycles, at most 8 at once)`,
+    `churn: ${result.stops} stops, ${result.starts} starts in ${secs(result.ms)} (${(result.stops / (result.ms / 1000)).toFixed(2)}/s of 1/s asked), longest stop+start ${secs(result.maxCycleMs)}, ${result.lateTicks} ticks late (overlapping cycles, at most 8 at once)`,
   );
   await endSession(busy.session);
 }
@@ -560,10 +579,15 @@ async function run() {
   }
   if (sockets.length > 200) {
     const [pid, count] = [...holders].sort((a, b) => b[1] - a[1])[0];
-    const command =
-      pid === '-' ? '?' : readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    let command = 'no process visible';
+    try {
+      if (pid !== '-')
+        command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    } catch {
+      command = 'gone';
+    }
     notes.push(
-      `NOT the issue's situations: before this run the host already had ${sockets.length} listening sockets, ${count} of them in pid ${pid} (${command})`,
+      `NOT the issue's situations: before this run the host already had ${sockets.length} listening sockets, ${count} of them held by pid ${pid} (${command})`,
     );
   }
 
