@@ -496,4 +496,18 @@ if (dashboardNote !== null) {
   console.log(`\n${oneShot.stdout.trimEnd()}`);
   if (oneShot.status !== 0) process.exitCode = 1;
 }
+// 8. Scale (bench-scale.mjs, issue 11): 300 containers idle and churning, 19,900 sockets; its own
+// table. Extra arguments of `npm run bench -- ...` go to it (--only, --churn-minutes, ...).
+{
+  const scale = spawnSync(
+    process.execPath,
+    [new URL('./bench-scale.mjs', import.meta.url).pathname, ...process.argv.slice(2)],
+    {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 60 * 60 * 1000},
+  );
+  console.log(`\n${(scale.stdout ?? '').trimEnd()}`);
+  if (scale.status !== 0) {
+    console.log(`scale measures failed (bench-scale.mjs exit ${scale.status ?? scale.signal})`);
+    process.exitCode = 1;
+  }
+}
 console.log(`\nnode ${process.version}, ${new Date().toISOString()}`);
