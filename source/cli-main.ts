@@ -43,6 +43,15 @@ async function main(parsed: ParsedArgs): Promise<number> {
 
 /** Runs the command line cli.ts read, and exits: the only place that does. */
 export async function runCli(parsed: ParsedArgs): Promise<void> {
+  // A reader that stops early (`nanodock-top --json | head`) closes the pipe: the rest of the
+  // output has nowhere to go, and the program ends quietly, as cat and ps do.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') {
+      process.exit(0);
+    }
+    process.stderr.write(formatReason(`cannot write the output: ${error.message}`));
+    process.exit(1);
+  });
   try {
     const code = await main(parsed);
     // Exit once the output is out, rather than wait for the event loop to drain: a read that
