@@ -38,7 +38,8 @@ describe('a reader that stops early (nanodock-top --json | head)', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(first.startsWith('[')).toBe(true);
-    expect(stderr).toBe('');
+    // Warnings about the host may be there; no error and no stack trace.
+    expect(stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
     expect(code).toBe(0);
   });
 });
