@@ -124,6 +124,8 @@ describe.skipIf(skip)('soak: nanodock-top for 2 minutes under churn (npm run soa
       } catch {
         throw new Error(`soak printed no JSON (${context})\nstdout:\n${stdout.slice(-2000)}`);
       }
+      // Exit 3: the script found no lab Docker, image, tmux or build; nothing was measured.
+      expect((result as {skipped?: string}).skipped, context).toBeUndefined();
       // The verdict first, with the script's own reasons when it failed.
       expect(result.failures, context).toEqual([]);
       expect(result.ok, context).toBe(true);
