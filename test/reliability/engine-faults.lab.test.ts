@@ -266,7 +266,7 @@ describe.skipIf(skipDocker)('the lab Docker behind a socket proxy, dashboard in 
         connection.acceptedAt >= frozen &&
         !/^GET \/(v[\d.]+\/)?events\b/.test(connection.requestLine),
     );
-    expect(asked.length).toBeGreaterThan(1);
+    expect(asked.length).toBeGreaterThan(0);
     await expect
       .poll(() => asked.filter((c) => c.clientClosedAt === null).map((c) => c.requestLine), {
         timeout: defaultDetectTimeoutMs + 2000,
