@@ -16,6 +16,7 @@ import {
   parseProcStat,
   parseStatusUid,
 } from './proc-process.js';
+import {readProcFileSync} from './proc-read.js';
 
 /** A process that holds a listening socket. */
 export interface HostProcess {
@@ -112,7 +113,7 @@ const readAgeLimitMs = 10_000;
  */
 function readSocketCounters(procRoot: string): string | undefined {
   try {
-    const text = `${readFileSync(`${procRoot}/net/sockstat`, 'latin1')}${readSockstat6(procRoot)}`;
+    const text = `${readProcFileSync(`${procRoot}/net/sockstat`, 'latin1')}${readSockstat6(procRoot)}`;
     let counters = '';
     for (const match of text.matchAll(/^(TCP6?|UDP6?): inuse (\d+)/gm)) {
       counters += `${match[1]}=${match[2]} `;
@@ -125,7 +126,7 @@ function readSocketCounters(procRoot: string): string | undefined {
 
 function readSockstat6(procRoot: string): string {
   try {
-    return readFileSync(`${procRoot}/net/sockstat6`, 'latin1');
+    return readProcFileSync(`${procRoot}/net/sockstat6`, 'latin1');
   } catch {
     return ''; // IPv6 disabled
   }
@@ -546,7 +547,7 @@ export class HostScanner {
   /** The parent pid of a process, from /proc/PID/stat; undefined when it exited. */
   #parentOf(pid: number): number | undefined {
     try {
-      return parseProcStat(readFileSync(`${this.#procRoot}/${pid}/stat`, 'utf8'))?.ppid;
+      return parseProcStat(readProcFileSync(`${this.#procRoot}/${pid}/stat`, 'utf8'))?.ppid;
     } catch {
       return undefined;
     }
@@ -589,7 +590,7 @@ export class HostScanner {
   #readProcess(pid: number): HostProcess | undefined {
     let stat: ReturnType<typeof parseProcStat>;
     try {
-      stat = parseProcStat(readFileSync(`${this.#procRoot}/${pid}/stat`, 'utf8'));
+      stat = parseProcStat(readProcFileSync(`${this.#procRoot}/${pid}/stat`, 'utf8'));
     } catch {
       return undefined; // exited
     }
@@ -633,7 +634,7 @@ export class HostScanner {
 
   #readUid(pid: number): number | null {
     try {
-      return parseStatusUid(readFileSync(`${this.#procRoot}/${pid}/status`, 'latin1')) ?? null;
+      return parseStatusUid(readProcFileSync(`${this.#procRoot}/${pid}/status`, 'latin1')) ?? null;
     } catch {
       return null;
     }
@@ -641,7 +642,7 @@ export class HostScanner {
 
   #readArgv(pid: number): string[] {
     try {
-      return parseCmdline(readFileSync(`${this.#procRoot}/${pid}/cmdline`, 'utf8'));
+      return parseCmdline(readProcFileSync(`${this.#procRoot}/${pid}/cmdline`, 'utf8'));
     } catch {
       return [];
     }

@@ -1,6 +1,6 @@
-import {readFile} from 'node:fs/promises';
 import type {Protocol} from '../model/container-info.js';
 import {parseIpAddress} from '../model/ip.js';
+import {readProcFile} from './proc-read.js';
 
 /** A socket bound on this host, read from /proc/net. */
 export interface HostSocket {
@@ -252,7 +252,7 @@ export async function listHostSockets(procRoot = '/proc'): Promise<HostSocket[]>
 /** The text of one /proc/net socket table; '' when it does not exist (IPv6 disabled). */
 export async function readSocketTable(procRoot: string, file: string): Promise<string> {
   try {
-    return await readFile(`${procRoot}/net/${file}`, 'latin1');
+    return await readProcFile(`${procRoot}/net/${file}`, 'latin1');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       return '';

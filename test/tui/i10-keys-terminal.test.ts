@@ -197,9 +197,10 @@ describe.skipIf(!canRun)('issue 10 keys and rows in a real terminal (tmux)', () 
     const first = await tmux.waitFor((text) => text.includes('tcp port 18240 on 127.0.0.1'));
     expect(first).toContain('4 sockets (SO_REUSEPORT)');
     for (const port of [18241, 18242]) {
-      // Escape alone: Escape and j in one write would read as Alt-j.
+      // Escape alone: Escape and j in one write would read as Alt-j. Wait until the pane is
+      // closed (the filter line shows under the details too).
       await tmux.send('Escape');
-      await tmux.waitFor((text) => text.includes('filter: 1824'));
+      await tmux.waitFor((text) => text.includes('filter: 1824') && !text.includes('Enter closes'));
       await tmux.send('j', 'Enter');
       await tmux.waitFor((text) => text.includes(`tcp port ${port} on 127.0.0.1`), {
         message: `j reaches ${port}`,

@@ -1,0 +1,94 @@
+import {closeSync, openSync, readSync} from 'node:fs';
+import {open} from 'node:fs/promises';
+
+/**
+ * Reads procfs files into buffers kept for reuse. A procfs file reports size 0, so Node's
+ * readFile reads it through a fresh 64 KiB buffer each time: at a refresh a second that is
+ * megabytes a minute of short-lived external memory, which a long-running dashboard holds
+ * until a major collection (the soak saw RSS climb 15-20 MB a minute from it).
+ */
+class ProcReader {
+  #buffer = Buffer.allocUnsafe(64 * 1024);
+  #busy = false;
+
+  /** Reads the whole file synchronously (procfs text: stat, status, cmdline, sockstat). */
+  readSync(path: string, encoding: BufferEncoding): string {
+    const fd = openSync(path, 'r');
+    try {
+      let length = 0;
+      for (;;) {
+        if (length === this.#buffer.length) {
+          this.#grow();
+        }
+        const read = readSync(fd, this.#buffer, length, this.#buffer.length - length, null);
+        if (read === 0) {
+          return this.#buffer.toString(encoding, 0, length);
+        }
+        length += read;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Reads the whole file without blocking the event loop (socket tables: megabytes on a big
+   * host). One read at a time per reader; a second one at once gets a buffer of its own.
+   */
+  async read(path: string, encoding: BufferEncoding): Promise<string> {
+    if (this.#busy) {
+      return new ProcReader().read(path, encoding);
+    }
+    this.#busy = true;
+    const handle = await open(path, 'r').catch((error: unknown) => {
+      this.#busy = false;
+      throw error;
+    });
+    try {
+      let length = 0;
+      for (;;) {
+        if (length === this.#buffer.length) {
+          this.#grow();
+        }
+        const {bytesRead} = await handle.read(
+          this.#buffer,
+          length,
+          this.#buffer.length - length,
+          null,
+        );
+        if (bytesRead === 0) {
+          return this.#buffer.toString(encoding, 0, length);
+        }
+        length += bytesRead;
+      }
+    } finally {
+      this.#busy = false;
+      await handle.close();
+    }
+  }
+
+  #grow(): void {
+    const larger = Buffer.allocUnsafe(this.#buffer.length * 2);
+    this.#buffer.copy(larger);
+    this.#buffer = larger;
+  }
+}
+
+const syncReader = new ProcReader();
+/** One reader per socket table, so the four are read at once without sharing a buffer. */
+const tableReaders = new Map<string, ProcReader>();
+
+/** The text of a small procfs file, read synchronously through a reused buffer. */
+export function readProcFileSync(path: string, encoding: BufferEncoding = 'utf8'): string {
+  return syncReader.readSync(path, encoding);
+}
+
+/** The text of a procfs file, read asynchronously through a buffer kept for `path`. */
+export function readProcFile(path: string, encoding: BufferEncoding = 'latin1'): Promise<string> {
+  let reader = tableReaders.get(path);
+  if (reader === undefined) {
+    reader = new ProcReader();
+    tableReaders.set(path, reader);
+  }
+  return reader.read(path, encoding);
+}
