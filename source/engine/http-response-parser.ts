@@ -313,7 +313,8 @@ export class HttpResponseParser {
         throw this.protocolError('obsolete line folding in a header');
       }
       while (code !== 0x3a) {
-        if (code >= 128 || tokenChars[code] === 0) {
+        // NaN past the end of the head (the last line has no colon) is not a token char either.
+        if (!(code < 128 && tokenChars[code] === 1)) {
           throw this.protocolError(
             code === cr || code === lf || Number.isNaN(code)
               ? `header line without a colon: ${JSON.stringify(head.slice(nameStart, position).slice(0, 40))}`

@@ -6,9 +6,13 @@
  * error (source/errors) or a tolerant, correct parse, within the deadline it was given, and
  * the cases with huge bodies with a bounded growth of the process's RSS.
  */
+import {mkdtempSync} from 'node:fs';
 import type {Socket} from 'node:net';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import {Worker} from 'node:worker_threads';
 import {afterEach, describe, expect, it} from 'vitest';
 import {awaitDetection, detectContainers, startDetection} from '../../source/engine/detect.js';
 import {parseEngineAddress} from '../../source/engine/endpoint.js';
@@ -717,6 +721,82 @@ describe('a connection reset in the middle of the body is truncated, with ECONNR
     const failure = await firstFailure(recorder);
     expectRequestError(failure.error, 'truncated');
     await expect.poll(() => ids(recorder)).toEqual(['r1:start', 'r2:start']);
+  });
+});
+
+/**
+ * Plays `answer` to a detection inside a worker thread (the built library, dist/), so that a
+ * parser caught in an endless loop fails this test instead of freezing the test process:
+ * the worker is terminated after `hangMs`. Resolves with what the detection gave.
+ */
+function detectInWorker(
+  answer: string,
+  hangMs = 15_000,
+): Promise<{name?: string; cause?: string; failure?: string; elapsedMs?: number} | 'hung'> {
+  const code = `
+    const {parentPort, workerData} = require('node:worker_threads');
+    const net = require('node:net');
+    (async () => {
+      const {detectContainers} = await import(workerData.library);
+      const server = net.createServer((socket) => {
+        socket.on('error', () => {});
+        socket.once('data', () => socket.write(Buffer.from(workerData.answer, 'latin1')));
+      });
+      await new Promise((resolve) => server.listen(workerData.socketPath, resolve));
+      const started = performance.now();
+      try {
+        await detectContainers({env: {DOCKER_HOST: 'unix://' + workerData.socketPath}, timeoutMs: workerData.timeoutMs});
+        parentPort.postMessage({name: 'resolved'});
+      } catch (error) {
+        const cause = error.attempts?.[0]?.error;
+        parentPort.postMessage({name: error.name, cause: cause?.name, failure: cause?.failure, elapsedMs: performance.now() - started});
+      }
+      server.close();
+    })();
+  `;
+  const worker = new Worker(code, {
+    eval: true,
+    workerData: {
+      answer,
+      library: new URL('../../dist/index.js', import.meta.url).href,
+      socketPath: join(mkdtempSync(join(tmpdir(), 'nanodock-worker-')), 'engine.sock'),
+      timeoutMs: deadlineMs,
+    },
+  });
+  return new Promise((resolve, reject) => {
+    const guard = setTimeout(() => {
+      void worker.terminate();
+      resolve('hung');
+    }, hangMs);
+    worker.once('message', (message) => {
+      clearTimeout(guard);
+      void worker.terminate();
+      resolve(message);
+    });
+    worker.once('error', (error) => {
+      clearTimeout(guard);
+      reject(error);
+    });
+  });
+}
+
+describe('a header line without a colon is a protocol error, never a hang (regression)', () => {
+  it.each([
+    ['as the last line of the head', 'HTTP/1.1 200 OK\r\nX-No-Colon\r\n\r\n[]'],
+    ['after a framing header', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A\r\n\r\n[]'],
+    [
+      'in a 1xx head',
+      'HTTP/1.1 103 Early\r\nLink\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]',
+    ],
+  ])('%s', async (_name, answer) => {
+    const outcome = await detectInWorker(answer);
+    expect(outcome).not.toBe('hung');
+    expect(outcome).toMatchObject({
+      name: 'DaemonNotFoundError',
+      cause: 'EngineRequestError',
+      failure: 'protocol',
+    });
+    expectWithinDeadline((outcome as {elapsedMs: number}).elapsedMs);
   });
 });
 
