@@ -23,10 +23,12 @@ import {
   watchEngineEvents,
 } from '../../source/engine/events.js';
 import {maxBodyBytes, maxHeaderBytes, requestEngine} from '../../source/engine/http.js';
+import {HttpResponseParser} from '../../source/engine/http-response-parser.js';
 import {DaemonNotFoundError} from '../../source/errors/daemon-not-found-error.js';
 import {EngineRequestError} from '../../source/errors/engine-request-error.js';
 import {EngineStatusError} from '../../source/errors/engine-status-error.js';
 import {InvalidJsonError} from '../../source/errors/invalid-json-error.js';
+import {NanodockError} from '../../source/errors/nanodock-error.js';
 import {ResponseTooLargeError} from '../../source/errors/response-too-large-error.js';
 import type {ContainerPortMap} from '../../source/model/container-port-map.js';
 import {lookupPublishedContainer} from '../../source/model/lookup.js';
@@ -524,6 +526,54 @@ describe('a 200 MB body is refused early, with bounded memory', () => {
     console.info(
       `200 MB ${framing}: refused in ${elapsedMs.toFixed(0)} ms, RSS +${(rssGrowthBytes / mib).toFixed(1)} MiB, engine wrote ${(pump?.written ?? 0) / mib} MiB`,
     );
+  });
+
+  it('chunked in 1-byte chunks: the deadline ends it, memory stays bounded (regression)', async () => {
+    let pump: ReturnType<typeof pumpBody> | undefined;
+    const engine = await fakeEngine((socket) => {
+      pump = pumpBody(socket, {total: twoHundredMb, framing: 'chunked', chunkBytes: 1});
+    });
+    const {
+      value: error,
+      elapsedMs,
+      rssGrowthBytes,
+    } = await measure(() =>
+      rejection(requestEngine(endpointOf(engine), '/x', {timeoutMs: deadlineMs})),
+    );
+    // Up to 32 Mi one-byte chunks are let in: the clock, not the size, stops this one.
+    expect(error).toBeInstanceOf(NanodockError);
+    expect(error instanceof EngineRequestError || error instanceof ResponseTooLargeError).toBe(
+      true,
+    );
+    expect(elapsedMs).toBeLessThan(deadlineMs + slackMs);
+    expect(rssGrowthBytes).toBeLessThan(rssBoundBytes);
+    await pump?.closed;
+    console.info(
+      `200 MB in 1-byte chunks: ${error.name} in ${elapsedMs.toFixed(0)} ms, RSS +${(rssGrowthBytes / mib).toFixed(1)} MiB, engine wrote ${((pump?.written ?? 0) / mib).toFixed(1)} MiB of body`,
+    );
+  });
+
+  it('the parser keeps about the body bytes of a 1-byte-chunk body, not a Buffer per chunk (regression)', () => {
+    expect(collect).toBeDefined();
+    const retained = (): number => {
+      collect?.();
+      const usage = process.memoryUsage();
+      return usage.heapUsed + usage.arrayBuffers;
+    };
+    const parser = new HttpResponseParser('unix:///x', maxBodyBytes, maxHeaderBytes);
+    parser.push(Buffer.from(streamHead));
+    // About 2 Mi one-byte chunks, 12 MiB on the wire, pushed as 64 KiB reads.
+    const read = Buffer.from('1\r\nx\r\n'.repeat(10_922));
+    const before = retained();
+    for (let index = 0; index < 192; index++) {
+      parser.push(Buffer.from(read));
+    }
+    const growth = retained() - before;
+    expect(parser.received).toBe(192 * 10_922);
+    expect(parser.complete).toBe(false);
+    expect(growth).toBeLessThan(4 * parser.received + mib);
+    parser.push(Buffer.from('0\r\n\r\n'));
+    expect(parser.body).toBe('x'.repeat(192 * 10_922));
   });
 
   it('stopContainer: a 200 MB error body fails the stop with ResponseTooLargeError', async () => {
