@@ -223,7 +223,9 @@ export class HttpResponseParser {
       const found = data.indexOf(headEnd, offset);
       if (found !== -1) {
         if (this.headBytes + found + 4 - offset > this.headerLimit) {
-          throw this.tooLarge('headers');
+          throw this.headTooLarge(
+            data.subarray(offset, offset + this.headerLimit - this.headBytes + 1),
+          );
         }
         this.headBytes += found + 4 - offset;
         this.parseHead(data.toString('latin1', offset, found));
@@ -248,7 +250,7 @@ export class HttpResponseParser {
     const found = buffer.subarray(0, fill).indexOf(headEnd, Math.max(0, before - 3));
     if (found !== -1) {
       if (this.headBytes + found + 4 > this.headerLimit) {
-        throw this.tooLarge('headers');
+        throw this.headTooLarge(buffer.subarray(0, fill));
       }
       this.headBytes += found + 4;
       this.headFill = 0;
@@ -257,13 +259,25 @@ export class HttpResponseParser {
       return offset + found + 4 - before;
     }
     this.headFill = fill;
-    if (this.headBytes + fill > this.headerLimit) {
-      throw this.tooLarge('headers');
-    }
     if (!this.statusChecked) {
       this.checkStatusStart(buffer, fill);
     }
+    if (this.headBytes + fill > this.headerLimit) {
+      throw this.tooLarge('headers');
+    }
     return offset + take;
+  }
+
+  /**
+   * The error of a head over the limit, read from `fitting` (its bytes up to one past the
+   * limit). A bad status line among them is the error, as it is when the same bytes come one
+   * read at a time: the answer's bytes, not how they were cut, decide which error it gets.
+   */
+  private headTooLarge(fitting: Buffer): ResponseTooLargeError {
+    if (!this.statusChecked) {
+      this.checkStatusStart(fitting, fitting.length);
+    }
+    return this.tooLarge('headers');
   }
 
   /** Fails early on bytes that cannot start an HTTP answer, without waiting for the whole head. */
