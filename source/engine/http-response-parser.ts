@@ -622,6 +622,12 @@ export class HttpResponseParser {
     }
     let position = offset;
     while (position < data.length) {
+      // The bytes before a line's LF count against the limit before the line is judged, as
+      // when they come one read at a time: where the reads were cut never changes the error.
+      const end = data.indexOf(lf, position);
+      if (this.trailerBytes + (end === -1 ? data.length : end) - position > this.headerLimit) {
+        throw this.tooLarge('headers');
+      }
       const line = this.readLine(data, position, this.headerLimit);
       this.trailerBytes += this.next - position;
       if (this.trailerBytes > this.headerLimit) {

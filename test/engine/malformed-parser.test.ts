@@ -329,6 +329,47 @@ describe('HttpResponseParser on any bytes (fast-check, seeded)', () => {
     );
   });
 
+  it('header and trailer sections of a few telling bytes, near the limits: the same outcome however split', () => {
+    // Lines of a few telling bytes, most ended by CRLF, some by a bare LF or CR or nothing.
+    const telling = [...'a:; \t\r0'].map((char) => char.charCodeAt(0)).concat([0x00, 0x80]);
+    const line = fc
+      .tuple(
+        fc.array(fc.constantFrom(...telling), {maxLength: 40, size: 'max'}),
+        fc.constantFrom('\r\n', '\r\n', '\r\n', '\r\n', '\n', '\r', ''),
+      )
+      .map(([bytes, end]) => Buffer.concat([Buffer.from(bytes), Buffer.from(end)]));
+    const section = fc
+      .array(line, {maxLength: 8, size: 'max'})
+      .map((lines) => Buffer.concat(lines));
+    const head = 'HTTP/1.1 200 OK\r\n';
+    const chunkedHead = `${head}Transfer-Encoding: chunked\r\n\r\n`;
+    fc.assert(
+      fc.property(
+        fc.constantFrom('head', 'trailers'),
+        section,
+        fc.integer({min: 0, max: 40}),
+        cutsArbitrary,
+        fc.boolean(),
+        (where, bytes, slack, cuts, close) => {
+          const answer =
+            where === 'head'
+              ? Buffer.concat([Buffer.from(head), bytes, Buffer.from('\r\n\r\nbody')])
+              : Buffer.concat([
+                  Buffer.from(`${chunkedHead}2\r\n[]\r\n0\r\n`),
+                  bytes,
+                  Buffer.from('\r\n\r\n'),
+                ]);
+          const limits = {
+            body: 100,
+            header: (where === 'head' ? head : chunkedHead).length + slack,
+          };
+          checkAnyBytes(answer, cuts, close, limits);
+        },
+      ),
+      {seed, numRuns: 2000},
+    );
+  });
+
   it('valid answers with bytes flipped, inserted or removed: only typed errors, the same outcome however split', () => {
     const editArbitrary = fc.tuple(
       fc.constantFrom('flip', 'insert', 'remove'),
