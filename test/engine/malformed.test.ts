@@ -603,7 +603,10 @@ describe('a 200 MB body is refused early, with bounded memory', () => {
     expect(rssGrowthBytes).toBeLessThan(rssBoundBytes);
   });
 
-  it.each([['64 KiB chunks', 64 * 1024, 16 * mib]])(
+  it.each([
+    ['64 KiB chunks', 64 * 1024, 16 * mib],
+    ['4-byte chunks (regression)', 4, 16 * mib],
+  ])(
     'events: a 200 MB line in %s drops the stream at 1 MiB, memory bounded',
     async (_name, chunkBytes, writtenBound) => {
       let pump: ReturnType<typeof pumpBody> | undefined;
