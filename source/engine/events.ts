@@ -324,21 +324,26 @@ class EventSubscription {
     request?.destroy();
   }
 
-  /** Reads a refusal (404, 500...) for the engine's message, then fails with it. */
+  /**
+   * Reads a refusal (404, 500...) for the engine's message, then fails with it: at the end of
+   * its body, or once maxRefusalBytes have come (the rest is not read: a huge refusal body
+   * must neither be drained nor turn the refusal into a timeout).
+   */
   #readRefusal(response: IncomingMessage, fail: (error: Error) => void): void {
     const status = response.statusCode ?? 0;
     const chunks: Buffer[] = [];
     let received = 0;
-    response.on('data', (chunk: Buffer) => {
-      if (received < maxRefusalBytes) {
-        chunks.push(chunk);
-      }
-      received += chunk.length;
-    });
     const refused = (): void => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const body = Buffer.concat(chunks).subarray(0, maxRefusalBytes).toString('utf8');
       fail(new EngineStatusError(this.#endpoint.address, status, readEngineMessage(body)));
     };
+    response.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (received >= maxRefusalBytes) {
+        refused();
+      }
+    });
     response.on('end', refused);
     response.on('error', refused);
     response.on('close', refused);

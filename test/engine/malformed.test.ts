@@ -632,6 +632,37 @@ describe('a 200 MB body is refused early, with bounded memory', () => {
       );
     },
   );
+
+  it('events: a refusal with a 200 MB body is reported with its status at once, the rest unread', async () => {
+    let written = 0;
+    let closed = false;
+    const engine = await fakeEngine((socket) => {
+      socket.on('close', () => {
+        closed = true;
+      });
+      socket.write('HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n');
+      const block = chunk(Buffer.from(`{"message":"${'x'.repeat(64 * 1024 - 16)}"}`));
+      const pump = (): void => {
+        while (!socket.destroyed && written < twoHundredMb) {
+          written += 64 * 1024;
+          if (!socket.write(block)) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    });
+    const {value: failure, rssGrowthBytes} = await measure(() =>
+      firstFailure(watchEvents(engine, {minRetryMs: 60_000})),
+    );
+    expect(failure.error).toBeInstanceOf(EngineStatusError);
+    expect((failure.error as EngineStatusError).statusCode).toBe(500);
+    expectWithinDeadline(failure.atMs);
+    expect(rssGrowthBytes).toBeLessThan(rssBoundBytes);
+    await expect.poll(() => closed).toBe(true);
+    expect(written).toBeLessThan(16 * mib);
+  });
 });
 
 describe('slowloris: one byte every 100 ms, never finishing, ends at the deadline', () => {
