@@ -477,6 +477,21 @@ describe('deep nesting is parsed without recursion: a typed error or the contain
     expectWithinDeadline(elapsedMs);
   });
 
+  it('15 million nested arrays (30 MB, under the body limit): refused within the deadline (regression)', async () => {
+    // JSON.parse takes about 1 µs a byte of such nesting, and one item is one slice: without
+    // a depth limit in the slicer this held the thread for 15-30 s, past any deadline.
+    const nesting = 15_000_000;
+    const body = Buffer.from(`${'['.repeat(nesting)}${']'.repeat(nesting)}`, 'latin1');
+    const engine = await fakeEngine((socket) => answerBody(socket, body, 'length'));
+    const timeoutMs = 3000;
+    const {value: error, elapsedMs} = await timed(() =>
+      rejection(detectContainers({env: hostOf(engine), timeoutMs})),
+    );
+    expect(error).toBeInstanceOf(InvalidJsonError);
+    expect(error.message).toContain('nesting deeper than');
+    expect(elapsedMs).toBeLessThan(timeoutMs + slackMs);
+  });
+
   it('100,000 nested arrays and objects inside a container: it and the one beside it are read', async () => {
     const deep = `{"Id":"${'d'.repeat(64)}","Names":["/deep"],"Labels":{"x":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}},"Ports":${'['.repeat(depth)}${']'.repeat(depth)}}`;
     const body = `[${deep},${containerJson('e1', 'beside')}]`;
