@@ -129,9 +129,12 @@ export function parseEngineEvent(value: unknown, endpoint: string): EngineEvent 
 /**
  * Splits a byte stream into lines. Works on bytes, not text: a newline byte never occurs
  * inside a UTF-8 sequence, so a character split across chunks is joined before decoding.
+ * The start of a line is copied into one buffer, never kept as slices of the chunks: an
+ * engine that sends a line one byte per chunk must cost the line's bytes, not a Buffer
+ * (and the whole read it came in) per byte.
  */
 class LineSplitter {
-  #pending: Buffer[] = [];
+  #pending: Buffer | undefined;
   #pendingBytes = 0;
   readonly #limit: number;
 
@@ -144,26 +147,51 @@ class LineSplitter {
     const lines: string[] = [];
     let start = 0;
     for (let end = chunk.indexOf(0x0a); end !== -1; end = chunk.indexOf(0x0a, start)) {
-      const piece = chunk.subarray(start, end);
-      if (this.#pendingBytes + piece.length > this.#limit) {
+      if (this.#pendingBytes + end - start > this.#limit) {
         return {lines, overflow: true};
       }
-      const line = this.#pending.length === 0 ? piece : Buffer.concat([...this.#pending, piece]);
-      this.#pending = [];
-      this.#pendingBytes = 0;
-      lines.push(line.toString('utf8'));
+      if (this.#pendingBytes === 0) {
+        lines.push(chunk.toString('utf8', start, end));
+      } else {
+        const pending = this.#append(chunk, start, end);
+        lines.push(pending.toString('utf8', 0, this.#pendingBytes));
+        this.#pendingBytes = 0;
+        if (pending.length > pendingKeepBytes) {
+          this.#pending = undefined;
+        }
+      }
       start = end + 1;
     }
     if (start < chunk.length) {
-      this.#pendingBytes += chunk.length - start;
-      if (this.#pendingBytes > this.#limit) {
+      if (this.#pendingBytes + chunk.length - start > this.#limit) {
         return {lines, overflow: true};
       }
-      this.#pending.push(chunk.subarray(start));
+      this.#append(chunk, start, chunk.length);
     }
     return {lines, overflow: false};
   }
+
+  /** Copies bytes `start` to `end` of `chunk` after the pending ones; returns the buffer. */
+  #append(chunk: Buffer, start: number, end: number): Buffer {
+    const filled = this.#pendingBytes;
+    const needed = filled + end - start;
+    let pending = this.#pending;
+    if (pending === undefined || pending.length < needed) {
+      const grown = Buffer.allocUnsafe(
+        Math.min(this.#limit, Math.max(needed, 2 * (pending?.length ?? 0), pendingKeepBytes)),
+      );
+      pending?.copy(grown, 0, 0, filled);
+      pending = grown;
+      this.#pending = grown;
+    }
+    chunk.copy(pending, filled, start, end);
+    this.#pendingBytes = needed;
+    return pending;
+  }
 }
+
+/** A pending-line buffer up to this size is kept for the next line; a larger one is let go. */
+const pendingKeepBytes = 16 * 1024;
 
 function parseLine(line: string, endpoint: string): EngineEvent | null {
   const text = line.trim();
@@ -296,21 +324,26 @@ class EventSubscription {
     request?.destroy();
   }
 
-  /** Reads a refusal (404, 500...) for the engine's message, then fails with it. */
+  /**
+   * Reads a refusal (404, 500...) for the engine's message, then fails with it: at the end of
+   * its body, or once maxRefusalBytes have come (the rest is not read: a huge refusal body
+   * must neither be drained nor turn the refusal into a timeout).
+   */
   #readRefusal(response: IncomingMessage, fail: (error: Error) => void): void {
     const status = response.statusCode ?? 0;
     const chunks: Buffer[] = [];
     let received = 0;
-    response.on('data', (chunk: Buffer) => {
-      if (received < maxRefusalBytes) {
-        chunks.push(chunk);
-      }
-      received += chunk.length;
-    });
     const refused = (): void => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const body = Buffer.concat(chunks).subarray(0, maxRefusalBytes).toString('utf8');
       fail(new EngineStatusError(this.#endpoint.address, status, readEngineMessage(body)));
     };
+    response.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (received >= maxRefusalBytes) {
+        refused();
+      }
+    });
     response.on('end', refused);
     response.on('error', refused);
     response.on('close', refused);

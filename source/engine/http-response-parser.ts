@@ -5,6 +5,18 @@ import {ResponseTooLargeError} from '../errors/response-too-large-error.js';
 /** Longest chunk-size line accepted (size and extensions, without its CRLF): 4 KiB. */
 export const maxChunkSizeLineBytes = 4096;
 
+/**
+ * How the pieces of a chunked or close-delimited body are kept. The first few are kept as
+ * slices of the Buffers read (no copy: an engine's usual answer); after that, a piece is kept
+ * as a slice only when it is large and at least half of the Buffer it came in, and smaller
+ * ones are copied into blocks. So neither the number of pieces nor the Buffers they keep
+ * alive can grow faster than the body: a body of one-byte chunks, or of one-byte reads,
+ * costs about its own size, not a Buffer object (and its whole read) per byte.
+ */
+const freeSlices = 16;
+const minSliceBytes = 8 * 1024;
+const blockBytes = 64 * 1024;
+
 // Where the parser is in the answer.
 const readingHead = 0;
 const readingLengthBody = 1;
@@ -103,8 +115,12 @@ export class HttpResponseParser {
   private remaining = 0;
   /** The Content-Length body when it spans several pushes. */
   private lengthBuffer: Buffer | undefined;
-  /** Pieces of a chunked or close-delimited body (slices of the pushed Buffers). */
+  /** Pieces of a chunked or close-delimited body (slices of the pushed Buffers, or of blocks). */
   private pieces: Buffer[] = [];
+  /** The block small body pieces are copied into; bytes from blockStart to blockFill are not in `pieces` yet. */
+  private block: Buffer | undefined;
+  private blockStart = 0;
+  private blockFill = 0;
   /** Start of a chunk-size or trailer line split across pushes (latin1). */
   private line = '';
   /** Offset in the current push after the line readLine returned. */
@@ -207,7 +223,9 @@ export class HttpResponseParser {
       const found = data.indexOf(headEnd, offset);
       if (found !== -1) {
         if (this.headBytes + found + 4 - offset > this.headerLimit) {
-          throw this.tooLarge('headers');
+          throw this.headTooLarge(
+            data.subarray(offset, offset + this.headerLimit - this.headBytes + 1),
+          );
         }
         this.headBytes += found + 4 - offset;
         this.parseHead(data.toString('latin1', offset, found));
@@ -232,7 +250,7 @@ export class HttpResponseParser {
     const found = buffer.subarray(0, fill).indexOf(headEnd, Math.max(0, before - 3));
     if (found !== -1) {
       if (this.headBytes + found + 4 > this.headerLimit) {
-        throw this.tooLarge('headers');
+        throw this.headTooLarge(buffer.subarray(0, fill));
       }
       this.headBytes += found + 4;
       this.headFill = 0;
@@ -241,13 +259,25 @@ export class HttpResponseParser {
       return offset + found + 4 - before;
     }
     this.headFill = fill;
-    if (this.headBytes + fill > this.headerLimit) {
-      throw this.tooLarge('headers');
-    }
     if (!this.statusChecked) {
       this.checkStatusStart(buffer, fill);
     }
+    if (this.headBytes + fill > this.headerLimit) {
+      throw this.tooLarge('headers');
+    }
     return offset + take;
+  }
+
+  /**
+   * The error of a head over the limit, read from `fitting` (its bytes up to one past the
+   * limit). A bad status line among them is the error, as it is when the same bytes come one
+   * read at a time: the answer's bytes, not how they were cut, decide which error it gets.
+   */
+  private headTooLarge(fitting: Buffer): ResponseTooLargeError {
+    if (!this.statusChecked) {
+      this.checkStatusStart(fitting, fitting.length);
+    }
+    return this.tooLarge('headers');
   }
 
   /** Fails early on bytes that cannot start an HTTP answer, without waiting for the whole head. */
@@ -313,7 +343,8 @@ export class HttpResponseParser {
         throw this.protocolError('obsolete line folding in a header');
       }
       while (code !== 0x3a) {
-        if (code >= 128 || tokenChars[code] === 0) {
+        // NaN past the end of the head (the last line has no colon) is not a token char either.
+        if (!(code < 128 && tokenChars[code] === 1)) {
           throw this.protocolError(
             code === cr || code === lf || Number.isNaN(code)
               ? `header line without a colon: ${JSON.stringify(head.slice(nameStart, position).slice(0, 40))}`
@@ -454,7 +485,7 @@ export class HttpResponseParser {
     if (this.received > this.bodyLimit) {
       throw this.tooLarge('body');
     }
-    this.pieces.push(offset === 0 ? data : data.subarray(offset));
+    this.appendBody(data, offset, data.length);
     return data.length;
   }
 
@@ -564,9 +595,7 @@ export class HttpResponseParser {
 
   private readChunkData(data: Buffer, offset: number): number {
     const take = Math.min(data.length - offset, this.remaining);
-    this.pieces.push(
-      offset === 0 && take === data.length ? data : data.subarray(offset, offset + take),
-    );
+    this.appendBody(data, offset, offset + take);
     this.received += take;
     this.remaining -= take;
     if (this.remaining === 0) {
@@ -593,6 +622,12 @@ export class HttpResponseParser {
     }
     let position = offset;
     while (position < data.length) {
+      // The bytes before a line's LF count against the limit before the line is judged, as
+      // when they come one read at a time: where the reads were cut never changes the error.
+      const end = data.indexOf(lf, position);
+      if (this.trailerBytes + (end === -1 ? data.length : end) - position > this.headerLimit) {
+        throw this.tooLarge('headers');
+      }
       const line = this.readLine(data, position, this.headerLimit);
       this.trailerBytes += this.next - position;
       if (this.trailerBytes > this.headerLimit) {
@@ -608,7 +643,50 @@ export class HttpResponseParser {
     return position;
   }
 
+  /** Keeps bytes `start` to `end` of `data` as the next piece of the body (see freeSlices). */
+  private appendBody(data: Buffer, start: number, end: number): void {
+    const length = end - start;
+    if (this.pieces.length < freeSlices || (length >= minSliceBytes && 2 * length >= data.length)) {
+      this.flushBlock();
+      this.pieces.push(start === 0 && end === data.length ? data : data.subarray(start, end));
+      return;
+    }
+    let from = start;
+    while (from < end) {
+      let block = this.block;
+      if (block === undefined || this.blockFill === block.length) {
+        this.flushBlock();
+        block = Buffer.allocUnsafe(blockBytes);
+        this.block = block;
+        this.blockStart = 0;
+        this.blockFill = 0;
+      }
+      const take = Math.min(end - from, block.length - this.blockFill);
+      if (take <= 16) {
+        // A call into C++ costs more than a few bytes copied here.
+        let fill = this.blockFill;
+        for (let index = from; index < from + take; index++) {
+          block[fill++] = data[index] as number;
+        }
+      } else {
+        data.copy(block, this.blockFill, from, from + take);
+      }
+      this.blockFill += take;
+      from += take;
+    }
+  }
+
+  /** Moves the bytes copied into the block since the last piece into `pieces`. */
+  private flushBlock(): void {
+    if (this.block !== undefined && this.blockFill > this.blockStart) {
+      this.pieces.push(this.block.subarray(this.blockStart, this.blockFill));
+      this.blockStart = this.blockFill;
+    }
+  }
+
   private finishPieces(): void {
+    this.flushBlock();
+    this.block = undefined;
     const pieces = this.pieces;
     this.pieces = [];
     this.finish(

@@ -17,6 +17,14 @@ const closeSquare = 0x5d;
 const openCurly = 0x7b;
 const closeCurly = 0x7d;
 
+/**
+ * Deepest nesting accepted inside an item. An engine's container objects nest a handful of
+ * levels (NetworkSettings.Networks.NAME.IPAMConfig); JSON.parse of deep nesting runs at about
+ * 1 µs a byte, so one item of millions of `[` would hold the thread for seconds past any
+ * deadline, as a single slice cannot be cut.
+ */
+const maxItemDepth = 256;
+
 function isJsonSpace(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 }
@@ -69,7 +77,7 @@ export class JsonArraySlicer {
    * The next run of whole items (their text, without brackets, joined by commas) that
    * reaches at least `size` characters, or what is left; null when every item was given.
    * Throws JsonSliceError on an unterminated string or array, a stray closing bracket, an
-   * empty item, or text after the closing bracket.
+   * empty item, nesting deeper than maxItemDepth, or text after the closing bracket.
    */
   next(size: number): string | null {
     if (this.#done) {
@@ -88,6 +96,9 @@ export class JsonArraySlicer {
       }
       if (code === openSquare || code === openCurly) {
         depth++;
+        if (depth > maxItemDepth) {
+          throw new JsonSliceError(`nesting deeper than ${maxItemDepth} levels`, index);
+        }
       } else if (code === closeSquare || code === closeCurly) {
         if (depth === 0) {
           if (code !== closeSquare) {
