@@ -132,7 +132,10 @@ describe.skipIf(skip)('soak: nanodock-top for 2 minutes under churn (npm run soa
       // minute 2 against minute 1 measures that warm-up, not a leak. `npm run soak` (10 min)
       // bounds it; proving it within CI's 2 minutes is open (README, Reliability).
       const isRss = (failure: string): boolean => failure.includes(' RSS ');
-      expect(result.failures.filter((failure) => !isRss(failure)), context).toEqual([]);
+      expect(
+        result.failures.filter((failure) => !isRss(failure)),
+        context,
+      ).toEqual([]);
       expect(code === 0 || result.failures.every(isRss), context).toBe(true);
 
       // The figures it printed, checked against the issue's bounds here.
