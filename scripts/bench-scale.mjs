@@ -32,7 +32,15 @@ import {
   startListeners,
   upContainers,
 } from './load-fixture.mjs';
-import {runTmux, terminalEnv, writeTmuxConfig} from './tmux.mjs';
+import {
+  capturePane as capture,
+  endSession as endTmuxSession,
+  paneState,
+  runTmux,
+  startSession as startTmuxSession,
+  terminalEnv,
+  waitForScreen,
+} from './tmux.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const cliPath = join(root, 'dist', 'cli.js');
@@ -89,82 +97,16 @@ const row = (situation, value, reference, goal, ok) =>
 
 const sessions = new Map();
 
-/** Starts `command` in a detached 120x30 session on a private tmux server; returns {socket, label, startedAt}. */
+/** Starts `command` in a 120x30 session on a private tmux server (tmux.mjs), tracked for cleanup. */
 async function startSession(label, command) {
-  const socket = join(workDir, `${label}.sock`);
-  const config = join(workDir, `${label}.tmux.conf`);
-  writeTmuxConfig(config);
-  const env = terminalEnv({TERM: 'xterm-256color'});
-  const startedAt = performance.now();
-  await runTmux(
-    socket,
-    [
-      '-f',
-      config,
-      'new-session',
-      '-d',
-      '-s',
-      label,
-      '-x',
-      String(columns),
-      '-y',
-      String(lines),
-      '-c',
-      root,
-      '-e',
-      'TERM=xterm-256color',
-      '--',
-      ...command,
-    ],
-    env,
-  );
-  const session = {label, socket, startedAt};
+  const session = await startTmuxSession({workDir, label, command, cwd: root, columns, lines});
   sessions.set(label, session);
   return session;
 }
 
-const capture = async (session, styled = false) =>
-  (
-    await runTmux(session.socket, [
-      'capture-pane',
-      '-p',
-      ...(styled ? ['-e'] : []),
-      '-t',
-      session.label,
-    ])
-  ).replace(/\n+$/, '');
-
-async function paneState(session) {
-  const out = await runTmux(session.socket, [
-    'display',
-    '-p',
-    '-t',
-    session.label,
-    '#{pane_pid}|#{pane_dead}|#{pane_dead_status}',
-  ]);
-  const [pid, dead, status] = out.trim().split('|');
-  return {pid: Number(pid), dead: dead === '1', status};
-}
-
-/** Polls the screen every `everyMs` until `predicate` holds; throws when the program died. */
-async function waitForScreen(session, predicate, {timeoutMs = 120_000, everyMs = 50} = {}) {
-  const started = performance.now();
-  for (let poll = 1; ; poll++) {
-    const screen = await capture(session);
-    if (predicate(screen)) return screen;
-    const state = await paneState(session);
-    if (state.dead || performance.now() - started > timeoutMs) {
-      throw new Error(
-        `${session.label}: ${state.dead ? `exited (status ${state.status})` : `no match in ${timeoutMs} ms`}; screen:\n${screen}`,
-      );
-    }
-    await sleep(Math.max(0, started + poll * everyMs - performance.now()));
-  }
-}
-
 async function endSession(session) {
   sessions.delete(session.label);
-  await runTmux(session.socket, ['kill-server']).catch(() => {});
+  await endTmuxSession(session);
 }
 
 /** CSI sequences (colours, cursor moves): stripped to read a styled line's text. */
@@ -188,7 +130,7 @@ async function startDashboard(label, minRows) {
   await waitForScreen(
     session,
     (screen) => (headerRows(screen) ?? 0) >= minRows && /^[* ] (tcp|udp) /m.test(screen),
-    {everyMs: 20},
+    {everyMs: 20, timeoutMs: 120_000},
   );
   const firstFrameMs = performance.now() - session.startedAt;
   session.pid = (await paneState(session)).pid;
@@ -393,7 +335,7 @@ async function benchChurn(bare, dashboard) {
   await runTmux(busy.session.socket, ['send-keys', '-t', busy.session.label, 'Enter']);
   let shown = null;
   try {
-    const screen = await waitForScreen(
+    const {screen} = await waitForScreen(
       busy.session,
       (text) => shownRows(text) === options.containers,
       {timeoutMs: 30_000, everyMs: 500},

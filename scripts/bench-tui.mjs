@@ -18,12 +18,20 @@
 // the lab image or tmux is missing. Never sends traffic to the containers' or helper's ports.
 import {spawn, spawnSync} from 'node:child_process';
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
-import http from 'node:http';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {attachControl, measureBytesPerKey, measureLatency, summarize} from './bench-keys.mjs';
-import {runTmux, terminalEnv, writeTmuxConfig} from './tmux.mjs';
+import {dockerApi} from './docker-api.mjs';
+import {
+  capturePane as capture,
+  endSession,
+  paneState,
+  runTmux,
+  startSession as startTmuxSession,
+  terminalEnv,
+  waitForScreen,
+} from './tmux.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const cliPath = join(root, 'dist', 'cli.js');
@@ -50,38 +58,8 @@ const workDir = mkdtempSync(join(tmpdir(), 'nd-bench-tui-'));
 
 // ------------------------------------------------------------------ Docker over its socket
 
-/** One Engine API request over the lab socket: {status, json}. */
-function docker(method, path, body) {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const request = http.request(
-      {
-        socketPath: dockerSocket,
-        path,
-        method,
-        agent: false,
-        timeout: 60_000,
-        headers: payload === undefined ? {} : {'content-type': 'application/json'},
-      },
-      (response) => {
-        const chunks = [];
-        response.on('data', (chunk) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json = text;
-          try {
-            json = text === '' ? null : JSON.parse(text);
-          } catch {}
-          resolve({status: response.statusCode, json});
-        });
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error(`${method} ${path}: timed out`)));
-    request.on('error', reject);
-    request.end(payload);
-  });
-}
+/** One Engine API request over the lab socket (docker-api.mjs): {status, json}. */
+const docker = (method, path, body) => dockerApi(method, path, body, {socketPath: dockerSocket});
 
 /** Runs `task` over `items`, at most `limit` at a time. */
 async function inBatches(items, limit, task) {
@@ -127,84 +105,15 @@ async function startBenchContainer(index) {
 
 const sessions = [];
 
-const tmux = runTmux;
-
-/**
- * Starts `command` (argv, no shell) in a detached 120x30 tmux session on a private server, with
- * no status line, TERM=xterm-256color and `env` on top of this process's environment.
- */
+/** Starts `command` in a 120x30 session on a private server (tmux.mjs) and tracks it for cleanup. */
 async function startSession(label, command, env = {}) {
-  // The socket lives in the temp dir, which cleanup removes after kill-server.
-  const socket = join(workDir, `${label}.sock`);
-  const config = join(workDir, `${label}.tmux.conf`);
-  writeTmuxConfig(config);
-  const fullEnv = terminalEnv({...env, TERM: 'xterm-256color'});
-  const extra = Object.entries({...env, TERM: 'xterm-256color'}).flatMap(([key, value]) => [
-    '-e',
-    `${key}=${value}`,
-  ]);
-  const session = {label, socket};
+  const session = await startTmuxSession({workDir, label, command, cwd: root, columns, lines, env});
   sessions.push(session);
-  await tmux(
-    socket,
-    [
-      '-f',
-      config,
-      'new-session',
-      '-d',
-      '-s',
-      label,
-      '-x',
-      String(columns),
-      '-y',
-      String(lines),
-      '-c',
-      root,
-      ...extra,
-      '--',
-      ...command,
-    ],
-    fullEnv,
-  );
   return session;
 }
 
-const capture = async (session) =>
-  (await tmux(session.socket, ['capture-pane', '-p', '-t', session.label])).replace(/\n+$/, '');
-
-async function paneState(session) {
-  const out = await tmux(session.socket, [
-    'display',
-    '-p',
-    '-t',
-    session.label,
-    '#{pane_pid}|#{pane_dead}|#{pane_dead_status}',
-  ]);
-  const [pid, dead, status] = out.trim().split('|');
-  return {pid: Number(pid), dead: dead === '1', status};
-}
-
-/** Polls the screen every `everyMs` until `predicate` holds; throws when the program died. */
-async function waitForScreen(session, predicate, {timeoutMs = 30_000, everyMs = 50} = {}) {
-  const started = performance.now();
-  for (let poll = 1; ; poll++) {
-    const screen = await capture(session);
-    if (predicate(screen)) return {screen, ms: performance.now() - started};
-    const state = await paneState(session);
-    if (state.dead || performance.now() - started > timeoutMs) {
-      throw new Error(
-        `${session.label}: ${state.dead ? `exited (status ${state.status})` : `no match in ${timeoutMs} ms`}; screen:\n${screen}`,
-      );
-    }
-    // Fixed ticks from the start, so the time a capture takes does not stretch the period.
-    await sleep(Math.max(0, started + poll * everyMs - performance.now()));
-  }
-}
-
 async function killSessions() {
-  for (const session of sessions.splice(0)) {
-    await tmux(session.socket, ['kill-server']).catch(() => {});
-  }
+  for (const session of sessions.splice(0)) await endSession(session);
 }
 
 // ------------------------------------------------------------------ /proc
@@ -395,9 +304,7 @@ async function run() {
   await sleep(settleMs);
   const keyRows = /(\d+)\/\d+ rows/.exec(await capture(keys));
   // What a whole-screen redraw writes: the screen with its styles, as tmux would repaint it.
-  const fullFrameBytes = Buffer.byteLength(
-    await tmux(keys.socket, ['capture-pane', '-p', '-e', '-t', keys.label]),
-  );
+  const fullFrameBytes = Buffer.byteLength(await capture(keys, true));
   const ports = Array.from({length: listenerCount}, (_, index) => listenerBase + index);
   const control = await attachControl(keys, terminalEnv());
   let bytes;
@@ -408,7 +315,7 @@ async function run() {
   } finally {
     control.close();
   }
-  await tmux(keys.socket, ['kill-server']).catch(() => {});
+  await endSession(keys);
   const byteCounts = bytes.map((sample) => sample.bytes).sort((a, b) => a - b);
   const latencyMs = summarize(latency.map((sample) => sample.ms));
   log(
@@ -426,7 +333,7 @@ async function run() {
     .filter((row) => /^[* ] (tcp|udp)/.test(row)).length;
   const benchRowsSeen = last.split('\n').filter((row) => row.includes('nd-bench-')).length;
 
-  await tmux(top.socket, ['send-keys', '-t', top.label, 'q']);
+  await runTmux(top.socket, ['send-keys', '-t', top.label, 'q']);
   notes.push(
     'latency: from writing send-keys to a tmux control-mode client to the first %output chunk that completes the newly selected row; each press waits for the screen to settle, then 50-150 ms',
     'bytes per j: every byte the program wrote to its pane from the key until 250 ms of silence (tmux %output), for j presses that do not scroll the list',

@@ -11,9 +11,9 @@
 // published port or to a listener.
 import {execFileSync, spawn} from 'node:child_process';
 import {fstatSync} from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import {fileURLToPath} from 'node:url';
+import {dockerApi as callDockerApi} from './docker-api.mjs';
 
 /** Facts of the fixture: names, ports and image (issue 11's share of the lab). */
 export const load = {
@@ -32,48 +32,11 @@ export const containerName = (index) => `${load.prefix}${index}`;
 export const containerPort = (index) => load.basePort + index;
 
 /**
- * One Engine API call on the Docker socket: resolves {status, json} (json null for an empty
- * body, the raw text when it is not JSON); rejects on a socket error or after `timeoutMs`.
+ * One Engine API call on the lab Docker's socket (docker-api.mjs): resolves {status, json};
+ * rejects on a socket error or after `timeoutMs`.
  */
-export function dockerApi(
-  method,
-  path,
-  body,
-  {socketPath = load.socketPath, timeoutMs = 60_000} = {},
-) {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const request = http.request(
-      {
-        socketPath,
-        method,
-        path,
-        agent: false,
-        headers: payload === undefined ? {} : {'content-type': 'application/json'},
-        timeout: timeoutMs,
-      },
-      (response) => {
-        const chunks = [];
-        response.on('data', (chunk) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json = null;
-          try {
-            json = text === '' ? null : JSON.parse(text);
-          } catch {
-            json = text;
-          }
-          resolve({status: response.statusCode, json});
-        });
-      },
-    );
-    request.on('timeout', () =>
-      request.destroy(new Error(`${method} ${path}: no answer in ${timeoutMs} ms`)),
-    );
-    request.on('error', reject);
-    request.end(payload);
-  });
+export function dockerApi(method, path, body, {socketPath = load.socketPath, timeoutMs} = {}) {
+  return callDockerApi(method, path, body, {socketPath, timeoutMs});
 }
 
 /** Runs `worker(item)` over `items`, at most `concurrency` at once; resolves the results in order. */

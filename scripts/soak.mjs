@@ -18,12 +18,12 @@
 // traffic to the containers' ports.
 import {spawnSync} from 'node:child_process';
 import {existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync} from 'node:fs';
-import http from 'node:http';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {parseArgs} from 'node:util';
-import {runTmux, terminalEnv, writeTmuxConfig} from './tmux.mjs';
+import {dockerApi} from './docker-api.mjs';
+import {capturePane, runTmux, startSession, terminalEnv} from './tmux.mjs';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const cliPath = join(root, 'dist', 'cli.js');
@@ -115,38 +115,8 @@ function parseFlags(argv) {
 
 // ------------------------------------------------------------------ Docker over its socket
 
-/** One Engine API request over the lab socket: {status, json}. Rejects on a socket error. */
-function docker(method, path, body) {
-  return new Promise((resolvePromise, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const request = http.request(
-      {
-        socketPath: dockerSocket,
-        path,
-        method,
-        agent: false,
-        timeout: 60_000,
-        headers: payload === undefined ? {} : {'content-type': 'application/json'},
-      },
-      (response) => {
-        const chunks = [];
-        response.on('data', (chunk) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json = text;
-          try {
-            json = text === '' ? null : JSON.parse(text);
-          } catch {}
-          resolvePromise({status: response.statusCode, json});
-        });
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error(`${method} ${path}: timed out`)));
-    request.on('error', reject);
-    request.end(payload);
-  });
-}
+/** One Engine API request over the lab socket (docker-api.mjs): {status, json}. */
+const docker = (method, path, body) => dockerApi(method, path, body, {socketPath: dockerSocket});
 
 const containerName = (index) => `${namePrefix}${index}`;
 const containerPort = (index) => portRange.first + index;
@@ -280,34 +250,25 @@ const tmux = (args) => runTmux(session.socket, args, terminalEnv());
 
 async function startDashboard() {
   session.workDir = mkdtempSync(join(tmpdir(), 'nd-soak-'));
-  session.socket = join(session.workDir, 'tmux.sock');
-  const config = join(session.workDir, 'tmux.conf');
-  writeTmuxConfig(config);
-  await tmux([
-    '-f',
-    config,
-    'new-session',
-    '-d',
-    '-s',
-    session.label,
-    '-x',
-    String(columns),
-    '-y',
-    String(lines),
-    '-c',
-    root,
-    '--',
-    process.execPath,
-    cliPath,
-    '--interval',
-    '1s',
-    '--port',
-    `${portRange.first}-${portRange.last}`,
-  ]);
+  const started = await startSession({
+    workDir: session.workDir,
+    label: session.label,
+    cwd: root,
+    columns,
+    lines,
+    command: [
+      process.execPath,
+      cliPath,
+      '--interval',
+      '1s',
+      '--port',
+      `${portRange.first}-${portRange.last}`,
+    ],
+  });
+  session.socket = started.socket;
 }
 
-const capture = async () =>
-  (await tmux(['capture-pane', '-p', '-t', session.label])).replace(/\n+$/, '');
+const capture = () => capturePane(session);
 
 async function paneState() {
   const out = await tmux([
