@@ -258,8 +258,11 @@ export class LiveSnapshot {
     });
     const host = await this.#scanHost(signal, options.fresh === true);
     signal?.throwIfAborted();
-    // Let a detection that finished meanwhile land before the first join.
-    await new Promise((resolve) => setImmediate(resolve));
+    // A detection that lands within a moment is joined at once: one update (one frame) per
+    // refresh, instead of host rows with the old containers and then again with the new ones.
+    if (!settled) {
+      await settledWithin(detection, detectionGraceMs);
+    }
     if (!settled) {
       onUpdate(this.#join(host, true));
       if (await this.#isSilentBefore(detection, this.#detectionStartedAt)) {
@@ -556,6 +559,31 @@ export class LiveSnapshot {
 /** Everything of a container list that rows show, as one text. */
 function containersText(map: ContainerPortMap): string {
   return JSON.stringify(map.containers());
+}
+
+/**
+ * How long after the host scan a refresh waits for a running detection before it shows the
+ * host rows with the containers it has: a local engine answers well within it, a slow or hung
+ * one delays the host rows by no more than this.
+ */
+const detectionGraceMs = 150;
+
+/** Resolves when `promise` settles or after `ms`, whichever is first. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      promise.then(
+        () => {},
+        () => {},
+      ),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function isTimeout(error: unknown): boolean {

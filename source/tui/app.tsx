@@ -33,7 +33,7 @@ export function App({services, initial, color}: AppProps) {
     paused: state.paused,
     intervalMs: state.intervalMs,
   });
-  useEngineEvents(services, refreshNow);
+  useEngineEvents(services, refreshNow, state.intervalMs);
   useActionRunner(services, state.queue, dispatch, refreshNow);
   useInput((input, key) => dispatch({type: 'key', press: {input, key}}));
   useFunctionKeys(dispatch);
