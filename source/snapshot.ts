@@ -7,7 +7,7 @@ import {type HostScan, HostScanner} from './host/host-scanner.js';
 import type {StorageContainersCache} from './host/podman-storage.js';
 import {readProcessTrustFacts} from './host/process-trust.js';
 import {RootlessPodmanResolver} from './host/rootless-podman.js';
-import type {EngineKind} from './model/container-info.js';
+import type {ContainerInfo, EngineKind} from './model/container-info.js';
 import {ContainerPortMap, type EngineReport} from './model/container-port-map.js';
 import {type HelperFinding, type HelperVerdict, judgeHelper} from './model/helper.js';
 import {joinSnapshot} from './model/join.js';
@@ -532,8 +532,13 @@ export class LiveSnapshot {
     // A detection that found the same containers gives a new map of equal content.
     const text = containersText(containers);
     if (sameHost && last.containers === text) {
-      this.#lastRows = {...last, map: containers};
-      return {rows: last.rows, revision: last.revision};
+      // The same containers; only status texts ("Up 5 minutes") may have moved. The rows of
+      // containers whose status did take the new record (the detail pane shows it); every
+      // other row stays the same object, so a big host is not joined or laid out again.
+      const rows = withFreshStatus(last.rows, containers);
+      const revision = rows === last.rows ? last.revision : last.revision + 1;
+      this.#lastRows = {...last, map: containers, rows, revision};
+      return {rows, revision};
     }
     const rows = joinSnapshot({
       listeners: host.scan.listeners,
@@ -556,9 +561,44 @@ export class LiveSnapshot {
   }
 }
 
-/** Everything of a container list that rows show, as one text. */
+/**
+ * Everything of a container list that the join uses, as one text: all but the status text,
+ * which moves by the minute ("Up 5 minutes") while nothing else does (withFreshStatus).
+ */
 function containersText(map: ContainerPortMap): string {
-  return JSON.stringify(map.containers());
+  return JSON.stringify(map.containers().map((container) => ({...container, status: null})));
+}
+
+/** A container's identity across two lists of one engine. */
+const containerKey = (container: ContainerInfo): string =>
+  `${container.endpoint ?? ''}|${container.id}`;
+
+/**
+ * `rows` with each container's record replaced by its record in `map` where only that
+ * record's status text differs; `rows` itself when no row needs it.
+ */
+export function withFreshStatus(
+  rows: readonly SnapshotRow[],
+  map: ContainerPortMap,
+): readonly SnapshotRow[] {
+  const fresh = new Map<string, ContainerInfo>();
+  for (const container of map.containers()) {
+    fresh.set(containerKey(container), container);
+  }
+  let changed = false;
+  const next = rows.map((row) => {
+    const container = row.container;
+    if (container === null) {
+      return row;
+    }
+    const record = fresh.get(containerKey(container));
+    if (record === undefined || record.status === container.status) {
+      return row;
+    }
+    changed = true;
+    return {...row, container: record};
+  });
+  return changed ? next : rows;
 }
 
 /**

@@ -3,11 +3,12 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {HostScanner} from '../source/host/host-scanner.js';
-import {LiveSnapshot, type Snapshot} from '../source/snapshot.js';
+import {ContainerPortMap} from '../source/model/container-port-map.js';
+import {LiveSnapshot, type Snapshot, withFreshStatus} from '../source/snapshot.js';
 import {initialState, reduce} from '../source/tui/reducer.js';
 import {layoutFor, rowLine} from '../source/tui/view.js';
 import {fakeProc} from './helpers/fake-proc.js';
-import {fakeRow, fakeSnapshot} from './helpers/snapshot-fixture.js';
+import {fakeContainer, fakeRow, fakeSnapshot} from './helpers/snapshot-fixture.js';
 
 async function lastOf(live: LiveSnapshot): Promise<Snapshot> {
   let last: Snapshot | undefined;
@@ -90,5 +91,30 @@ describe('reducer: a snapshot with the shown revision', () => {
     expect(next.rowsRevision).not.toBe(shown.rowsRevision);
     // Same rows, same shown uptimes: still the same screen.
     expect(reduce(state, {type: 'snapshot', snapshot: next})).toBe(state);
+  });
+});
+
+describe('withFreshStatus: a detection whose only change is a status text', () => {
+  const ports = [
+    {hostIp: null, port: 8080, lastPort: 8080, protocol: 'tcp' as const, containerPort: 80},
+  ];
+  const web = fakeContainer('web', 'a1', {status: 'Up 5 minutes', ports});
+  const db = fakeContainer('db', 'b2', {status: 'Up 2 hours', ports: []});
+  const rows = [fakeRow(8080, {container: web}), fakeRow(22), fakeRow(5432, {container: db})];
+
+  it('keeps the very rows when no status moved', () => {
+    const map = ContainerPortMap.fromContainers([{...web}, {...db}]);
+    expect(withFreshStatus(rows, map)).toBe(rows);
+  });
+
+  it('gives the rows of a container whose status moved its new record, and keeps the others', () => {
+    const later = {...web, status: 'Up 6 minutes'};
+    const map = ContainerPortMap.fromContainers([later, {...db}]);
+    const next = withFreshStatus(rows, map);
+    expect(next).not.toBe(rows);
+    expect(next[0]?.container).toBe(later);
+    expect(next[0]?.port).toBe(8080);
+    expect(next[1]).toBe(rows[1]);
+    expect(next[2]).toBe(rows[2]);
   });
 });

@@ -105,7 +105,7 @@ function isSameListener(
  */
 const readAgeFactor = 100;
 /** …and never later than this, in ms. */
-const readAgeLimitMs = 10_000;
+const readAgeLimitMs = 30_000;
 
 /**
  * The kernel's counts of TCP and UDP sockets in use (IPv4 and IPv6) as one string, or
