@@ -113,7 +113,7 @@ const median = (values: readonly number[]): number => {
 
 describe.skipIf(skip)('soak: nanodock-top for 2 minutes under churn (npm run soak)', () => {
   it(
-    'fds and threads not growing, rows right, quits cleanly, RSS reported per minute; cleans up',
+    'fds and threads not growing, RSS within the warm-up bound, rows right, quits cleanly; cleans up',
     async () => {
       const tempBefore = new Set(soakTempDirs());
       const {code, stdout, stderr} = await runSoak();
@@ -126,11 +126,12 @@ describe.skipIf(skip)('soak: nanodock-top for 2 minutes under churn (npm run soa
       }
       // Exit 3: the script found no lab Docker, image, tmux or build; nothing was measured.
       expect((result as {skipped?: string}).skipped, context).toBeUndefined();
-      // The verdict first, with the script's own reasons when it failed. RSS is reported here,
-      // not bounded: in 2 minutes V8 is still growing its heap to its working size (its first
-      // major collection comes at about 2-2.5 min: 104 -> 150 MB, then about 128 MB flat), so
-      // minute 2 against minute 1 measures that warm-up, not a leak. `npm run soak` (10 min)
-      // bounds it; proving it within CI's 2 minutes is open (README, Reliability).
+      // The verdict first, with the script's own reasons when it failed, except its RSS bound
+      // (minute medians within 10 %): in 2 minutes V8 is still growing its heap to its working
+      // size (its first major collection comes at about 2-2.5 min: 104 -> 150 MB, then about
+      // 128 MB flat), so minute 2 against minute 1 measures that warm-up. `npm run soak`
+      // (10 min) holds that bound; here a looser one, below, that the warm-up fits (measured
+      // 1.10-1.20x) and a leak of a few MB a second does not.
       const isRss = (failure: string): boolean => failure.includes(' RSS ');
       expect(
         result.failures.filter((failure) => !isRss(failure)),
@@ -159,6 +160,8 @@ describe.skipIf(skip)('soak: nanodock-top for 2 minutes under churn (npm run soa
         expect(figures.rowsOk).toBe(true);
         expect(figures.rowsExpected.length).toBeGreaterThan(0);
       }
+      expect(second.rssMb, context).toBeLessThanOrEqual(first.rssMb * 1.35);
+      expect(second.rssMaxMb, context).toBeLessThanOrEqual(first.rssMb * 1.6);
       expect(second.fdsMin).toBeLessThanOrEqual(first.fdsMin + 2);
       expect(second.threadsMax).toBeLessThanOrEqual(first.threadsMax + 1);
       expect(result.churn.errors).toBe(0);
