@@ -32,6 +32,9 @@ async function main(parsed: ParsedArgs): Promise<number> {
     process.stderr.write(formatReason(config));
     return 2;
   }
+  // Every mode scans the host: the fd worker boots on its thread while the modules load.
+  const {sharedFdScanner} = await import('./host/fd-scan.js');
+  sharedFdScanner.warm();
   if (config.mode === 'interactive') {
     const {runDashboard} = await import('./cli-dashboard.js');
     await runDashboard(config);

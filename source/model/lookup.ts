@@ -35,6 +35,12 @@ export function lookupPublishedContainer(
   protocol: Protocol,
   allowProxyFallback: boolean,
 ): PublishedContainerMatch {
+  // Every step below looks among the bindings on this port: most sockets of a big host have
+  // none, and need no address parsed.
+  const onPort = map.containersOnPort(socket.port, protocol);
+  if (onPort.length === 0) {
+    return notFound;
+  }
   const parsed = parseHostIp(socket.address);
   const address = parsed === undefined ? socket.address.toLowerCase() : parsed;
   if (address !== null) {
@@ -50,5 +56,5 @@ export function lookupPublishedContainer(
   if (!allowProxyFallback) {
     return notFound;
   }
-  return fromCandidates(map.containersOnPort(socket.port, protocol)) ?? notFound;
+  return fromCandidates(onPort) ?? notFound;
 }
