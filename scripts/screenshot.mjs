@@ -17,7 +17,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {fileURLToPath, pathToFileURL} from 'node:url';
 import {parseArgs} from 'node:util';
 import stringWidth from 'string-width';
-import {runTmux, terminalEnv, writeTmuxConfig} from './tmux.mjs';
+import {endSession, runTmux, startSession, terminalEnv} from './tmux.mjs';
 
 const COLUMNS = 120;
 const ROWS = 30;
@@ -313,38 +313,23 @@ async function main() {
   const timeoutMs = Number(values.timeout);
 
   const directory = await mkdtemp(join(tmpdir(), 'nd-screenshot-'));
-  const socket = join(directory, 'sock');
-  const config = join(directory, 'tmux.conf');
-  writeTmuxConfig(config);
   const env = terminalEnv();
+  let session = null;
 
   try {
     // One command argument: tmux runs it through the shell. A trailing `;` would end the
     // tmux command, so it is escaped.
     const shellCommand = command.endsWith(';') ? `${command.slice(0, -1)}\\;` : command;
-    const pane = (
-      await runTmux(
-        socket,
-        [
-          '-f',
-          config,
-          'new-session',
-          '-d',
-          '-P',
-          '-F',
-          '#{pane_id}',
-          '-x',
-          String(COLUMNS),
-          '-y',
-          String(ROWS),
-          '-c',
-          root,
-          '--',
-          shellCommand,
-        ],
-        env,
-      )
-    ).trim();
+    session = await startSession({
+      workDir: directory,
+      label: 'shot',
+      command: [shellCommand],
+      cwd: root,
+      columns: COLUMNS,
+      lines: ROWS,
+    });
+    const {socket} = session;
+    const pane = session.label;
     const capture = (flags = []) =>
       runTmux(socket, ['capture-pane', '-p', ...flags, '-t', pane], env);
     const isDead = async () =>
@@ -413,7 +398,7 @@ async function main() {
       await waitFor(() => false, 2000);
     }
   } finally {
-    await runTmux(socket, ['kill-server'], env).catch(() => {});
+    if (session !== null) await endSession(session);
     await rm(directory, {recursive: true, force: true});
   }
 }
