@@ -256,7 +256,8 @@ export class LiveSnapshot {
     void detection.then(() => {
       settled = true;
     });
-    const host = await this.#scanHost(signal, options.fresh === true);
+    const isFreshScan = options.fresh === true;
+    let host = await this.#scanHost(signal, isFreshScan);
     signal?.throwIfAborted();
     // A detection that lands within a moment is joined at once: one update (one frame) per
     // refresh, instead of host rows with the old containers and then again with the new ones.
@@ -270,6 +271,12 @@ export class LiveSnapshot {
         onUpdate(this.#join(host, true));
       }
       await detection;
+      signal?.throwIfAborted();
+    }
+    if (!isFreshScan && this.#containersMoved()) {
+      // Containers started or stopped: their proxies' sockets opened and closed, maybe in
+      // pairs that leave the kernel's socket counts (the scanner's cue) where they were.
+      host = await this.#scanHost(signal, true);
       signal?.throwIfAborted();
     }
     onUpdate(this.#join(host, false));
@@ -509,6 +516,16 @@ export class LiveSnapshot {
     };
   }
 
+  /** Whether the newest container list differs from the one the last rows were joined with. */
+  #containersMoved(): boolean {
+    const last = this.#lastRows;
+    const containers = this.#containers;
+    if (last === undefined || containers === null || last.map === containers) {
+      return false;
+    }
+    return last.containers !== containersText(containers);
+  }
+
   /**
    * The rows of this host and container list: joined again only when either changed (the
    * scanner and the helper check hand back the same objects when nothing did); otherwise the
@@ -566,8 +583,16 @@ export class LiveSnapshot {
  * which moves by the minute ("Up 5 minutes") while nothing else does (withFreshStatus).
  */
 function containersText(map: ContainerPortMap): string {
-  return JSON.stringify(map.containers().map((container) => ({...container, status: null})));
+  let text = containerTexts.get(map);
+  if (text === undefined) {
+    text = JSON.stringify(map.containers().map((container) => ({...container, status: null})));
+    containerTexts.set(map, text);
+  }
+  return text;
 }
+
+/** containersText per map (a map never changes once built). */
+const containerTexts = new WeakMap<ContainerPortMap, string>();
 
 /** A container's identity across two lists of one engine. */
 const containerKey = (container: ContainerInfo): string =>
