@@ -541,6 +541,16 @@ export class HostScanner {
         }
       }
     }
+    if (wanted.size > 0) {
+      // A holder may have started after this scan listed the processes and bound its socket
+      // before the tables were read (docker-proxy does, within milliseconds of a container
+      // start): list them again and read the ones not seen yet.
+      const seen = new Set([...this.#knownPids, ...newPids]);
+      const late = (await this.#listPids()).filter((pid) => !seen.has(pid));
+      if (late.length > 0) {
+        await read(late);
+      }
+    }
     return {addedOwner, readAll: index >= candidates.length && wanted.size > 0};
   }
 

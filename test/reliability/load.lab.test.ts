@@ -122,7 +122,10 @@ function expectRowsMatch(
     const owner = ps.get(port);
     expect(owner?.name, `docker ps on ${port}`).toBe(containerName(index));
     const onPort = rows.filter((row) => row.protocol === 'tcp' && row.port === port);
-    expect(onPort, `rows on ${port}`).toHaveLength(1);
+    expect(
+      onPort,
+      `rows on ${port}: ${JSON.stringify(onPort.map((row) => ({key: row.key, pids: row.pids, process: row.process, container: row.container?.name ?? null})))}`,
+    ).toHaveLength(1);
     const [row] = onPort as [SnapshotRow];
     const proxies = [...(ss.get(`0.0.0.0 ${port}`) ?? []), ...(ss.get(`:: ${port}`) ?? [])];
     expect(proxies, `ss on ${port}`).toHaveLength(2);
