@@ -13,7 +13,10 @@ import {execFileSync, spawn} from 'node:child_process';
 import {fstatSync} from 'node:fs';
 import net from 'node:net';
 import {fileURLToPath} from 'node:url';
-import {dockerApi as callDockerApi} from './docker-api.mjs';
+import {dockerApi} from './docker-api.mjs';
+
+/** One Engine API call on the lab Docker's socket (docker-api.mjs). */
+export {dockerApi};
 
 /** Facts of the fixture: names, ports and image (issue 11's share of the lab). */
 export const load = {
@@ -30,14 +33,6 @@ export const load = {
 export const containerName = (index) => `${load.prefix}${index}`;
 /** The host port load container `index` publishes (container port 80). */
 export const containerPort = (index) => load.basePort + index;
-
-/**
- * One Engine API call on the lab Docker's socket (docker-api.mjs): resolves {status, json};
- * rejects on a socket error or after `timeoutMs`.
- */
-export function dockerApi(method, path, body, {socketPath = load.socketPath, timeoutMs} = {}) {
-  return callDockerApi(method, path, body, {socketPath, timeoutMs});
-}
 
 /** Runs `worker(item)` over `items`, at most `concurrency` at once; resolves the results in order. */
 export async function mapBounded(items, concurrency, worker) {
