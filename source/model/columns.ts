@@ -5,7 +5,7 @@ import {
   formatPort,
   formatProcess,
   formatUptime,
-  uptimeAt,
+  shownUptimeAt,
 } from './format.js';
 import type {SnapshotRow} from './snapshot-row.js';
 
@@ -129,7 +129,7 @@ export const columns: readonly Column[] = [
     max: 6,
     align: 'right',
     priority: 2,
-    cell: (row, now) => formatUptime(uptimeAt(row, now)),
+    cell: (row, now) => formatUptime(shownUptimeAt(row, now)),
   },
 ];
 

@@ -30,6 +30,34 @@ export function uptimeAt(row: SnapshotRow, now?: number): number | null {
   return Math.max(0, Math.floor(now - row.startedAt));
 }
 
+/**
+ * How far apart, in seconds, the uptimes shown in minutes (or coarser) move on: they all
+ * follow a clock that steps this often, so rows whose minute ends at different seconds roll
+ * over in one frame, not in one frame each (and the header's refresh time, shown anew as
+ * often, moves in the same frame).
+ */
+export const uptimeStepSeconds = 10;
+
+/**
+ * The uptime a screen shows for `row` at `now` (Unix seconds): under a minute, to the second;
+ * from a minute on, as of `now` rounded down to the step (at most 9 s behind, never going
+ * back under a minute). Without `now`, the uptime the row was made with.
+ */
+export function shownUptimeAt(row: SnapshotRow, now?: number): number | null {
+  const exact = uptimeAt(row, now);
+  if (now === undefined || exact === null || exact < 60) {
+    return exact;
+  }
+  const stepped = uptimeAt(row, Math.floor(now / uptimeStepSeconds) * uptimeStepSeconds);
+  return Math.max(60, stepped ?? exact);
+}
+
+/** True when `then` and `now` (ms) fall in different steps of the shown uptimes' clock. */
+export function isUptimeStepCrossed(then: number, now: number): boolean {
+  const stepMs = uptimeStepSeconds * 1000;
+  return Math.floor(then / stepMs) !== Math.floor(now / stepMs);
+}
+
 /** Addresses of a row for display: `0.0.0.0,::` for twins; `*` for the any-address pair. */
 export function formatAddresses(row: SnapshotRow): string {
   if (row.addresses.length === 2 && row.addresses[0] === '0.0.0.0' && row.addresses[1] === '::') {

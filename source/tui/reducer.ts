@@ -188,7 +188,7 @@ export function reduce(state: AppState, action: AppAction): AppState {
           // uptimes as of the new time, when any of them or the header changes at all.
           if (
             isSameHeader(shown, next) &&
-            isSameUptimes(selectWindowRows(state), shown.takenAt / 1000, next.takenAt / 1000)
+            isSameUptimes(selectWindowRows(state), shown.takenAt, next.takenAt)
           ) {
             return state;
           }

@@ -1,4 +1,4 @@
-import {formatUptime, uptimeAt} from '../model/format.js';
+import {formatUptime, isUptimeStepCrossed, shownUptimeAt} from '../model/format.js';
 import type {SnapshotRow} from '../model/snapshot-row.js';
 import type {Snapshot} from '../snapshot.js';
 
@@ -26,9 +26,6 @@ function computeRowLook(row: SnapshotRow): string {
     row.startTicks,
     row.process,
     row.user,
-    // The uptime as shown: seconds under a minute, then minutes, so a row redraws when its
-    // shown minute ticks over (a row or two at a time, cheap), not every second.
-    formatUptime(row.uptimeSeconds),
     row.helper,
     container === null
       ? ''
@@ -37,15 +34,23 @@ function computeRowLook(row: SnapshotRow): string {
   ].join('\u0000');
 }
 
+/** The uptime `row` shows on a screen of the time `takenAt` (ms). */
+const shownUptime = (row: SnapshotRow, takenAt: number): string =>
+  formatUptime(shownUptimeAt(row, takenAt / 1000));
+
 /**
  * True when a new snapshot would draw the same header: same engines and warnings, the same
- * number of rows; the refresh time moved little and was last shown under 10 s ago.
+ * number of rows; the refresh time moved little and the uptimes' clock has not stepped since
+ * it was shown (so it is shown anew every 10 s, in the frame where the uptimes move).
  */
 export function isSameHeader(shown: Snapshot, next: Snapshot): boolean {
   const drift = Math.abs(next.durationMs - shown.durationMs);
   // Refresh times wander by tens of ms from tick to tick (a detection lands, or not): the
   // header follows a change of half or more, and at least every 10 s.
-  if (drift > Math.max(25, shown.durationMs / 2) || next.takenAt - shown.takenAt >= 10_000) {
+  if (
+    drift > Math.max(25, shown.durationMs / 2) ||
+    isUptimeStepCrossed(shown.takenAt, next.takenAt)
+  ) {
     return false;
   }
   if (
@@ -70,13 +75,17 @@ export function isSameScreen(shown: Snapshot, next: Snapshot): boolean {
   }
   return shown.rows.every((row, index) => {
     const other = next.rows[index];
-    return other !== undefined && rowLook(row) === rowLook(other);
+    // The uptime as shown: seconds under a minute, then minutes on a clock that steps every
+    // 10 s, so rows redraw when their shown minute ticks over, all in one frame.
+    return (
+      other !== undefined &&
+      rowLook(row) === rowLook(other) &&
+      shownUptime(row, shown.takenAt) === shownUptime(other, next.takenAt)
+    );
   });
 }
 
-/** True when every one of `rows` shows the same uptime at `now` as at `then` (Unix seconds). */
+/** True when every one of `rows` shows the same uptime at `now` as at `then` (ms). */
 export function isSameUptimes(rows: readonly SnapshotRow[], then: number, now: number): boolean {
-  return rows.every(
-    (row) => formatUptime(uptimeAt(row, then)) === formatUptime(uptimeAt(row, now)),
-  );
+  return rows.every((row) => shownUptime(row, then) === shownUptime(row, now));
 }
