@@ -1,9 +1,13 @@
+import {execFileSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
-import {cpSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs';
+import {cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {detectContainers} from '../../source/engine/detect.js';
+import {resolveEndpoints} from '../../source/engine/endpoint.js';
+import {tlsHandshakeCounts} from '../../source/engine/http.js';
+import {pingEngine} from '../../source/engine/ping.js';
 import {DaemonNotFoundError} from '../../source/errors/daemon-not-found-error.js';
 import type {ContainerInfo} from '../../source/model/container-info.js';
 import type {ContainerPortMap} from '../../source/model/container-port-map.js';
@@ -176,6 +180,48 @@ describe.skipIf(skipTls)('TLS Docker (lab engine on 127.0.0.1:2376)', () => {
     expect(
       lookupPublishedContainer(map, {address: '::ffff:127.0.0.1', port: 18095}, 'tcp', false).kind,
     ).toBe('match');
+  });
+
+  it('resumes its TLS session on the next connection; another CA gets no session of it', async () => {
+    const before = tlsHandshakeCounts();
+    const [endpoint] = resolveEndpoints({env: tlsEnv}).endpoints;
+    if (endpoint === undefined) throw new Error('no endpoint');
+    for (let round = 0; round < 4; round++) {
+      await pingEngine(endpoint, {timeoutMs: 5000});
+    }
+    const after = tlsHandshakeCounts();
+    // At most one full handshake (none when an earlier test left a session), then resumed.
+    expect(after.full - before.full).toBeLessThanOrEqual(1);
+    expect(after.resumed - before.resumed).toBeGreaterThanOrEqual(3);
+    // A CA that did not sign the engine's certificate: a session made with the right one must
+    // not carry this connection past the check.
+    const other = mkdtempSync(join(tmpdir(), 'nanodock-other-ca-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=other-ca',
+        '-keyout',
+        join(other, 'ca-key.pem'),
+        '-out',
+        join(other, 'ca.pem'),
+      ],
+      {stdio: 'ignore'},
+    );
+    for (const file of ['cert.pem', 'key.pem']) {
+      cpSync(join(lab.tls.certs, file), join(other, file));
+    }
+    const [wrong] = resolveEndpoints({env: {...tlsEnv, DOCKER_CERT_PATH: other}}).endpoints;
+    if (wrong === undefined) throw new Error('no endpoint');
+    await expect(pingEngine(wrong, {timeoutMs: 5000})).rejects.toThrow(/TLS failed/);
+    rmSync(other, {recursive: true, force: true});
   });
 
   it('refuses a plain connection with a clear error', async () => {

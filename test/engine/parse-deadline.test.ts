@@ -102,6 +102,7 @@ describe('the detection deadline holds on a huge body (~28 MiB of tiny container
     const parseBudgetMs = (performance.now() - calibration) / 3;
     const timeoutMs = 3000;
     let started = 0;
+    let lastByteAt = Number.POSITIVE_INFINITY;
     // The body arrives whole but for its last byte, which the engine holds back until the
     // parse has a third of what it needs left: it starts in time and cannot end in time.
     engine = await startFakeEngine((socket) => {
@@ -111,20 +112,33 @@ describe('the detection deadline holds on a huge body (~28 MiB of tiny container
       );
       socket.write(bytes.subarray(0, -1));
       const holdMs = started + timeoutMs - parseBudgetMs - performance.now();
-      setTimeout(() => socket.end(bytes.subarray(-1)), Math.max(0, holdMs));
+      setTimeout(
+        () => {
+          lastByteAt = performance.now();
+          socket.end(bytes.subarray(-1));
+        },
+        Math.max(0, holdMs),
+      );
     });
     started = performance.now();
     const map = await awaitDetection(startDetection({env: hostOf(engine), timeoutMs}));
     const elapsed = performance.now() - started;
     expect(elapsed).toBeLessThan(timeoutMs + slackMs);
+    // The body arrived before the deadline: what stopped the detection was the parse.
+    expect(lastByteAt).toBeLessThan(started + timeoutMs);
     const error = map.engines[0]?.error;
     expect(error, `parse budget ${parseBudgetMs.toFixed(0)} ms`).toBeInstanceOf(EngineRequestError);
     expect((error as EngineRequestError).failure).toBe('timeout');
-    // The parse's own message, with how far it got: the body had arrived in time.
+    // The parse's own message, with how far it got. On a loaded machine a slice may end past
+    // awaitDetection's 50 ms backstop, whose message is then the detection's; the deadline
+    // held either way (the elapsed time above), where a parse in one go would take a second.
     const read = /was not read within 3000 ms \((\d+) containers read\)/.exec(error?.message ?? '');
-    expect(read, error?.message).not.toBeNull();
-    expect(Number(read?.[1])).toBeGreaterThan(0);
-    expect(Number(read?.[1])).toBeLessThan(9_000_001);
+    if (read === null) {
+      expect(error?.message).toBe('detection: no engine answered within 3000 ms');
+    } else {
+      expect(Number(read[1])).toBeGreaterThan(0);
+      expect(Number(read[1])).toBeLessThan(9_000_001);
+    }
   }, 30_000);
 
   it('readContainerList stops at its deadline, a slice at most after it', async () => {
