@@ -1,3 +1,6 @@
+import {type ContainerInfo, shortContainerId} from './model/container-info.js';
+import type {SnapshotRow} from './model/snapshot-row.js';
+
 /**
  * Characters JSON.stringify leaves raw that a terminal acts on without showing them: DEL and
  * the C1 controls (U+0080-U+009F; U+009B is a CSI on some terminals), every format character
@@ -29,4 +32,113 @@ export function escapeJsonForTerminal(json: string): string {
     }
     return escaped;
   });
+}
+
+/** JSON text of `value` (a string, array or object of plain data), safe for terminals. */
+function safeJson(value: unknown): string {
+  return escapeJsonForTerminal(JSON.stringify(value));
+}
+
+/** JSON of a number as JSON.stringify writes it: `null` for NaN and the infinities. */
+function jsonNumber(value: number | null): string {
+  return value === null || !Number.isFinite(value) ? 'null' : String(value);
+}
+
+/** A pid list: most rows have one pid, or none. */
+function jsonPids(pids: readonly number[]): string {
+  if (pids.length === 0) {
+    return '[]';
+  }
+  if (pids.length === 1) {
+    return `[${jsonNumber(pids[0] as number)}]`;
+  }
+  return `[${pids.map(jsonNumber).join(',')}]`;
+}
+
+/**
+ * Writes the rows as `nanodock-top --json` prints them: the text that
+ * `escapeJsonForTerminal` makes of `[\n` + each `JSON.stringify(toJsonRow(row))` joined by
+ * `,\n` + `\n]` (`[]` for no rows), followed by a newline, handed to `write` in chunks of a
+ * few thousand rows. Built without a toJsonRow object per row: the JSON of what many rows
+ * share (a process's name, user and command line, a container, an address) is made and
+ * escaped once and reused. Every string goes through JSON.stringify and escapeJsonForTerminal,
+ * so the text is the reference's byte for byte (the tests compare them).
+ */
+export function writeJsonRows(
+  rows: readonly SnapshotRow[],
+  write: (chunk: string) => void,
+  rowsPerChunk = 4096,
+): void {
+  if (rows.length === 0) {
+    write('[]\n');
+    return;
+  }
+  /** JSON of strings that repeat across rows (addresses, names, users, helper kinds). */
+  const strings = new Map<string, string>();
+  const string = (value: string | null): string => {
+    if (value === null) {
+      return 'null';
+    }
+    let json = strings.get(value);
+    if (json === undefined) {
+      json = safeJson(value);
+      strings.set(value, json);
+    }
+    return json;
+  };
+  /** JSON of arrays and records shared by rows (a process's argv, a container), by identity. */
+  const shared = new Map<object, string>();
+  const commandJson = (command: readonly string[]): string => {
+    if (command.length === 0) {
+      return '[]';
+    }
+    let json = shared.get(command);
+    if (json === undefined) {
+      json = safeJson(command);
+      shared.set(command, json);
+    }
+    return json;
+  };
+  const containerJson = (container: ContainerInfo | null): string => {
+    if (container === null) {
+      return 'null';
+    }
+    let json = shared.get(container);
+    if (json === undefined) {
+      json = safeJson({
+        id: container.id,
+        shortId: shortContainerId(container.id),
+        name: container.name,
+        image: container.image,
+        engine: container.engine,
+        endpoint: container.endpoint,
+      });
+      shared.set(container, json);
+    }
+    return json;
+  };
+  const addressesJson = (addresses: readonly string[]): string => {
+    if (addresses.length === 1) {
+      return `[${string(addresses[0] as string)}]`;
+    }
+    return `[${addresses.map(string).join(',')}]`;
+  };
+  const candidatesJson = (candidates: readonly ContainerInfo[]): string =>
+    candidates.length === 0
+      ? '[]'
+      : `[${candidates.map((candidate) => string(candidate.name)).join(',')}]`;
+
+  let lines: string[] = [];
+  for (let index = 0; index < rows.length; index++) {
+    const row = rows[index] as SnapshotRow;
+    lines.push(
+      `{"protocol":${string(row.protocol)},"address":${string(row.address)},"addresses":${addressesJson(row.addresses)},"port":${jsonNumber(row.port)},"lastPort":${jsonNumber(row.lastPort)},"pids":${jsonPids(row.pids)},"pid":${jsonNumber(row.pid)},"sockets":${jsonNumber(row.sockets ?? 1)},"process":${string(row.process)},"user":${string(row.user)},"uptimeSeconds":${jsonNumber(row.uptimeSeconds)},"command":${commandJson(row.command)},"helper":${string(row.helper)},"untrusted":${string(row.untrusted)},"container":${containerJson(row.container)},"ambiguous":${row.ambiguous},"candidates":${candidatesJson(row.candidates)}}`,
+    );
+    if (lines.length === rowsPerChunk || index === rows.length - 1) {
+      const first = index + 1 === lines.length;
+      const last = index === rows.length - 1;
+      write(`${first ? '[\n' : ',\n'}${lines.join(',\n')}${last ? '\n]\n' : ''}`);
+      lines = [];
+    }
+  }
 }

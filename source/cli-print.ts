@@ -1,6 +1,5 @@
 import type {CliConfig} from './cli-config.js';
-import {escapeJsonForTerminal} from './cli-json.js';
-import {toJsonRow} from './model/format.js';
+import {writeJsonRows} from './cli-json.js';
 import {selectRows} from './model/select.js';
 import {collectSnapshot, isAbsentEngine, type Snapshot} from './snapshot.js';
 
@@ -43,9 +42,8 @@ export async function printOnce(config: CliConfig): Promise<number> {
   if (config.mode === 'json') {
     // One row per line (as `docker ps --format json` and `jq -c` write them): a JSON array
     // that line tools can cut, at half the size and time of an indented one.
-    const lines = rows.map((row) => JSON.stringify(toJsonRow(row)));
-    const json = lines.length === 0 ? '[]' : `[\n${lines.join(',\n')}\n]`;
-    process.stdout.write(`${escapeJsonForTerminal(json)}\n`);
+    // Written in chunks by writeJsonRows (the text of toJsonRow, made for 20,000 rows).
+    writeJsonRows(rows, (chunk) => process.stdout.write(chunk));
     return exitCode;
   }
   process.stderr.write(
