@@ -5,7 +5,7 @@ import {pingEngine} from './engine/ping.js';
 import {EngineRequestError} from './errors/engine-request-error.js';
 import {type HostScan, HostScanner} from './host/host-scanner.js';
 import type {StorageContainersCache} from './host/podman-storage.js';
-import {readProcessTrustFacts} from './host/process-trust.js';
+import {readProcessTrustFacts, TrustReadCache} from './host/process-trust.js';
 import {RootlessPodmanResolver} from './host/rootless-podman.js';
 import type {ContainerInfo, EngineKind} from './model/container-info.js';
 import {ContainerPortMap, type EngineReport} from './model/container-port-map.js';
@@ -105,6 +105,7 @@ async function findHelpers(
   verdicts: VerdictCache,
 ): Promise<Map<number, HelperFinding>> {
   const found = new Map<number, HelperFinding>();
+  const cache = new TrustReadCache();
   for (const pid of verdicts.keys()) {
     if (!scan.processes.has(pid)) {
       verdicts.delete(pid);
@@ -120,6 +121,8 @@ async function findHelpers(
         const facts = await readProcessTrustFacts(process.pid, {
           procRoot,
           userName: (uid) => (uid === process.uid ? process.user : null),
+          cache,
+          known: process,
         });
         if (facts === null) {
           return; // exited since the scan
