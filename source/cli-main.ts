@@ -33,8 +33,14 @@ async function main(parsed: ParsedArgs): Promise<number> {
     return 2;
   }
   // Every mode scans the host: the fd worker boots on its thread while the modules load.
+  // A one-shot command has it read every process's fds meanwhile too, for its one scan (the
+  // dashboard scans after Ink has loaded: the reads would be old by then).
   const {sharedFdScanner} = await import('./host/fd-scan.js');
-  sharedFdScanner.warm();
+  if (config.mode === 'interactive') {
+    sharedFdScanner.warm();
+  } else {
+    sharedFdScanner.prefetch();
+  }
   if (config.mode === 'interactive') {
     const {runDashboard} = await import('./cli-dashboard.js');
     await runDashboard(config);
