@@ -55,6 +55,22 @@ function jsonPids(pids: readonly number[]): string {
   return `[${pids.map(jsonNumber).join(',')}]`;
 }
 
+/** Whether two rows write the same text from `"process"` on (tailJson). */
+function isSameTail(a: SnapshotRow, b: SnapshotRow): boolean {
+  return (
+    a.process === b.process &&
+    a.user === b.user &&
+    Object.is(a.uptimeSeconds, b.uptimeSeconds) &&
+    a.command === b.command &&
+    a.helper === b.helper &&
+    a.untrusted === b.untrusted &&
+    a.container === b.container &&
+    a.ambiguous === b.ambiguous &&
+    a.candidates.length === 0 &&
+    b.candidates.length === 0
+  );
+}
+
 /**
  * Writes the rows as `nanodock-top --json` prints them: the text that
  * `escapeJsonForTerminal` makes of `[\n` + each `JSON.stringify(toJsonRow(row))` joined by
@@ -128,11 +144,45 @@ export function writeJsonRows(
       ? '[]'
       : `[${candidates.map((candidate) => string(candidate.name)).join(',')}]`;
 
+  /**
+   * The text from `"process"` to the end of the row, kept per command line (the rows of one
+   * process share its argv array) with the fields it was made of: the rows of a process that
+   * holds 20,000 sockets make it once.
+   */
+  const tails = new Map<readonly string[], {readonly row: SnapshotRow; readonly json: string}>();
+  const tailJson = (row: SnapshotRow): string => {
+    const last = tails.get(row.command);
+    if (last !== undefined && isSameTail(last.row, row)) {
+      return last.json;
+    }
+    const json = `,"process":${string(row.process)},"user":${string(row.user)},"uptimeSeconds":${jsonNumber(row.uptimeSeconds)},"command":${commandJson(row.command)},"helper":${string(row.helper)},"untrusted":${string(row.untrusted)},"container":${containerJson(row.container)},"ambiguous":${row.ambiguous},"candidates":${candidatesJson(row.candidates)}}`;
+    tails.set(row.command, {row, json});
+    return json;
+  };
+  /** The text up to `"port":` of a row on one address, by protocol and address. */
+  const heads = new Map<string, Map<string, string>>();
+  const headJson = (row: SnapshotRow): string => {
+    if (row.addresses.length !== 1 || row.addresses[0] !== row.address) {
+      return `{"protocol":${string(row.protocol)},"address":${string(row.address)},"addresses":${addressesJson(row.addresses)},"port":`;
+    }
+    let byAddress = heads.get(row.protocol);
+    if (byAddress === undefined) {
+      byAddress = new Map();
+      heads.set(row.protocol, byAddress);
+    }
+    let json = byAddress.get(row.address);
+    if (json === undefined) {
+      json = `{"protocol":${string(row.protocol)},"address":${string(row.address)},"addresses":${addressesJson(row.addresses)},"port":`;
+      byAddress.set(row.address, json);
+    }
+    return json;
+  };
+
   let lines: string[] = [];
   for (let index = 0; index < rows.length; index++) {
     const row = rows[index] as SnapshotRow;
     lines.push(
-      `{"protocol":${string(row.protocol)},"address":${string(row.address)},"addresses":${addressesJson(row.addresses)},"port":${jsonNumber(row.port)},"lastPort":${jsonNumber(row.lastPort)},"pids":${jsonPids(row.pids)},"pid":${jsonNumber(row.pid)},"sockets":${jsonNumber(row.sockets ?? 1)},"process":${string(row.process)},"user":${string(row.user)},"uptimeSeconds":${jsonNumber(row.uptimeSeconds)},"command":${commandJson(row.command)},"helper":${string(row.helper)},"untrusted":${string(row.untrusted)},"container":${containerJson(row.container)},"ambiguous":${row.ambiguous},"candidates":${candidatesJson(row.candidates)}}`,
+      `${headJson(row)}${jsonNumber(row.port)},"lastPort":${jsonNumber(row.lastPort)},"pids":${jsonPids(row.pids)},"pid":${jsonNumber(row.pid)},"sockets":${jsonNumber(row.sockets ?? 1)}${tailJson(row)}`,
     );
     if (lines.length === rowsPerChunk || index === rows.length - 1) {
       const first = index + 1 === lines.length;

@@ -55,6 +55,13 @@ function hostileRows(): SnapshotRow[] {
     ),
     // Many rows of one process: its command line is the same array.
     ...[1, 2, 3, 4, 5].map((port) => fakeRow(2000 + port, {process: 'node', command: shared})),
+    // The same command line with other facts: each writes its own.
+    fakeRow(2010, {process: 'node', command: shared, uptimeSeconds: 5}),
+    fakeRow(2011, {process: 'node', command: shared, container: web}),
+    fakeRow(2012, {process: 'node', command: shared, user: hostile[1] as string}),
+    fakeRow(2013, {process: 'node', command: shared, candidates: [web], ambiguous: true}),
+    fakeRow(2014, {process: 'node', command: shared, address: '::1', addresses: ['127.0.0.1']}),
+    fakeRow(2015, {process: 'node', command: shared, protocol: 'udp'}),
     fakeRow(3000, {
       helper: 'docker-proxy',
       addresses: ['0.0.0.0', '::'],

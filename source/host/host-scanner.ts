@@ -641,11 +641,18 @@ export class HostScanner {
       this.#unreadablePids.add(pid);
     }
     for (const [pid, inodes] of result.sockets) {
+      // One list for every socket that only this process holds (a server may hold 20,000).
+      let alone: readonly number[] | undefined;
       for (const inode of inodes) {
         const known = owners.get(inode);
         if (known !== undefined && !known.includes(pid)) {
-          // A copy: the list may be the last scan's, which its listeners still describe.
-          owners.set(inode, [...known, pid]);
+          if (known.length === 0) {
+            alone ??= [pid];
+            owners.set(inode, alone);
+          } else {
+            // A copy: the list may be the last scan's, which its listeners still describe.
+            owners.set(inode, [...known, pid]);
+          }
           added = true;
         }
       }
