@@ -72,21 +72,106 @@ function isSameTail(a: SnapshotRow, b: SnapshotRow): boolean {
 }
 
 /**
- * Writes the rows as `nanodock-top --json` prints them: the text that
+ * Bytes written into buffers of a fixed size, each handed on once full (never reused). Plain
+ * Uint8Arrays, not Buffers: set() between Buffers runs several times slower until the JIT
+ * has warmed up, and this runs once.
+ */
+class ByteWriter {
+  #buffer: Uint8Array;
+  #position = 0;
+  readonly #size: number;
+  readonly #write: (chunk: Uint8Array) => void;
+
+  constructor(size: number, write: (chunk: Uint8Array) => void) {
+    this.#size = size;
+    this.#write = write;
+    this.#buffer = new Uint8Array(size);
+  }
+
+  bytes(bytes: Uint8Array): void {
+    if (this.#position + bytes.length > this.#buffer.length) {
+      this.#next(bytes.length);
+    }
+    this.#buffer.set(bytes, this.#position);
+    this.#position += bytes.length;
+  }
+
+  /** Text of ASCII characters only (numbers, `null`). */
+  ascii(text: string): void {
+    if (this.#position + text.length > this.#buffer.length) {
+      this.#next(text.length);
+    }
+    for (let index = 0; index < text.length; index++) {
+      this.#buffer[this.#position++] = text.charCodeAt(index);
+    }
+  }
+
+  /** A number as JSON.stringify writes it. */
+  number(value: number | null): void {
+    if (value === null || !Number.isSafeInteger(value) || value < 0) {
+      this.ascii(jsonNumber(value));
+      return;
+    }
+    let digits = 1;
+    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) {
+      digits++;
+    }
+    if (this.#position + digits > this.#buffer.length) {
+      this.#next(digits);
+    }
+    let rest = value;
+    for (let index = this.#position + digits - 1; index >= this.#position; index--) {
+      this.#buffer[index] = 48 + (rest % 10);
+      rest = Math.floor(rest / 10);
+    }
+    this.#position += digits;
+  }
+
+  /** Hands on what was written. */
+  end(): void {
+    if (this.#position > 0) {
+      this.#write(this.#buffer.subarray(0, this.#position));
+    }
+    this.#position = 0;
+  }
+
+  #next(room: number): void {
+    this.end();
+    this.#buffer = new Uint8Array(Math.max(this.#size, room));
+  }
+}
+
+const encoder = new TextEncoder();
+const utf8 = (text: string): Uint8Array => encoder.encode(text);
+const open = utf8('[\n');
+const between = utf8(',\n');
+const close = utf8('\n]\n');
+const lastPortKey = utf8(',"lastPort":');
+const pidsKey = utf8(',"pids":');
+const pidKey = utf8(',"pid":');
+const socketsKey = utf8(',"sockets":');
+const onePidKey = utf8(',"pids":[');
+const afterOnePidKey = utf8('],"pid":');
+
+/**
+ * Writes the rows as `nanodock-top --json` prints them: the UTF-8 bytes of the text that
  * `escapeJsonForTerminal` makes of `[\n` + each `JSON.stringify(toJsonRow(row))` joined by
- * `,\n` + `\n]` (`[]` for no rows), followed by a newline, handed to `write` in chunks of a
- * few thousand rows. Built without a toJsonRow object per row: the JSON of what many rows
- * share (a process's name, user and command line, a container, an address) is made and
- * escaped once and reused. Every string goes through JSON.stringify and escapeJsonForTerminal,
- * so the text is the reference's byte for byte (the tests compare them).
+ * `,\n` + `\n]` (`[]` for no rows), followed by a newline, handed to `write` in buffers of
+ * about `chunkBytes` (each a new one: the caller may keep it). Built without a toJsonRow
+ * object per row: the JSON of what many rows share (a process's name, user and command line,
+ * a container, an address) is made, escaped and encoded once and copied for each row. Every
+ * string goes through JSON.stringify and escapeJsonForTerminal, so the text is the
+ * reference's byte for byte (the tests compare them).
  */
 export function writeJsonRows(
   rows: readonly SnapshotRow[],
-  write: (chunk: string) => void,
-  rowsPerChunk = 4096,
+  write: (chunk: Uint8Array) => void,
+  chunkBytes = 1 << 20,
 ): void {
+  const out = new ByteWriter(chunkBytes, write);
   if (rows.length === 0) {
-    write('[]\n');
+    out.bytes(utf8('[]\n'));
+    out.end();
     return;
   }
   /** JSON of strings that repeat across rows (addresses, names, users, helper kinds). */
@@ -133,62 +218,76 @@ export function writeJsonRows(
     }
     return json;
   };
-  const addressesJson = (addresses: readonly string[]): string => {
-    if (addresses.length === 1) {
-      return `[${string(addresses[0] as string)}]`;
-    }
-    return `[${addresses.map(string).join(',')}]`;
-  };
+  const addressesJson = (addresses: readonly string[]): string =>
+    `[${addresses.map(string).join(',')}]`;
   const candidatesJson = (candidates: readonly ContainerInfo[]): string =>
-    candidates.length === 0
-      ? '[]'
-      : `[${candidates.map((candidate) => string(candidate.name)).join(',')}]`;
+    `[${candidates.map((candidate) => string(candidate.name)).join(',')}]`;
 
   /**
-   * The text from `"process"` to the end of the row, kept per command line (the rows of one
-   * process share its argv array) with the fields it was made of: the rows of a process that
-   * holds 20,000 sockets make it once.
+   * The bytes from `"process"` to the end of the row, kept per command line (the rows of one
+   * process share its argv array) with the row they were made of: the rows of a process that
+   * holds 20,000 sockets make them once.
    */
-  const tails = new Map<readonly string[], {readonly row: SnapshotRow; readonly json: string}>();
-  const tailJson = (row: SnapshotRow): string => {
+  const tails = new Map<
+    readonly string[],
+    {readonly row: SnapshotRow; readonly bytes: Uint8Array}
+  >();
+  const tail = (row: SnapshotRow): Uint8Array => {
     const last = tails.get(row.command);
     if (last !== undefined && isSameTail(last.row, row)) {
-      return last.json;
+      return last.bytes;
     }
-    const json = `,"process":${string(row.process)},"user":${string(row.user)},"uptimeSeconds":${jsonNumber(row.uptimeSeconds)},"command":${commandJson(row.command)},"helper":${string(row.helper)},"untrusted":${string(row.untrusted)},"container":${containerJson(row.container)},"ambiguous":${row.ambiguous},"candidates":${candidatesJson(row.candidates)}}`;
-    tails.set(row.command, {row, json});
-    return json;
+    const bytes = utf8(
+      `,"process":${string(row.process)},"user":${string(row.user)},"uptimeSeconds":${jsonNumber(row.uptimeSeconds)},"command":${commandJson(row.command)},"helper":${string(row.helper)},"untrusted":${string(row.untrusted)},"container":${containerJson(row.container)},"ambiguous":${row.ambiguous},"candidates":${candidatesJson(row.candidates)}}`,
+    );
+    tails.set(row.command, {row, bytes});
+    return bytes;
   };
-  /** The text up to `"port":` of a row on one address, by protocol and address. */
-  const heads = new Map<string, Map<string, string>>();
-  const headJson = (row: SnapshotRow): string => {
+  const headText = (row: SnapshotRow): string =>
+    `{"protocol":${string(row.protocol)},"address":${string(row.address)},"addresses":${addressesJson(row.addresses)},"port":`;
+  /** The bytes up to `"port":` of a row on one address, by protocol and address. */
+  const heads = new Map<string, Map<string, Uint8Array>>();
+  const head = (row: SnapshotRow): Uint8Array => {
     if (row.addresses.length !== 1 || row.addresses[0] !== row.address) {
-      return `{"protocol":${string(row.protocol)},"address":${string(row.address)},"addresses":${addressesJson(row.addresses)},"port":`;
+      return utf8(headText(row));
     }
     let byAddress = heads.get(row.protocol);
     if (byAddress === undefined) {
       byAddress = new Map();
       heads.set(row.protocol, byAddress);
     }
-    let json = byAddress.get(row.address);
-    if (json === undefined) {
-      json = `{"protocol":${string(row.protocol)},"address":${string(row.address)},"addresses":${addressesJson(row.addresses)},"port":`;
-      byAddress.set(row.address, json);
+    let bytes = byAddress.get(row.address);
+    if (bytes === undefined) {
+      bytes = utf8(headText(row));
+      byAddress.set(row.address, bytes);
     }
-    return json;
+    return bytes;
   };
 
-  let lines: string[] = [];
+  out.bytes(open);
   for (let index = 0; index < rows.length; index++) {
     const row = rows[index] as SnapshotRow;
-    lines.push(
-      `${headJson(row)}${jsonNumber(row.port)},"lastPort":${jsonNumber(row.lastPort)},"pids":${jsonPids(row.pids)},"pid":${jsonNumber(row.pid)},"sockets":${jsonNumber(row.sockets ?? 1)}${tailJson(row)}`,
-    );
-    if (lines.length === rowsPerChunk || index === rows.length - 1) {
-      const first = index + 1 === lines.length;
-      const last = index === rows.length - 1;
-      write(`${first ? '[\n' : ',\n'}${lines.join(',\n')}${last ? '\n]\n' : ''}`);
-      lines = [];
+    if (index > 0) {
+      out.bytes(between);
     }
+    out.bytes(head(row));
+    out.number(row.port);
+    out.bytes(lastPortKey);
+    out.number(row.lastPort);
+    if (row.pids.length === 1) {
+      out.bytes(onePidKey);
+      out.number(row.pids[0] as number);
+      out.bytes(afterOnePidKey);
+    } else {
+      out.bytes(pidsKey);
+      out.ascii(jsonPids(row.pids));
+      out.bytes(pidKey);
+    }
+    out.number(row.pid);
+    out.bytes(socketsKey);
+    out.number(row.sockets ?? 1);
+    out.bytes(tail(row));
   }
+  out.bytes(close);
+  out.end();
 }

@@ -11,10 +11,10 @@ function referenceJson(rows: readonly SnapshotRow[]): string {
   return `${escapeJsonForTerminal(json)}\n`;
 }
 
-function written(rows: readonly SnapshotRow[], rowsPerChunk?: number): string {
-  const chunks: string[] = [];
-  writeJsonRows(rows, (chunk) => chunks.push(chunk), rowsPerChunk);
-  return chunks.join('');
+function written(rows: readonly SnapshotRow[], chunkBytes?: number): string {
+  const chunks: Uint8Array[] = [];
+  writeJsonRows(rows, (chunk) => chunks.push(chunk), chunkBytes);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Characters a terminal acts on unseen; none may be left raw in the output. */
@@ -85,8 +85,8 @@ describe('writeJsonRows (--json)', () => {
   it('writes what toJsonRow and JSON.stringify write, byte for byte', () => {
     const rows = hostileRows();
     expect(written(rows)).toBe(referenceJson(rows));
-    // Chunk edges: a row on its own, the last chunk short, one chunk per row.
-    for (const size of [1, 2, 3, 7, rows.length, rows.length + 1]) {
+    // Buffer edges anywhere: smaller than a row or a fragment, odd sizes, one for all.
+    for (const size of [1, 2, 3, 7, 64, 333, 4096, 1 << 20]) {
       expect(written(rows, size)).toBe(referenceJson(rows));
     }
   });
