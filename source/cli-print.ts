@@ -1,5 +1,6 @@
 import type {CliConfig} from './cli-config.js';
 import {writeJsonRows} from './cli-json.js';
+import {HostScanner} from './host/host-scanner.js';
 import {selectRows} from './model/select.js';
 import {collectSnapshot, isAbsentEngine, type Snapshot} from './snapshot.js';
 
@@ -25,7 +26,8 @@ function engineSummary(snapshot: Snapshot): string {
  * JSON. Resolves to the exit code: 1 when `--port` matched no row (as grep and lsof), else 0.
  */
 export async function printOnce(config: CliConfig): Promise<number> {
-  const snapshot = await collectSnapshot();
+  // One scan, nothing else to run meanwhile: the socket tables are read without yielding.
+  const snapshot = await collectSnapshot({scanner: new HostScanner({blockingReads: true})});
   const rows = selectRows(snapshot.rows, {
     filter: config.filter,
     sort: {column: config.sort, descending: config.descending},

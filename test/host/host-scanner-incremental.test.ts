@@ -141,4 +141,21 @@ describe('HostScanner: a scan costs what changed (fake procfs)', () => {
     sharedFdScanner.prefetch(`${proc.root}/none`);
     expect(sharedFdScanner.takePrefetch(proc.root, 60_000)).toBeUndefined();
   });
+
+  it('blockingReads reads the same sockets and holders', async () => {
+    const proc = fakeProc();
+    for (let index = 0; index < 500; index++) {
+      proc.listen(5000 + index, 20_000 + index);
+    }
+    proc.process(10, 1, [5000, 5001]);
+    proc.process(11, 1, [5002]);
+    proc.write();
+    const options = {procRoot: proc.root, passwdPath: '/dev/null'};
+    const plain = await new HostScanner(options).scan();
+    const blocking = await new HostScanner({...options, blockingReads: true}).scan();
+    expect(blocking.listeners).toEqual(plain.listeners);
+    expect(blocking.listeners).toHaveLength(500);
+    expect(pidsOf(blocking, 20_001)).toEqual([10]);
+    expect(pidsOf(blocking, 20_002)).toEqual([11]);
+  });
 });
