@@ -35,6 +35,7 @@ async function main(parsed: ParsedArgs): Promise<number> {
       sharedFdScanner.warm();
     }
   });
+  fdScan.catch(() => {}); // awaited below; an arguments error returns before that
   const {resolveCliConfig} = await import('./cli-config.js');
   const config = resolveCliConfig(parsed.flags, {
     isTty: Boolean(process.stdout.isTTY),
