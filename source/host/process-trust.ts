@@ -1,5 +1,5 @@
-import type {Stats} from 'node:fs';
-import {readlink, stat} from 'node:fs/promises';
+import {readlinkSync, type Stats} from 'node:fs';
+import {stat} from 'node:fs/promises';
 import {dirname} from 'node:path';
 import type {ExecutableFacts, ProcessTrustFacts} from '../model/helper.js';
 import {parseProcStat, parseStatusUid} from './proc-process.js';
@@ -31,7 +31,11 @@ async function readExecutable(
 ): Promise<ExecutableFacts | null> {
   try {
     const link = `${procRoot}/${pid}/exe`;
-    const [target, file] = await Promise.all([readlink(link), stat(link)]);
+    // The link's text synchronously: procfs makes it from the kernel's own record, never
+    // touching the file's filesystem, and a hundred helpers' thread-pool round trips cost
+    // more. The file's owner and mode come through the link, from its filesystem: not here.
+    const target = readlinkSync(link);
+    const file = await stat(link);
     const path = target.endsWith(' (deleted)') ? target.slice(0, -' (deleted)'.length) : target;
     let isReplaceable = (file.mode & writableByOthers) !== 0 || file.uid !== 0;
     if (!isReplaceable) {
