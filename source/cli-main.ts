@@ -23,6 +23,19 @@ async function main(parsed: ParsedArgs): Promise<number> {
     process.stdout.write(`${manifest.version}\n`);
     return 0;
   }
+  // Every mode scans the host: the fd worker boots on its thread while the modules load,
+  // started before anything else loads. A one-shot command (`--json`, `--once`, or stdout not
+  // a terminal: cli-config's rule) has it read every process's fds meanwhile too, for its one
+  // scan; the dashboard scans after Ink has loaded, when such reads would be old.
+  const oneShot = parsed.flags.json || parsed.flags.once || !process.stdout.isTTY;
+  const fdScan = import('./host/fd-scan.js').then(({sharedFdScanner}) => {
+    if (oneShot) {
+      sharedFdScanner.prefetch();
+    } else {
+      sharedFdScanner.warm();
+    }
+  });
+  fdScan.catch(() => {}); // awaited below; an arguments error returns before that
   const {resolveCliConfig} = await import('./cli-config.js');
   const config = resolveCliConfig(parsed.flags, {
     isTty: Boolean(process.stdout.isTTY),
@@ -32,9 +45,7 @@ async function main(parsed: ParsedArgs): Promise<number> {
     process.stderr.write(formatReason(config));
     return 2;
   }
-  // Every mode scans the host: the fd worker boots on its thread while the modules load.
-  const {sharedFdScanner} = await import('./host/fd-scan.js');
-  sharedFdScanner.warm();
+  await fdScan;
   if (config.mode === 'interactive') {
     const {runDashboard} = await import('./cli-dashboard.js');
     await runDashboard(config);

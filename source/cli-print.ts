@@ -1,6 +1,6 @@
 import type {CliConfig} from './cli-config.js';
-import {escapeJsonForTerminal} from './cli-json.js';
-import {toJsonRow} from './model/format.js';
+import {writeJsonRows} from './cli-json.js';
+import {HostScanner} from './host/host-scanner.js';
 import {selectRows} from './model/select.js';
 import {collectSnapshot, isAbsentEngine, type Snapshot} from './snapshot.js';
 
@@ -26,7 +26,8 @@ function engineSummary(snapshot: Snapshot): string {
  * JSON. Resolves to the exit code: 1 when `--port` matched no row (as grep and lsof), else 0.
  */
 export async function printOnce(config: CliConfig): Promise<number> {
-  const snapshot = await collectSnapshot();
+  // One scan, nothing else to run meanwhile: the socket tables are read without yielding.
+  const snapshot = await collectSnapshot({scanner: new HostScanner({blockingReads: true})});
   const rows = selectRows(snapshot.rows, {
     filter: config.filter,
     sort: {column: config.sort, descending: config.descending},
@@ -43,9 +44,8 @@ export async function printOnce(config: CliConfig): Promise<number> {
   if (config.mode === 'json') {
     // One row per line (as `docker ps --format json` and `jq -c` write them): a JSON array
     // that line tools can cut, at half the size and time of an indented one.
-    const lines = rows.map((row) => JSON.stringify(toJsonRow(row)));
-    const json = lines.length === 0 ? '[]' : `[\n${lines.join(',\n')}\n]`;
-    process.stdout.write(`${escapeJsonForTerminal(json)}\n`);
+    // Written in chunks by writeJsonRows (the text of toJsonRow, made for 20,000 rows).
+    writeJsonRows(rows, (chunk) => process.stdout.write(chunk));
     return exitCode;
   }
   process.stderr.write(

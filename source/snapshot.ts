@@ -5,7 +5,7 @@ import {pingEngine} from './engine/ping.js';
 import {EngineRequestError} from './errors/engine-request-error.js';
 import {type HostScan, HostScanner} from './host/host-scanner.js';
 import type {StorageContainersCache} from './host/podman-storage.js';
-import {readProcessTrustFacts} from './host/process-trust.js';
+import {readProcessTrustFacts, TrustReadCache} from './host/process-trust.js';
 import {RootlessPodmanResolver} from './host/rootless-podman.js';
 import type {ContainerInfo, EngineKind} from './model/container-info.js';
 import {ContainerPortMap, type EngineReport} from './model/container-port-map.js';
@@ -105,6 +105,7 @@ async function findHelpers(
   verdicts: VerdictCache,
 ): Promise<Map<number, HelperFinding>> {
   const found = new Map<number, HelperFinding>();
+  const cache = new TrustReadCache();
   for (const pid of verdicts.keys()) {
     if (!scan.processes.has(pid)) {
       verdicts.delete(pid);
@@ -120,6 +121,8 @@ async function findHelpers(
         const facts = await readProcessTrustFacts(process.pid, {
           procRoot,
           userName: (uid) => (uid === process.uid ? process.user : null),
+          cache,
+          known: process,
         });
         if (facts === null) {
           return; // exited since the scan
@@ -228,12 +231,14 @@ export class LiveSnapshot {
   /**
    * Refreshes: calls `onUpdate` with the host joined to the newest containers (marked
    * `enginesPending` when their detection is still running), then again once it lands.
-   * Rejects only on abort; nothing is reported after an abort.
+   * Rejects only on abort; nothing is reported after an abort. `finalOnly`: no update while
+   * the detection runs, only the rows joined with its answer (a one-shot caller throws the
+   * others away, and on a big host each join costs tens of milliseconds).
    */
   async refresh(
     onUpdate: (snapshot: Snapshot) => void,
     signal?: AbortSignal,
-    options: {readonly fresh?: boolean} = {},
+    options: {readonly fresh?: boolean; readonly finalOnly?: boolean} = {},
   ): Promise<void> {
     const isFresh =
       this.#containers !== null &&
@@ -261,10 +266,13 @@ export class LiveSnapshot {
     signal?.throwIfAborted();
     // A detection that lands within a moment is joined at once: one update (one frame) per
     // refresh, instead of host rows with the old containers and then again with the new ones.
-    if (!settled) {
+    if (!settled && options.finalOnly !== true) {
       await settledWithin(detection, detectionGraceMs);
     }
-    if (!settled) {
+    if (!settled && options.finalOnly === true) {
+      await detection;
+      signal?.throwIfAborted();
+    } else if (!settled) {
       onUpdate(this.#join(host, true));
       if (await this.#isSilentBefore(detection, this.#detectionStartedAt)) {
         signal?.throwIfAborted();
@@ -662,9 +670,13 @@ function isTimeout(error: unknown): boolean {
  */
 export async function collectSnapshot(options: SnapshotOptions = {}): Promise<Snapshot> {
   let last: Snapshot | undefined;
-  await new LiveSnapshot(options).refresh((snapshot) => {
-    last = snapshot;
-  }, options.signal);
+  await new LiveSnapshot(options).refresh(
+    (snapshot) => {
+      last = snapshot;
+    },
+    options.signal,
+    {finalOnly: true},
+  );
   if (last === undefined) {
     throw new Error('no snapshot was taken');
   }

@@ -29,6 +29,22 @@ describe('LiveSnapshot', () => {
     expect(last?.snapshot.warnings.join('\n')).toMatch(/no complete answer within 1500 ms/);
   });
 
+  it('finalOnly reports only the rows joined with the answer of the detection', async () => {
+    engine = await startFakeEngine(() => {
+      // Accepts, reads the request, never answers.
+    });
+    const live = new LiveSnapshot({
+      env: {DOCKER_HOST: `unix://${engine.socketPath}`},
+      timeoutMs: 400,
+    });
+    const updates: Snapshot[] = [];
+    await live.refresh((snapshot) => updates.push(snapshot), undefined, {finalOnly: true});
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.enginesPending).toBe(false);
+    expect(updates[0]?.rows.length).toBeGreaterThan(0);
+    expect(updates[0]?.warnings.join('\n')).toMatch(/no complete answer within 400 ms/);
+  });
+
   it('asks the engines again only when the list is too old or was invalidated', async () => {
     let requests = 0;
     engine = await startFakeEngine((socket, head) => {

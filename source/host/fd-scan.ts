@@ -19,7 +19,21 @@ export interface FdScanResult {
 const workerSource = `
 const {parentPort} = require('node:worker_threads');
 const {readdirSync, readlinkSync} = require('node:fs');
-parentPort.on('message', ({id, procRoot, pids}) => {
+parentPort.on('message', ({id, procRoot, pids: listed}) => {
+  let pids = listed;
+  if (pids === null) {
+    // A prefetch: the processes as listed now.
+    pids = [];
+    try {
+      for (const entry of readdirSync(procRoot)) {
+        const code = entry.charCodeAt(0);
+        if (code >= 48 && code <= 57) pids.push(Number(entry));
+      }
+    } catch (error) {
+      parentPort.postMessage({id, error: String(error && error.message)});
+      return;
+    }
+  }
   const sockets = [];
   const unreadable = [];
   const counts = [];
@@ -47,13 +61,20 @@ parentPort.on('message', ({id, procRoot, pids}) => {
     }
     if (inodes.size > 0) sockets.push(pid, [...inodes]);
   }
-  parentPort.postMessage({id, sockets, unreadable, counts});
+  parentPort.postMessage({id, sockets, unreadable, counts, pids: listed === null ? pids : null});
 });
 `;
 
 interface Pending {
-  readonly resolve: (result: FdScanResult) => void;
+  readonly resolve: (read: {result: FdScanResult; pids: number[] | null}) => void;
   readonly reject: (error: Error) => void;
+}
+
+/** A scan the worker began before anyone asked (FdScanner.prefetch). */
+export interface FdPrefetch {
+  /** The processes it read: every pid listed in procRoot when it began. */
+  readonly pids: readonly number[];
+  readonly result: FdScanResult;
 }
 
 /**
@@ -64,6 +85,9 @@ class FdScanner {
   #worker: Worker | undefined;
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
+  #prefetch:
+    | {readonly procRoot: string; readonly startedAt: number; readonly read: Promise<FdPrefetch>}
+    | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   readonly #idleMs: number;
 
@@ -76,14 +100,79 @@ class FdScanner {
   }
 
   /** Socket inodes held by each of `pids`. Rejects if the worker fails or `signal` aborts. */
-  scan(procRoot: string, pids: readonly number[], signal?: AbortSignal): Promise<FdScanResult> {
+  async scan(
+    procRoot: string,
+    pids: readonly number[],
+    signal?: AbortSignal,
+  ): Promise<FdScanResult> {
     if (pids.length === 0) {
-      return Promise.resolve({sockets: new Map(), unreadable: [], fdCounts: new Map()});
+      return {sockets: new Map(), unreadable: [], fdCounts: new Map()};
     }
+    return (await this.#post(procRoot, pids, signal)).result;
+  }
+
+  /**
+   * Has the worker list the processes of `procRoot` and read all their fds now, ahead of the
+   * first scan (which takes it with takePrefetch): the reads then run while the caller loads
+   * the rest of the program. Started once; a later call while one waits does nothing.
+   */
+  prefetch(procRoot = '/proc'): void {
+    if (this.#prefetch !== undefined) {
+      return;
+    }
+    const read = this.#post(procRoot, null, undefined).then(({result, pids}) => ({
+      pids: pids ?? [],
+      result,
+    }));
+    read.catch(() => {}); // taken and awaited by a scan, or never
+    this.#prefetch = {procRoot, startedAt: performance.now(), read};
+  }
+
+  /**
+   * The prefetch of `procRoot` begun within `maxAgeMs`, once (undefined when there is none):
+   * the processes it listed and what their fds held then. Rejects if `signal` aborts.
+   */
+  takePrefetch(
+    procRoot: string,
+    maxAgeMs: number,
+    signal?: AbortSignal,
+  ): Promise<FdPrefetch> | undefined {
+    const prefetch = this.#prefetch;
+    this.#prefetch = undefined;
+    if (
+      prefetch === undefined ||
+      prefetch.procRoot !== procRoot ||
+      performance.now() - prefetch.startedAt > maxAgeMs
+    ) {
+      return undefined;
+    }
+    if (signal === undefined) {
+      return prefetch.read;
+    }
+    return new Promise<FdPrefetch>((resolve, reject) => {
+      const onAbort = (): void => {
+        reject(signal.reason instanceof Error ? signal.reason : new Error('fd scan aborted'));
+      };
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, {once: true});
+      prefetch.read.then(resolve, reject).finally(() => {
+        signal.removeEventListener('abort', onAbort);
+      });
+    });
+  }
+
+  #post(
+    procRoot: string,
+    pids: readonly number[] | null,
+    signal: AbortSignal | undefined,
+  ): Promise<{result: FdScanResult; pids: number[] | null}> {
     const worker = this.#start();
     clearTimeout(this.#idleTimer);
     const id = this.#nextId++;
-    return new Promise<FdScanResult>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const onAbort = (): void => {
         this.#pending.delete(id);
         reject(signal?.reason instanceof Error ? signal.reason : new Error('fd scan aborted'));
@@ -121,6 +210,7 @@ class FdScanner {
     clearTimeout(this.#idleTimer);
     void this.#worker?.terminate();
     this.#worker = undefined;
+    this.#prefetch = undefined;
     this.#failAll(new Error('fd scanner closed'));
   }
 
@@ -138,9 +228,11 @@ class FdScanner {
       'message',
       (message: {
         id: number;
+        error?: string;
         sockets: Array<number | number[]>;
         unreadable: number[];
         counts: number[];
+        pids: number[] | null;
       }) => {
         const pending = this.#pending.get(message.id);
         this.#pending.delete(message.id);
@@ -152,6 +244,10 @@ class FdScanner {
             this.#idleTimer.unref();
           }
         }
+        if (message.error !== undefined) {
+          pending?.reject(new Error(`cannot list processes: ${message.error}`));
+          return;
+        }
         const sockets = new Map<number, number[]>();
         for (let index = 0; index < message.sockets.length; index += 2) {
           sockets.set(message.sockets[index] as number, message.sockets[index + 1] as number[]);
@@ -160,7 +256,10 @@ class FdScanner {
         for (let index = 0; index < message.counts.length; index += 2) {
           fdCounts.set(message.counts[index] as number, message.counts[index + 1] as number);
         }
-        pending?.resolve({sockets, unreadable: message.unreadable, fdCounts});
+        pending?.resolve({
+          result: {sockets, unreadable: message.unreadable, fdCounts},
+          pids: message.pids,
+        });
       },
     );
     worker.on('error', (error) => {

@@ -1,12 +1,13 @@
 import {readFileSync, statSync} from 'node:fs';
 import {readdir} from 'node:fs/promises';
 import type {Protocol} from '../model/container-info.js';
-import {type FdScanResult, sharedFdScanner} from './fd-scan.js';
+import {type FdPrefetch, type FdScanResult, sharedFdScanner} from './fd-scan.js';
 import {
   type HostSocket,
   isLittleEndianHost,
   parseProcNet,
   readSocketTable,
+  readSocketTableSync,
   socketTables,
 } from './proc-net.js';
 import {
@@ -75,7 +76,21 @@ export interface HostScannerOptions {
   readonly tablesMaxAgeMs?: number;
   /** Longest stretch of synchronous /proc reads before yielding to the event loop, in ms. Default: 4. */
   readonly sliceMs?: number;
+  /**
+   * Read and parse the socket tables in one go, blocking the event loop (tens of milliseconds
+   * on a host with 20,000 listeners): for a one-shot command with nothing else to run, where
+   * it costs less than a thread-pool round trip per 4 KiB page that procfs hands out per
+   * read. Default: false.
+   */
+  readonly blockingReads?: boolean;
 }
+
+/**
+ * How old a prefetch of the fd worker may be for the first scan to take it: a socket that an
+ * older process opened after its fds were read is found only at the next full scan, so the
+ * reads must be of now (a one-shot command takes it within a few hundred milliseconds).
+ */
+const prefetchMaxAgeMs = 1000;
 
 /** Clock ticks per second of /proc/PID/stat times: USER_HZ, 100 on every Linux architecture Node runs on. */
 const clockTicksPerSecond = 100;
@@ -168,6 +183,7 @@ export class HostScanner {
   #lastFullScanAt = 0;
   readonly #sliceMs: number;
   readonly #tablesMaxAgeMs: number | undefined;
+  readonly #blockingReads: boolean;
   /** Owner pids of each listening socket inode seen so far. */
   #owners = new Map<number, readonly number[]>();
   #knownPids = new Set<number>();
@@ -193,6 +209,7 @@ export class HostScanner {
     this.#fullScanEveryMs = options.fullScanEveryMs ?? 60_000;
     this.#sliceMs = options.sliceMs ?? 4;
     this.#tablesMaxAgeMs = options.tablesMaxAgeMs;
+    this.#blockingReads = options.blockingReads ?? false;
   }
 
   /**
@@ -206,13 +223,24 @@ export class HostScanner {
     const started = performance.now();
     const signal = options.signal;
     const isFirst = this.#knownPids.size === 0;
-    const listing = this.#listPids();
-    // The first scan reads every process's fds whatever the tables say: start it now, so the
-    // worker reads links while this thread reads and parses the tables.
+    // The first scan reads every process's fds whatever the tables say: the worker may have
+    // begun that already (FdScanner.prefetch, while the program loaded); else start it now,
+    // so the worker reads links while this thread reads and parses the tables.
+    const prefetched = isFirst ? this.#takePrefetch(signal) : undefined;
+    const listing =
+      prefetched === undefined
+        ? this.#listPids()
+        : prefetched.then((prefetch) =>
+            prefetch === undefined ? this.#listPids() : [...prefetch.pids],
+          );
     const firstFds = isFirst
-      ? listing.then((pids) => this.#fdScanner.scan(this.#procRoot, pids, signal))
+      ? (prefetched ?? Promise.resolve(undefined)).then(
+          async (prefetch) =>
+            prefetch?.result ?? this.#fdScanner.scan(this.#procRoot, await listing, signal),
+        )
       : undefined;
-    firstFds?.catch(() => {}); // awaited below; a table failure must not leave it unhandled
+    listing.catch(() => {}); // awaited below; a table failure must not leave it unhandled
+    firstFds?.catch(() => {});
     const {sockets, changed} = await this.#readSocketTables(isFirst || options.fresh === true);
     const pids = await listing;
     const livePids = new Set(pids);
@@ -231,6 +259,9 @@ export class HostScanner {
       this.#fdCounts = new Map();
       this.#noteFdCounts(result);
       this.#addOwners(result, owners);
+      for (const pid of await this.#readLateHolders(owners, livePids, signal)) {
+        livePids.add(pid);
+      }
       this.#owners = owners;
       this.#lastFullScanAt = performance.now();
       ownersChanged = true;
@@ -423,12 +454,16 @@ export class HostScanner {
     let changed = false;
     const parts = await Promise.all(
       socketTables.map(async ({file, protocol, family}) => {
-        const text = await readSocketTable(this.#procRoot, file);
+        const text = this.#blockingReads
+          ? readSocketTableSync(this.#procRoot, file)
+          : await readSocketTable(this.#procRoot, file);
         const cached = this.#tables.get(file);
         if (cached !== undefined && cached.text === text) {
           return cached.sockets;
         }
-        const sockets = await this.#parseInSlices(text, protocol, family);
+        const sockets = this.#blockingReads
+          ? parseProcNet(text, protocol, family, isLittleEndianHost)
+          : await this.#parseInSlices(text, protocol, family);
         if (cached !== undefined && isSameSockets(cached.sockets, sockets)) {
           // Connections came and went; the listening sockets are the same.
           this.#tables.set(file, {text, sockets: cached.sockets});
@@ -446,6 +481,46 @@ export class HostScanner {
       this.#sockets = parts.flat();
     }
     return {sockets: this.#sockets, changed};
+  }
+
+  /**
+   * The prefetch of this procRoot the fd worker began (FdScanner.prefetch), if any and
+   * recent; undefined (and a scan of its own) when there is none or it failed.
+   */
+  #takePrefetch(signal: AbortSignal | undefined): Promise<FdPrefetch | undefined> | undefined {
+    return this.#fdScanner
+      .takePrefetch(this.#procRoot, prefetchMaxAgeMs, signal)
+      ?.catch(() => undefined);
+  }
+
+  /**
+   * After a full read, sockets with no holder yet may be held by a process that started after
+   * the processes were listed (and bound its socket before the tables were read: docker-proxy
+   * does, within milliseconds of a container start; the listing may be a prefetch from while
+   * the program loaded): lists them again and reads the ones not read yet. Returns their pids.
+   */
+  async #readLateHolders(
+    owners: Map<number, readonly number[]>,
+    read: ReadonlySet<number>,
+    signal: AbortSignal | undefined,
+  ): Promise<number[]> {
+    let unowned = false;
+    for (const holders of owners.values()) {
+      if (holders.length === 0) {
+        unowned = true;
+        break;
+      }
+    }
+    if (!unowned) {
+      return [];
+    }
+    const late = (await this.#listPids()).filter((pid) => !read.has(pid));
+    if (late.length > 0) {
+      const result = await this.#fdScanner.scan(this.#procRoot, late, signal);
+      this.#noteFdCounts(result);
+      this.#addOwners(result, owners);
+    }
+    return late;
   }
 
   async #listPids(): Promise<number[]> {
@@ -580,11 +655,18 @@ export class HostScanner {
       this.#unreadablePids.add(pid);
     }
     for (const [pid, inodes] of result.sockets) {
+      // One list for every socket that only this process holds (a server may hold 20,000).
+      let alone: readonly number[] | undefined;
       for (const inode of inodes) {
         const known = owners.get(inode);
         if (known !== undefined && !known.includes(pid)) {
-          // A copy: the list may be the last scan's, which its listeners still describe.
-          owners.set(inode, [...known, pid]);
+          if (known.length === 0) {
+            alone ??= [pid];
+            owners.set(inode, alone);
+          } else {
+            // A copy: the list may be the last scan's, which its listeners still describe.
+            owners.set(inode, [...known, pid]);
+          }
           added = true;
         }
       }

@@ -1,6 +1,6 @@
 import type {Protocol} from '../model/container-info.js';
 import {parseIpAddress} from '../model/ip.js';
-import {readProcFile} from './proc-read.js';
+import {readProcFile, readProcFileSync} from './proc-read.js';
 
 /** A socket bound on this host, read from /proc/net. */
 export interface HostSocket {
@@ -253,6 +253,18 @@ export async function listHostSockets(procRoot = '/proc'): Promise<HostSocket[]>
 export async function readSocketTable(procRoot: string, file: string): Promise<string> {
   try {
     return await readProcFile(`${procRoot}/net/${file}`, 'latin1');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return '';
+    }
+    throw error;
+  }
+}
+
+/** readSocketTable, read synchronously (a one-shot command that has nothing else to run). */
+export function readSocketTableSync(procRoot: string, file: string): string {
+  try {
+    return readProcFileSync(`${procRoot}/net/${file}`, 'latin1');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       return '';

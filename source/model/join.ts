@@ -126,13 +126,20 @@ function listenerRow(
   finding: HelperFinding | undefined,
   match: Match,
   now: number,
+  addressLists: Map<string, readonly string[]>,
 ): SnapshotRow {
   const startedAt = process?.startedAt ?? null;
+  // Rows of one address share one list of it (rows are read-only): a host has few addresses.
+  let addresses = addressLists.get(listener.address);
+  if (addresses === undefined) {
+    addresses = [listener.address];
+    addressLists.set(listener.address, addresses);
+  }
   return {
     key,
     protocol: listener.protocol,
     address: listener.address,
-    addresses: [listener.address],
+    addresses,
     port: listener.port,
     lastPort: listener.port,
     pids: listener.pids,
@@ -168,6 +175,7 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
   /** Plain sockets by key: SO_REUSEPORT gives one process several on one address and port. */
   const socketRows = new Map<string, SnapshotRow>();
   const helperRows = new Map<string, SnapshotRow>();
+  const addressLists = new Map<string, readonly string[]>();
   /** Ports a visible socket holds, by `container id|protocol`. */
   const held = new Map<string, Set<number>>();
   for (const listener of input.listeners) {
@@ -198,7 +206,16 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
       }
       helperRows.set(
         groupKey,
-        listenerRow(`c|${groupKey}`, listener, process, helper, finding, match, input.now),
+        listenerRow(
+          `c|${groupKey}`,
+          listener,
+          process,
+          helper,
+          finding,
+          match,
+          input.now,
+          addressLists,
+        ),
       );
       continue;
     }
@@ -209,7 +226,10 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
       socketRows.set(key, {...same, pids, sockets: (same.sockets ?? 1) + 1});
       continue;
     }
-    socketRows.set(key, listenerRow(key, listener, process, helper, finding, match, input.now));
+    socketRows.set(
+      key,
+      listenerRow(key, listener, process, helper, finding, match, input.now, addressLists),
+    );
   }
   const rows = [
     ...socketRows.values(),

@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest';
+import {sharedFdScanner} from '../../source/host/fd-scan.js';
 import {HostScanner} from '../../source/host/host-scanner.js';
 import {fakeProc} from '../helpers/fake-proc.js';
 
@@ -113,5 +114,48 @@ describe('HostScanner: a scan costs what changed (fake procfs)', () => {
     expect(pidsOf(await scanner.scan(), 8080)).toEqual([10, 11]);
     proc.exit(11);
     expect(pidsOf(await scanner.scan(), 8080)).toEqual([10]);
+  });
+
+  it('takes the prefetch of its procRoot, and still finds a holder that started after it', async () => {
+    const proc = fakeProc();
+    proc.listen(1001, 8080);
+    proc.process(10, 1, [1001]);
+    proc.write();
+    sharedFdScanner.prefetch(proc.root);
+    // The prefetch has read process 10: it lists what there is now.
+    const prefetched = sharedFdScanner.takePrefetch(proc.root, 60_000);
+    expect((await prefetched)?.pids).toEqual([10]);
+    sharedFdScanner.prefetch(proc.root);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A process started after the prefetch listed the processes binds a socket.
+    proc.listen(1002, 8081);
+    proc.process(11, 1, [1002]);
+    proc.write();
+    const scanner = new HostScanner({procRoot: proc.root, passwdPath: '/dev/null'});
+    const first = await scanner.scan();
+    expect(pidsOf(first, 8080)).toEqual([10]);
+    expect(pidsOf(first, 8081)).toEqual([11]);
+    expect(first.fullScan).toBe(true);
+    // Taken once: a prefetch is gone after its scan, and one of another procRoot is not taken.
+    expect(sharedFdScanner.takePrefetch(proc.root, 60_000)).toBeUndefined();
+    sharedFdScanner.prefetch(`${proc.root}/none`);
+    expect(sharedFdScanner.takePrefetch(proc.root, 60_000)).toBeUndefined();
+  });
+
+  it('blockingReads reads the same sockets and holders', async () => {
+    const proc = fakeProc();
+    for (let index = 0; index < 500; index++) {
+      proc.listen(5000 + index, 20_000 + index);
+    }
+    proc.process(10, 1, [5000, 5001]);
+    proc.process(11, 1, [5002]);
+    proc.write();
+    const options = {procRoot: proc.root, passwdPath: '/dev/null'};
+    const plain = await new HostScanner(options).scan();
+    const blocking = await new HostScanner({...options, blockingReads: true}).scan();
+    expect(blocking.listeners).toEqual(plain.listeners);
+    expect(blocking.listeners).toHaveLength(500);
+    expect(pidsOf(blocking, 20_001)).toEqual([10]);
+    expect(pidsOf(blocking, 20_002)).toEqual([11]);
   });
 });
