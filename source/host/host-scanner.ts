@@ -71,7 +71,7 @@ export interface HostScannerOptions {
   readonly fullScanEveryMs?: number;
   /**
    * How long the socket tables may go unread while the kernel's socket counters stay put, in
-   * ms. Default: 100 times the last read's cost, at most 10 s (on a small host, every scan).
+   * ms. Default: 100 times the last read's cost, at least 5 s and at most 30 s.
    */
   readonly tablesMaxAgeMs?: number;
   /** Longest stretch of synchronous /proc reads before yielding to the event loop, in ms. Default: 4. */
@@ -119,6 +119,12 @@ function isSameListener(
  * many times their last read's cost (a read then costs at most 1% of a core)…
  */
 const readAgeFactor = 100;
+/**
+ * …but not sooner than this, in ms (on a small host a read costs a few ms: reading at every
+ * 1 s tick cost 0.5 % of a core with 300 containers, for a change that no count, process or
+ * engine event announced)…
+ */
+const readAgeFloorMs = 5000;
 /** …and never later than this, in ms. */
 const readAgeLimitMs = 30_000;
 
@@ -241,8 +247,14 @@ export class HostScanner {
       : undefined;
     listing.catch(() => {}); // awaited below; a table failure must not leave it unhandled
     firstFds?.catch(() => {});
-    const {sockets, changed} = await this.#readSocketTables(isFirst || options.fresh === true);
-    const pids = await listing;
+    // Later scans list the processes first: a new process is how a listener usually comes (a
+    // service restarted), so it is a cue to read the tables, as the socket counts are.
+    const listed = isFirst ? undefined : await listing;
+    const hasNewPid = listed?.some((pid) => !this.#knownPids.has(pid)) ?? false;
+    const {sockets, changed} = await this.#readSocketTables(
+      isFirst || options.fresh === true || hasNewPid,
+    );
+    const pids = listed ?? (await listing);
     const livePids = new Set(pids);
     const newPids = pids.filter((pid) => !this.#knownPids.has(pid));
     const lostPid = pids.length - newPids.length !== this.#knownPids.size;
@@ -433,10 +445,10 @@ export class HostScanner {
    * Reading them costs kernel time in proportion to the sockets (64 ms for 20,000 listeners
    * here), so they are read when the kernel's counts of sockets in use (/proc/net/sockstat and
    * sockstat6, per protocol) moved since the last read, which a listener opened or closed does;
-   * and, with the counts unchanged, once `readAgeFactor` times the last read's cost has passed
-   * (at most readAgeLimitMs), since a listener closed and another opened between two scans
-   * leave the counts where they were. On a small host that is a few tens of milliseconds: the
-   * tables are read at every scan. `fresh` reads them now.
+   * when a new process appeared (the scan passes that cue as `fresh`); and, with the counts
+   * unchanged, once `readAgeFactor` times the last read's cost has passed (between
+   * readAgeFloorMs and readAgeLimitMs), since a listener closed and another opened by the
+   * same processes between two scans leave the counts where they were. `fresh` reads them now.
    */
   async #readSocketTables(fresh: boolean): Promise<{sockets: HostSocket[]; changed: boolean}> {
     const counters = readSocketCounters(this.#procRoot);
@@ -446,7 +458,8 @@ export class HostScanner {
       counters === undefined ||
       counters !== this.#counters ||
       sinceRead >=
-        (this.#tablesMaxAgeMs ?? Math.min(readAgeLimitMs, this.#tablesReadMs * readAgeFactor));
+        (this.#tablesMaxAgeMs ??
+          Math.min(readAgeLimitMs, Math.max(readAgeFloorMs, this.#tablesReadMs * readAgeFactor)));
     if (!due && this.#sockets !== undefined) {
       return {sockets: this.#sockets, changed: false};
     }

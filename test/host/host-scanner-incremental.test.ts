@@ -49,6 +49,33 @@ describe('HostScanner: a scan costs what changed (fake procfs)', () => {
     expect(pidsOf(await scanner.scan(), 8082)).toEqual([12]);
   });
 
+  it('reads the tables when a new process appeared, counters unchanged; else not before 5 s', async () => {
+    const proc = fakeProc();
+    proc.listen(1001, 8080);
+    proc.process(10, 1, [1001]);
+    proc.write();
+    // The default age: a fake table costs microseconds to read, the floor of 5 s applies.
+    const scanner = new HostScanner({procRoot: proc.root, passwdPath: '/dev/null'});
+    await scanner.scan();
+    // The same process swaps its listener: nothing announces it, the tables are not due yet.
+    proc.close(1001);
+    proc.listen(1002, 8081);
+    proc.process(10, 1, [1002]);
+    proc.write(false);
+    expect(pidsOf(await scanner.scan(), 8080)).toEqual([10]);
+    // A service restarted: its old process gone, a new one holds a new listener, the counts
+    // where they were. The new process is the cue: the tables are read at once.
+    proc.close(1002);
+    proc.exit(10);
+    proc.listen(1003, 8082);
+    proc.process(11, 1, [1003]);
+    proc.write(false);
+    const restarted = await scanner.scan();
+    expect(pidsOf(restarted, 8082)).toEqual([11]);
+    expect(pidsOf(restarted, 8080)).toBeUndefined();
+    expect(pidsOf(restarted, 8081)).toBeUndefined();
+  });
+
   it('finds a new listener of a new process and of the old parent it inherited it from', async () => {
     const proc = fakeProc();
     proc.listen(1001, 8080);
