@@ -4,7 +4,7 @@ import {splitKeyBurst} from './key-burst.js';
 import {interpretKey, isBlank} from './keys.js';
 import {scrollPane} from './pane.js';
 import {actionKey, describeTarget} from './pending-action.js';
-import {isSameHeader, isSameScreen, isSameUptimes} from './screen-diff.js';
+import {isSameDetail, isSameHeader, isSameScreen, isSameUptimes} from './screen-diff.js';
 import {
   listHeight,
   placeSelection,
@@ -196,7 +196,10 @@ export function reduce(state: AppState, action: AppAction): AppState {
         }
         // An idle host gives the same screen tick after tick: keep the state object, and
         // React and Ink do nothing at all.
-        if (isSameScreen(shown, next)) {
+        if (
+          isSameScreen(shown, next) &&
+          (state.mode.kind !== 'detail' || isSameDetail(shown, next, state.mode.key))
+        ) {
           return state;
         }
       }

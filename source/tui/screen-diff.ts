@@ -29,7 +29,9 @@ function computeRowLook(row: SnapshotRow): string {
     row.helper,
     container === null
       ? ''
-      : `${container.id}|${container.name}|${container.image}|${container.state}|${container.status}`,
+      : // Not the status ("Up 5 minutes"): the list does not show it, and the engines move it
+        // every minute for every container (only the detail pane shows it; see isSameDetail).
+        `${container.id}|${container.name}|${container.image}|${container.state}`,
     row.ambiguous ? row.candidates.length : '',
   ].join('\u0000');
 }
@@ -88,4 +90,14 @@ export function isSameScreen(shown: Snapshot, next: Snapshot): boolean {
 /** True when every one of `rows` shows the same uptime at `now` as at `then` (ms). */
 export function isSameUptimes(rows: readonly SnapshotRow[], then: number, now: number): boolean {
   return rows.every((row) => shownUptime(row, then) === shownUptime(row, now));
+}
+
+/**
+ * True when the detail pane of the row `key` would show the same container status in `next`
+ * as in `shown` (the one thing of a row it shows that the list does not).
+ */
+export function isSameDetail(shown: Snapshot, next: Snapshot, key: string): boolean {
+  const before = shown.rows.find((row) => row.key === key);
+  const after = next.rows.find((row) => row.key === key);
+  return before?.container?.status === after?.container?.status;
 }

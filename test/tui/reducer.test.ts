@@ -250,6 +250,28 @@ describe('reducer: an idle host does not redraw', () => {
   });
 });
 
+describe('reducer: a container status the screen does not show', () => {
+  const withStatus = (status: string) =>
+    fakeSnapshot(
+      fakeSnapshot().rows.map((row) =>
+        row.container === null ? row : {...row, container: {...row.container, status}},
+      ),
+    );
+
+  it('draws nothing in the list, where no column shows it', () => {
+    expect(reduce(base, {type: 'snapshot', snapshot: withStatus('Up 2 hours')})).toBe(base);
+  });
+
+  it('redraws the detail pane of that container, which shows it', () => {
+    const detail = run(base, key('G'), key('', {return: true}));
+    expect(detail.mode.kind).toBe('detail');
+    expect(reduce(detail, {type: 'snapshot', snapshot: withStatus('Up 2 hours')})).not.toBe(detail);
+    // A detail pane of another row: nothing it shows moved.
+    const other = run(base, key('', {return: true}));
+    expect(reduce(other, {type: 'snapshot', snapshot: withStatus('Up 2 hours')})).toBe(other);
+  });
+});
+
 describe('reducer: a burst of input', () => {
   it('reads text that arrives as one chunk key by key, Enter included', () => {
     const state = run(base, key('/5432\r'));
