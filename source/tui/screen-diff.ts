@@ -40,17 +40,20 @@ function computeRowLook(row: SnapshotRow): string {
 const shownUptime = (row: SnapshotRow, takenAt: number): string =>
   formatUptime(shownUptimeAt(row, takenAt / 1000));
 
+/** A refresh this slow is shown at once: the user should see it (an engine slow to answer). */
+const slowRefreshMs = 500;
+
 /**
  * True when a new snapshot would draw the same header: same engines and warnings, the same
- * number of rows; the refresh time moved little and the uptimes' clock has not stepped since
- * it was shown (so it is shown anew every 10 s, in the frame where the uptimes move).
+ * number of rows, and the uptimes' clock has not stepped since it was drawn. The refresh
+ * time is shown anew at each step (every 10 s, in the frame where the uptimes move), and at
+ * once only when a refresh became slow: a detection tick takes tens of ms more than a plain
+ * one, and following each such wobble cost two frames every 15 s.
  */
 export function isSameHeader(shown: Snapshot, next: Snapshot): boolean {
   const drift = Math.abs(next.durationMs - shown.durationMs);
-  // Refresh times wander by tens of ms from tick to tick (a detection lands, or not): the
-  // header follows a change of half or more, and at least every 10 s.
   if (
-    drift > Math.max(25, shown.durationMs / 2) ||
+    (next.durationMs >= slowRefreshMs && drift > shown.durationMs / 2) ||
     isUptimeStepCrossed(shown.takenAt, next.takenAt)
   ) {
     return false;

@@ -229,7 +229,7 @@ describe('reducer: an idle host does not redraw', () => {
     expect(reduce(base, {type: 'snapshot', snapshot: again})).toBe(base);
   });
 
-  it('redraws when a row, a shown uptime, the refresh time or 10 s have changed', () => {
+  it('redraws when a row, a shown uptime, a slow refresh time or the 10 s step have changed', () => {
     const rows = fakeSnapshot().rows;
     const older = rows.map((row, index) => (index === 0 ? {...row, uptimeSeconds: 45} : row));
     expect(reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(older)})).not.toBe(base);
@@ -241,8 +241,12 @@ describe('reducer: an idle host does not redraw', () => {
     );
     expect(reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(minuteLater)})).not.toBe(base);
     expect(reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(rows.slice(1))})).not.toBe(base);
+    // The refresh time: a wobble waits for the next 10 s step, a slow refresh shows at once.
     expect(
       reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(undefined, {durationMs: 120})}),
+    ).toBe(base);
+    expect(
+      reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(undefined, {durationMs: 900})}),
     ).not.toBe(base);
     expect(
       reduce(base, {type: 'snapshot', snapshot: fakeSnapshot(undefined, {takenAt: 10_000})}),
