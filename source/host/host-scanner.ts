@@ -178,8 +178,8 @@ interface CachedProcess {
  * new processes only; when nothing that holds a listener changed it hands back the last
  * scan's objects. The socket tables are read when the counters moved (and now and then
  * regardless, see #readSocketTables). A socket inode not seen before is looked for in the new
- * processes, their parents, and then in the older processes, fewest fds first, until it has
- * a holder. Every process is read again every `fullScanEveryMs`, for sockets passed between
+ * processes, their parents, the processes started since the listing, and then in the older
+ * processes, fewest fds first, until it has a holder. Every process is read again every `fullScanEveryMs`, for sockets passed between
  * processes.
  */
 export class HostScanner {
@@ -603,6 +603,23 @@ export class HostScanner {
     if (wanted.size === 0) {
       return {addedOwner, readAll: false};
     }
+    // A holder may have started after this scan listed the processes and bound its socket
+    // before the tables were read (docker-proxy does, within milliseconds of a container
+    // start): list them again and read the ones not seen yet. Before the older processes:
+    // under churn that is where the holder is, and the older ones are all the host's fds.
+    const seen = new Set([...this.#knownPids, ...newPids]);
+    const late = (await this.#listPids()).filter((pid) => !seen.has(pid));
+    if (late.length > 0) {
+      await read(late);
+      for (const inode of wanted) {
+        if ((owners.get(inode) ?? noPids).length > 0) {
+          wanted.delete(inode);
+        }
+      }
+      if (wanted.size === 0) {
+        return {addedOwner, readAll: false};
+      }
+    }
     const counts = this.#fdCounts;
     const candidates = [...this.#knownPids]
       .filter((pid) => !isNew.has(pid) && !parents.has(pid))
@@ -627,16 +644,6 @@ export class HostScanner {
         if ((owners.get(inode) ?? noPids).length > 0) {
           wanted.delete(inode);
         }
-      }
-    }
-    if (wanted.size > 0) {
-      // A holder may have started after this scan listed the processes and bound its socket
-      // before the tables were read (docker-proxy does, within milliseconds of a container
-      // start): list them again and read the ones not seen yet.
-      const seen = new Set([...this.#knownPids, ...newPids]);
-      const late = (await this.#listPids()).filter((pid) => !seen.has(pid));
-      if (late.length > 0) {
-        await read(late);
       }
     }
     return {addedOwner, readAll: index >= candidates.length && wanted.size > 0};
