@@ -74,6 +74,11 @@ export interface HostScannerOptions {
    * ms. Default: 100 times the last read's cost, at least 5 s and at most 30 s.
    */
   readonly tablesMaxAgeMs?: number;
+  /**
+   * How often a parent with many fds is read again for a new child's new socket, in ms.
+   * Default: 10000.
+   */
+  readonly parentReadEveryMs?: number;
   /** Longest stretch of synchronous /proc reads before yielding to the event loop, in ms. Default: 4. */
   readonly sliceMs?: number;
   /**
@@ -96,6 +101,15 @@ const prefetchMaxAgeMs = 1000;
 const clockTicksPerSecond = 100;
 
 const noPids: readonly number[] = [];
+
+/**
+ * A process with more fds than this is not read again as the parent of every new process
+ * holding a new socket (dockerd holds about 1,800 with 300 containers, and every container
+ * start makes it a parent: 1.4 s of reads a minute under churn)…
+ */
+const cheapParentFds = 256;
+/** …but at most this often, in ms (by default); a read put off is made at the first scan after it. */
+const defaultParentReadEveryMs = 10_000;
 
 /** Whether a listener of the last scan still describes this socket held by these owners. */
 function isSameListener(
@@ -206,6 +220,11 @@ export class HostScanner {
   #processCache = new Map<number, CachedProcess>();
   /** How many fds each process had when its fds were last read. */
   #fdCounts = new Map<number, number>();
+  /** When each process was last read as the parent of a new socket's holder (ms). */
+  #parentReadAt = new Map<number, number>();
+  /** Parents whose read was put off (cheapParentFds), read once parentReadEveryMs has passed. */
+  #owedParents = new Set<number>();
+  readonly #parentReadEveryMs: number;
   #bootTime: number | undefined;
   #users: {mtimeMs: number; users: Map<number, {name: string; home: string}>} | undefined;
 
@@ -215,6 +234,7 @@ export class HostScanner {
     this.#fullScanEveryMs = options.fullScanEveryMs ?? 60_000;
     this.#sliceMs = options.sliceMs ?? 4;
     this.#tablesMaxAgeMs = options.tablesMaxAgeMs;
+    this.#parentReadEveryMs = options.parentReadEveryMs ?? defaultParentReadEveryMs;
     this.#blockingReads = options.blockingReads ?? false;
   }
 
@@ -269,6 +289,7 @@ export class HostScanner {
       this.#unreadablePids = new Set();
       const result = await (firstFds ?? this.#fdScanner.scan(this.#procRoot, pids, signal));
       this.#fdCounts = new Map();
+      this.#owedParents.clear();
       this.#noteFdCounts(result);
       this.#addOwners(result, owners);
       for (const pid of await this.#readLateHolders(owners, livePids, signal)) {
@@ -277,7 +298,7 @@ export class HostScanner {
       this.#owners = owners;
       this.#lastFullScanAt = performance.now();
       ownersChanged = true;
-    } else if (changed || lostPid || newPids.length > 0) {
+    } else if (changed || lostPid || newPids.length > 0 || this.#hasOwedParentsDue()) {
       // Keep what is known, minus what is gone; read only the processes that are new
       // (a fork inherits its parent's sockets).
       const owners = new Map<number, readonly number[]>();
@@ -302,6 +323,14 @@ export class HostScanner {
       this.#noteFdCounts(result);
       if (this.#addOwners(result, owners)) {
         ownersChanged = true;
+      }
+      const owed = this.#takeOwedParentsDue(livePids);
+      if (owed.length > 0) {
+        const parents = await this.#fdScanner.scan(this.#procRoot, owed, signal);
+        this.#noteFdCounts(parents);
+        if (this.#addOwners(parents, owners)) {
+          ownersChanged = true;
+        }
       }
       if (changed) {
         const search = await this.#findNewOwners(sockets, owners, newPids, result, signal);
@@ -396,6 +425,11 @@ export class HostScanner {
     for (const pid of this.#fdCounts.keys()) {
       if (!livePids.has(pid)) {
         this.#fdCounts.delete(pid);
+      }
+    }
+    for (const pid of this.#parentReadAt.keys()) {
+      if (!livePids.has(pid)) {
+        this.#parentReadAt.delete(pid);
       }
     }
     this.#last = {
@@ -592,8 +626,22 @@ export class HostScanner {
         addedOwner = true;
       }
     };
-    if (parents.size > 0) {
-      await read([...parents]);
+    const now = performance.now();
+    const readParents = new Set<number>();
+    for (const pid of parents) {
+      if (
+        (this.#fdCounts.get(pid) ?? 0) <= cheapParentFds ||
+        now - (this.#parentReadAt.get(pid) ?? Number.NEGATIVE_INFINITY) >= this.#parentReadEveryMs
+      ) {
+        readParents.add(pid);
+        this.#parentReadAt.set(pid, now);
+        this.#owedParents.delete(pid);
+      } else {
+        this.#owedParents.add(pid);
+      }
+    }
+    if (readParents.size > 0) {
+      await read([...readParents]);
     }
     for (const inode of wanted) {
       if ((owners.get(inode) ?? noPids).length > 0) {
@@ -622,7 +670,7 @@ export class HostScanner {
     }
     const counts = this.#fdCounts;
     const candidates = [...this.#knownPids]
-      .filter((pid) => !isNew.has(pid) && !parents.has(pid))
+      .filter((pid) => !isNew.has(pid) && !readParents.has(pid))
       .sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0));
     let index = 0;
     while (index < candidates.length && wanted.size > 0) {
@@ -647,6 +695,40 @@ export class HostScanner {
       }
     }
     return {addedOwner, readAll: index >= candidates.length && wanted.size > 0};
+  }
+
+  /** Whether a parent read put off (cheapParentFds) is due. */
+  #hasOwedParentsDue(): boolean {
+    const now = performance.now();
+    for (const pid of this.#owedParents) {
+      if (
+        now - (this.#parentReadAt.get(pid) ?? Number.NEGATIVE_INFINITY) >=
+        this.#parentReadEveryMs
+      ) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The parents whose put-off read is due and who still run; no longer owed, read now. */
+  #takeOwedParentsDue(livePids: ReadonlySet<number>): number[] {
+    const now = performance.now();
+    const due: number[] = [];
+    for (const pid of this.#owedParents) {
+      if (!livePids.has(pid)) {
+        this.#owedParents.delete(pid);
+        this.#parentReadAt.delete(pid);
+      } else if (
+        now - (this.#parentReadAt.get(pid) ?? Number.NEGATIVE_INFINITY) >=
+        this.#parentReadEveryMs
+      ) {
+        due.push(pid);
+        this.#owedParents.delete(pid);
+        this.#parentReadAt.set(pid, now);
+      }
+    }
+    return due;
   }
 
   /** The parent pid of a process, from /proc/PID/stat; undefined when it exited. */

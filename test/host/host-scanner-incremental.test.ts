@@ -93,6 +93,35 @@ describe('HostScanner: a scan costs what changed (fake procfs)', () => {
     expect(after.fullScan).toBe(false);
   });
 
+  it('reads a parent with many fds for each new child at most every parentReadEveryMs, then catches up', async () => {
+    const proc = fakeProc();
+    proc.listen(1001, 8080);
+    proc.process(10, 1, [1001]);
+    proc.process(20, 1, [], 300); // an engine: many fds, the parent of each new helper
+    proc.write();
+    const scanner = new HostScanner({
+      procRoot: proc.root,
+      passwdPath: '/dev/null',
+      parentReadEveryMs: 200,
+    });
+    await scanner.scan();
+    // A first child with a new socket: its parent is read (it holds the socket too).
+    proc.listen(1002, 9090);
+    proc.process(20, 1, [1002], 300);
+    proc.process(21, 20, [1002]);
+    proc.write();
+    expect(pidsOf(await scanner.scan(), 9090)).toEqual([20, 21]);
+    // A second one at once: the parent's read is put off, the child's own socket is shown.
+    proc.listen(1003, 9091);
+    proc.process(20, 1, [1002, 1003], 300);
+    proc.process(22, 20, [1003]);
+    proc.write();
+    expect(pidsOf(await scanner.scan(), 9091)).toEqual([22]);
+    // Once the time has passed, a scan with nothing else new reads it.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(pidsOf(await scanner.scan(), 9091)).toEqual([20, 22]);
+  });
+
   it('looks for the holder of a new socket among older processes, fewest fds first, and stops there', async () => {
     const proc = fakeProc();
     proc.listen(1001, 8080);
