@@ -1,5 +1,4 @@
-import {readFileSync, statSync} from 'node:fs';
-import {readdir} from 'node:fs/promises';
+import {readdirSync, readFileSync, statSync} from 'node:fs';
 import type {Protocol} from '../model/container-info.js';
 import {type FdPrefetch, type FdScanResult, sharedFdScanner} from './fd-scan.js';
 import {
@@ -141,6 +140,9 @@ const readAgeFactor = 100;
 const readAgeFloorMs = 5000;
 /** …and never later than this, in ms. */
 const readAgeLimitMs = 30_000;
+
+/** A socket table under this many characters (about 1,700 sockets) is read synchronously. */
+const smallTableChars = 256 * 1024;
 
 /**
  * The kernel's counts of TCP and UDP sockets in use (IPv4 and IPv6) as one string, or
@@ -501,14 +503,18 @@ export class HostScanner {
     let changed = false;
     const parts = await Promise.all(
       socketTables.map(async ({file, protocol, family}) => {
-        const text = this.#blockingReads
+        const cached = this.#tables.get(file);
+        // A table that was small at its last read is read and parsed in one go: a millisecond
+        // or two, where the asynchronous read makes a thread-pool round trip per 4 KiB page.
+        const blocking =
+          this.#blockingReads || (cached !== undefined && cached.text.length < smallTableChars);
+        const text = blocking
           ? readSocketTableSync(this.#procRoot, file)
           : await readSocketTable(this.#procRoot, file);
-        const cached = this.#tables.get(file);
         if (cached !== undefined && cached.text === text) {
           return cached.sockets;
         }
-        const sockets = this.#blockingReads
+        const sockets = blocking
           ? parseProcNet(text, protocol, family, isLittleEndianHost)
           : await this.#parseInSlices(text, protocol, family);
         if (cached !== undefined && isSameSockets(cached.sockets, sockets)) {
@@ -572,7 +578,9 @@ export class HostScanner {
 
   async #listPids(): Promise<number[]> {
     const pids: number[] = [];
-    for (const entry of await readdir(this.#procRoot)) {
+    // Synchronously: procfs lists a thousand processes in about a millisecond, less than the
+    // asynchronous call's thread-pool round trip costs this thread at every tick.
+    for (const entry of readdirSync(this.#procRoot)) {
       const code = entry.charCodeAt(0);
       if (code >= 48 && code <= 57) {
         pids.push(Number(entry));
