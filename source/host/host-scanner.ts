@@ -1,4 +1,5 @@
-import {readdirSync, readFileSync, statSync} from 'node:fs';
+import {readFileSync, statSync} from 'node:fs';
+import {readdir} from 'node:fs/promises';
 import type {Protocol} from '../model/container-info.js';
 import {type FdPrefetch, type FdScanResult, sharedFdScanner} from './fd-scan.js';
 import {
@@ -161,6 +162,22 @@ function readSocketCounters(procRoot: string): string | undefined {
   }
 }
 
+/**
+ * The kernel's count of tasks and the last pid it gave out (/proc/loadavg, fields 4 and 5),
+ * as one string, or undefined when unreadable. A process or thread made moves the last pid;
+ * one that ended (with none made) moves the count: the same cue, the same set of processes.
+ */
+function readTaskCue(procRoot: string): string | undefined {
+  try {
+    const fields = readProcFileSync(`${procRoot}/loadavg`, 'latin1').trim().split(' ');
+    const tasks = fields[3]?.split('/')[1];
+    const lastPid = fields[4];
+    return tasks === undefined || lastPid === undefined ? undefined : `${tasks} ${lastPid}`;
+  } catch {
+    return undefined;
+  }
+}
+
 function readSockstat6(procRoot: string): string {
   try {
     return readProcFileSync(`${procRoot}/net/sockstat6`, 'latin1');
@@ -226,6 +243,8 @@ export class HostScanner {
   #parentReadAt = new Map<number, number>();
   /** Parents whose read was put off (cheapParentFds), read once parentReadEveryMs has passed. */
   #owedParents = new Set<number>();
+  /** The last listing of /proc and the task cue it was made under (readTaskCue). */
+  #listing: {readonly cue: string; readonly pids: number[]} | undefined;
   readonly #parentReadEveryMs: number;
   #bootTime: number | undefined;
   #users: {mtimeMs: number; users: Map<number, {name: string; home: string}>} | undefined;
@@ -577,15 +596,20 @@ export class HostScanner {
   }
 
   async #listPids(): Promise<number[]> {
+    // Listing /proc costs the kernel a walk of every task (6.7 ms for 1,300 processes here):
+    // when no task was made or ended since the last listing, that listing still holds.
+    const cue = readTaskCue(this.#procRoot);
+    if (cue !== undefined && this.#listing?.cue === cue) {
+      return this.#listing.pids;
+    }
     const pids: number[] = [];
-    // Synchronously: procfs lists a thousand processes in about a millisecond, less than the
-    // asynchronous call's thread-pool round trip costs this thread at every tick.
-    for (const entry of readdirSync(this.#procRoot)) {
+    for (const entry of await readdir(this.#procRoot)) {
       const code = entry.charCodeAt(0);
       if (code >= 48 && code <= 57) {
         pids.push(Number(entry));
       }
     }
+    this.#listing = cue === undefined ? undefined : {cue, pids};
     return pids;
   }
 

@@ -1,3 +1,5 @@
+import {writeFileSync} from 'node:fs';
+import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {sharedFdScanner} from '../../source/host/fd-scan.js';
 import {HostScanner} from '../../source/host/host-scanner.js';
@@ -74,6 +76,33 @@ describe('HostScanner: a scan costs what changed (fake procfs)', () => {
     expect(pidsOf(restarted, 8082)).toEqual([11]);
     expect(pidsOf(restarted, 8080)).toBeUndefined();
     expect(pidsOf(restarted, 8081)).toBeUndefined();
+  });
+
+  it('lists the processes again only when the kernel made or ended a task (/proc/loadavg)', async () => {
+    const proc = fakeProc();
+    const loadavg = (tasks: number, lastPid: number) =>
+      writeFileSync(join(proc.root, 'loadavg'), `0.10 0.20 0.30 1/${tasks} ${lastPid}\n`);
+    proc.listen(1001, 8080);
+    proc.process(10, 1, [1001]);
+    proc.write();
+    loadavg(100, 10);
+    const scanner = new HostScanner({procRoot: proc.root, passwdPath: '/dev/null'});
+    await scanner.scan();
+    // Same cue: the listing (and all that follows from it) is the last one. (A fake procfs
+    // can show a process the kernel's count would not; a real one cannot.)
+    proc.listen(1002, 9090);
+    proc.process(11, 1, [1002]);
+    proc.write(false);
+    expect(pidsOf(await scanner.scan({fresh: true}), 9090)).toEqual([]);
+    // A task made: the last pid moved, the new process is listed and read.
+    loadavg(101, 11);
+    expect(pidsOf(await scanner.scan({fresh: true}), 9090)).toEqual([11]);
+    // A task ended, none made: the count moved, the exit is seen.
+    proc.close(1002);
+    proc.exit(11);
+    proc.write(false);
+    loadavg(100, 11);
+    expect(pidsOf(await scanner.scan({fresh: true}), 9090)).toBeUndefined();
   });
 
   it('finds a new listener of a new process and of the old parent it inherited it from', async () => {
