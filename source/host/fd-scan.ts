@@ -8,6 +8,11 @@ export interface FdScanResult {
   readonly unreadable: readonly number[];
   /** pid -> how many fds it had, for every process read. */
   readonly fdCounts: ReadonlyMap<number, number>;
+  /**
+   * Processes not read because they had as many fds as `known` said (scan's `known`): what
+   * they held then, they are taken to hold still. Empty without `known`.
+   */
+  readonly unchanged: readonly number[];
 }
 
 /**
@@ -18,8 +23,8 @@ export interface FdScanResult {
  */
 const workerSource = `
 const {parentPort} = require('node:worker_threads');
-const {readdirSync, readlinkSync} = require('node:fs');
-parentPort.on('message', ({id, procRoot, pids: listed}) => {
+const {readdirSync, readlinkSync, statSync} = require('node:fs');
+parentPort.on('message', ({id, procRoot, pids: listed, known}) => {
   let pids = listed;
   if (pids === null) {
     // A prefetch: the processes as listed now.
@@ -37,8 +42,26 @@ parentPort.on('message', ({id, procRoot, pids: listed}) => {
   const sockets = [];
   const unreadable = [];
   const counts = [];
+  const unchanged = [];
+  // known: pid -> fd count when last read. Linux (6.2 on) gives a fd folder's size as its
+  // number of fds: a process with as many fds as then is taken as unchanged (a stat, not a
+  // readlink per fd). A size of 0 (older kernels) says nothing: it is read.
+  const knownCounts = known === null || known === undefined ? null : new Map();
+  if (knownCounts !== null) for (let i = 0; i < known.length; i += 2) knownCounts.set(known[i], known[i + 1]);
   for (const pid of pids) {
     const dir = procRoot + '/' + pid + '/fd';
+    const before = knownCounts === null ? undefined : knownCounts.get(pid);
+    // Never this process: reading its fd folder opens one more fd, so its counts disagree.
+    if (before !== undefined && before > 0 && pid !== process.pid) {
+      let size = -1;
+      try {
+        size = statSync(dir).size;
+      } catch {}
+      if (size === before) {
+        unchanged.push(pid);
+        continue;
+      }
+    }
     let fds;
     try {
       fds = readdirSync(dir);
@@ -61,7 +84,7 @@ parentPort.on('message', ({id, procRoot, pids: listed}) => {
     }
     if (inodes.size > 0) sockets.push(pid, [...inodes]);
   }
-  parentPort.postMessage({id, sockets, unreadable, counts, pids: listed === null ? pids : null});
+  parentPort.postMessage({id, sockets, unreadable, counts, unchanged, pids: listed === null ? pids : null});
 });
 `;
 
@@ -99,16 +122,21 @@ class FdScanner {
     this.#idleMs = idleMs;
   }
 
-  /** Socket inodes held by each of `pids`. Rejects if the worker fails or `signal` aborts. */
+  /**
+   * Socket inodes held by each of `pids`. Rejects if the worker fails or `signal` aborts.
+   * `known` (pid -> fd count at its last read): a process with as many fds now is not read
+   * but listed in `unchanged` (on kernels that give a fd folder's size as its fd count).
+   */
   async scan(
     procRoot: string,
     pids: readonly number[],
     signal?: AbortSignal,
+    known?: ReadonlyMap<number, number>,
   ): Promise<FdScanResult> {
     if (pids.length === 0) {
-      return {sockets: new Map(), unreadable: [], fdCounts: new Map()};
+      return {sockets: new Map(), unreadable: [], fdCounts: new Map(), unchanged: []};
     }
-    return (await this.#post(procRoot, pids, signal)).result;
+    return (await this.#post(procRoot, pids, signal, known)).result;
   }
 
   /**
@@ -168,6 +196,7 @@ class FdScanner {
     procRoot: string,
     pids: readonly number[] | null,
     signal: AbortSignal | undefined,
+    known?: ReadonlyMap<number, number>,
   ): Promise<{result: FdScanResult; pids: number[] | null}> {
     const worker = this.#start();
     clearTimeout(this.#idleTimer);
@@ -193,7 +222,12 @@ class FdScanner {
         },
       });
       worker.ref();
-      worker.postMessage({id, procRoot, pids});
+      worker.postMessage({
+        id,
+        procRoot,
+        pids,
+        known: known === undefined ? null : [...known].flat(),
+      });
     });
   }
 
@@ -232,6 +266,7 @@ class FdScanner {
         sockets: Array<number | number[]>;
         unreadable: number[];
         counts: number[];
+        unchanged: number[];
         pids: number[] | null;
       }) => {
         const pending = this.#pending.get(message.id);
@@ -257,7 +292,7 @@ class FdScanner {
           fdCounts.set(message.counts[index] as number, message.counts[index + 1] as number);
         }
         pending?.resolve({
-          result: {sockets, unreadable: message.unreadable, fdCounts},
+          result: {sockets, unreadable: message.unreadable, fdCounts, unchanged: message.unchanged},
           pids: message.pids,
         });
       },

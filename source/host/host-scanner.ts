@@ -111,6 +111,50 @@ const cheapParentFds = 256;
 /** …but at most this often, in ms (by default); a read put off is made at the first scan after it. */
 const defaultParentReadEveryMs = 10_000;
 
+/** Whether every socket of `sockets` has the same holders in `before` and `after`. */
+function isSameOwners(
+  before: ReadonlyMap<number, readonly number[]>,
+  after: ReadonlyMap<number, readonly number[]>,
+  sockets: readonly HostSocket[],
+): boolean {
+  for (const socket of sockets) {
+    const a = before.get(socket.inode);
+    const b = after.get(socket.inode);
+    if (a === b) {
+      continue;
+    }
+    if (a === undefined || b === undefined || a.length !== b.length) {
+      return false;
+    }
+    if (!a.every((pid) => b.includes(pid))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Whether `listeners` and `processes` are the very objects of `last`, in the same order. */
+function isSameScan(
+  last: HostScan,
+  listeners: readonly HostListener[],
+  processes: ReadonlyMap<number, HostProcess>,
+): boolean {
+  if (last.listeners.length !== listeners.length || last.processes.size !== processes.size) {
+    return false;
+  }
+  for (let index = 0; index < listeners.length; index++) {
+    if (last.listeners[index] !== listeners[index]) {
+      return false;
+    }
+  }
+  for (const [pid, process] of processes) {
+    if (last.processes.get(pid) !== process) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /** Whether a listener of the last scan still describes this socket held by these owners. */
 function isSameListener(
   known: HostListener,
@@ -141,6 +185,13 @@ const readAgeFactor = 100;
 const readAgeFloorMs = 5000;
 /** …and never later than this, in ms. */
 const readAgeLimitMs = 30_000;
+
+/**
+ * Every process's fds are read at least this often, in ms; the full scans between read only
+ * the processes whose fd count moved (a socket passed between processes moves both counts,
+ * unless each also closed another fd since).
+ */
+const fdReadAllEveryMs = 600_000;
 
 /** A socket table under this many characters (about 1,700 sockets) is read synchronously. */
 const smallTableChars = 256 * 1024;
@@ -220,6 +271,7 @@ export class HostScanner {
   readonly #passwdPath: string;
   readonly #fullScanEveryMs: number;
   #lastFullScanAt = 0;
+  #lastReadAllAt = 0;
   readonly #sliceMs: number;
   readonly #tablesMaxAgeMs: number | undefined;
   readonly #blockingReads: boolean;
@@ -308,17 +360,28 @@ export class HostScanner {
         owners.set(socket.inode, noPids);
       }
       this.#unreadablePids = new Set();
-      const result = await (firstFds ?? this.#fdScanner.scan(this.#procRoot, pids, signal));
+      // Every process is read at the first scan and every fdReadAllEveryMs; between, a
+      // process with as many fds as at its last read is taken to hold what it held then.
+      const readAll = isFirst || performance.now() - this.#lastReadAllAt >= fdReadAllEveryMs;
+      const result = await (firstFds ??
+        this.#fdScanner.scan(this.#procRoot, pids, signal, readAll ? undefined : this.#fdCounts));
+      const lastCounts = this.#fdCounts;
       this.#fdCounts = new Map();
       this.#owedParents.clear();
       this.#noteFdCounts(result);
       this.#addOwners(result, owners);
+      if (result.unchanged.length > 0) {
+        this.#keepOwners(result.unchanged, lastCounts, owners);
+      }
       for (const pid of await this.#readLateHolders(owners, livePids, signal)) {
         livePids.add(pid);
       }
+      ownersChanged = changed || !isSameOwners(this.#owners, owners, sockets);
       this.#owners = owners;
       this.#lastFullScanAt = performance.now();
-      ownersChanged = true;
+      if (readAll) {
+        this.#lastReadAllAt = this.#lastFullScanAt;
+      }
     } else if (changed || lostPid || newPids.length > 0 || this.#hasOwedParentsDue()) {
       // Keep what is known, minus what is gone; read only the processes that are new
       // (a fork inherits its parent's sockets).
@@ -366,7 +429,7 @@ export class HostScanner {
       this.#owners = owners;
     }
     this.#knownPids = livePids;
-    if (!ownersChanged && last !== undefined) {
+    if (!ownersChanged && !fullScan && last !== undefined) {
       // Same listeners, same owners (processes came and went, none holding a listener):
       // nothing to read again (uptimes follow from startedAt).
       return {
@@ -452,6 +515,16 @@ export class HostScanner {
       if (!livePids.has(pid)) {
         this.#parentReadAt.delete(pid);
       }
+    }
+    if (last !== undefined && isSameScan(last, listeners, processes)) {
+      // A full scan that found what the last one did (the same objects, reused above): the
+      // last scan's lists, so that nothing downstream is joined again.
+      return {
+        ...last,
+        unreadableProcesses: this.#unreadablePids.size,
+        fullScan,
+        durationMs: performance.now() - started,
+      };
     }
     this.#last = {
       listeners,
@@ -727,6 +800,38 @@ export class HostScanner {
       }
     }
     return {addedOwner, readAll: index >= candidates.length && wanted.size > 0};
+  }
+
+  /**
+   * What `pids` held at the last scan, added to `owners` (for the sockets still listed), and
+   * their fd counts kept: processes a full scan did not read, their fd count unchanged.
+   */
+  #keepOwners(
+    pids: readonly number[],
+    lastCounts: ReadonlyMap<number, number>,
+    owners: Map<number, readonly number[]>,
+  ): void {
+    const kept = new Set(pids);
+    const held = new Map<number, number[]>();
+    for (const [inode, holders] of this.#owners) {
+      for (const pid of holders) {
+        if (kept.has(pid)) {
+          let inodes = held.get(pid);
+          if (inodes === undefined) {
+            inodes = [];
+            held.set(pid, inodes);
+          }
+          inodes.push(inode);
+        }
+      }
+    }
+    this.#addOwners({sockets: held, unreadable: [], fdCounts: new Map(), unchanged: []}, owners);
+    for (const pid of pids) {
+      const count = lastCounts.get(pid);
+      if (count !== undefined) {
+        this.#fdCounts.set(pid, count);
+      }
+    }
   }
 
   /** Whether a parent read put off (cheapParentFds) is due. */
