@@ -193,9 +193,6 @@ const readAgeLimitMs = 30_000;
  */
 const fdReadAllEveryMs = 600_000;
 
-/** A socket table under this many characters (about 1,700 sockets) is read synchronously. */
-const smallTableChars = 256 * 1024;
-
 /**
  * The kernel's counts of TCP and UDP sockets in use (IPv4 and IPv6) as one string, or
  * undefined when /proc/net/sockstat cannot be read. A listener opened or closed moves them.
@@ -596,10 +593,9 @@ export class HostScanner {
     const parts = await Promise.all(
       socketTables.map(async ({file, protocol, family}) => {
         const cached = this.#tables.get(file);
-        // A table that was small at its last read is read and parsed in one go: a millisecond
-        // or two, where the asynchronous read makes a thread-pool round trip per 4 KiB page.
-        const blocking =
-          this.#blockingReads || (cached !== undefined && cached.text.length < smallTableChars);
+        // Read synchronously by one-shot commands only: under churn, reading a small table
+        // synchronously cost this thread more than twice what the asynchronous read did.
+        const blocking = this.#blockingReads;
         const text = blocking
           ? readSocketTableSync(this.#procRoot, file)
           : await readSocketTable(this.#procRoot, file);
