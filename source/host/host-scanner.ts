@@ -186,6 +186,9 @@ const readAgeFloorMs = 5000;
 /** …and never later than this, in ms. */
 const readAgeLimitMs = 30_000;
 
+/** Tables whose last read took at most this long (ms) are read again for a new process. */
+const cheapTablesMs = 20;
+
 /**
  * Every process's fds are read at least this often, in ms; the full scans between read only
  * the processes whose fd count moved (a socket passed between processes moves both counts,
@@ -339,8 +342,12 @@ export class HostScanner {
     firstFds?.catch(() => {});
     // Later scans list the processes first: a new process is how a listener usually comes (a
     // service restarted), so it is a cue to read the tables, as the socket counts are.
+    // Only while the tables are cheap to read: on a host with 20,000 listeners a read costs
+    // 165 ms, and short-lived processes (a shell, a cron job) would have it read at every tick.
     const listed = isFirst ? undefined : await listing;
-    const hasNewPid = listed?.some((pid) => !this.#knownPids.has(pid)) ?? false;
+    const hasNewPid =
+      this.#tablesReadMs <= cheapTablesMs &&
+      (listed?.some((pid) => !this.#knownPids.has(pid)) ?? false);
     const {sockets, changed} = await this.#readSocketTables(
       isFirst || options.fresh === true || hasNewPid,
     );
