@@ -1,4 +1,5 @@
-import {type ContainerInfo, shortContainerId} from './model/container-info.js';
+import type {ContainerInfo} from './model/container-info.js';
+import {toJsonContainer} from './model/format.js';
 import type {SnapshotRow} from './model/snapshot-row.js';
 
 /**
@@ -206,14 +207,7 @@ export function writeJsonRows(
     }
     let json = shared.get(container);
     if (json === undefined) {
-      json = safeJson({
-        id: container.id,
-        shortId: shortContainerId(container.id),
-        name: container.name,
-        image: container.image,
-        engine: container.engine,
-        endpoint: container.endpoint,
-      });
+      json = safeJson(toJsonContainer(container));
       shared.set(container, json);
     }
     return json;

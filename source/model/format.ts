@@ -1,4 +1,4 @@
-import {type PublishedPort, shortContainerId} from './container-info.js';
+import {type ContainerInfo, type PublishedPort, shortContainerId} from './container-info.js';
 import type {SnapshotRow} from './snapshot-row.js';
 
 /** Compact uptime: `42s`, `17m`, `3h05m`, `12d04h`; `-` when unknown. */
@@ -83,6 +83,28 @@ export function formatProcess(row: SnapshotRow): string {
   return row.untrusted === null ? (row.process ?? '-') : `!${row.process ?? '-'}`;
 }
 
+/** A container as `nanodock-top --json` names it: what identifies it. */
+export interface JsonContainer {
+  readonly id: string;
+  readonly shortId: string;
+  readonly name: string;
+  readonly image: string;
+  readonly engine: string;
+  readonly endpoint: string | null;
+}
+
+/** The JSON form of a row's container. */
+export function toJsonContainer(container: ContainerInfo): JsonContainer {
+  return {
+    id: container.id,
+    shortId: shortContainerId(container.id),
+    name: container.name,
+    image: container.image,
+    engine: container.engine,
+    endpoint: container.endpoint,
+  };
+}
+
 /** One row as the JSON of `nanodock-top --json`: the row's own facts, the container reduced to what identifies it. */
 export type JsonRow = Pick<
   SnapshotRow,
@@ -101,14 +123,7 @@ export type JsonRow = Pick<
   | 'untrusted'
   | 'ambiguous'
 > & {
-  readonly container: {
-    readonly id: string;
-    readonly shortId: string;
-    readonly name: string;
-    readonly image: string;
-    readonly engine: string;
-    readonly endpoint: string | null;
-  } | null;
+  readonly container: JsonContainer | null;
   readonly candidates: readonly string[];
   /** Listening sockets the row stands for: more than 1 when one process holds several (SO_REUSEPORT). */
   readonly sockets: number;
@@ -132,17 +147,7 @@ export function toJsonRow(row: SnapshotRow): JsonRow {
     command: row.command,
     helper: row.helper,
     untrusted: row.untrusted,
-    container:
-      container === null
-        ? null
-        : {
-            id: container.id,
-            shortId: shortContainerId(container.id),
-            name: container.name,
-            image: container.image,
-            engine: container.engine,
-            endpoint: container.endpoint,
-          },
+    container: container === null ? null : toJsonContainer(container),
     ambiguous: row.ambiguous,
     candidates: row.candidates.map((candidate) => candidate.name),
   };

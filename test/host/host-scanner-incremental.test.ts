@@ -8,13 +8,18 @@ import {fakeProc} from '../helpers/fake-proc.js';
 const pidsOf = (scan: Awaited<ReturnType<HostScanner['scan']>>, port: number) =>
   scan.listeners.find((listener) => listener.port === port)?.pids;
 
+/** A fake procfs with one listener (port 8080, inode 1001, pid 10) and a scanner over it. */
+function webHost(): {proc: ReturnType<typeof fakeProc>; scanner: HostScanner} {
+  const proc = fakeProc();
+  proc.listen(1001, 8080);
+  proc.process(10, 1, [1001]);
+  proc.write();
+  return {proc, scanner: new HostScanner({procRoot: proc.root, passwdPath: '/dev/null'})};
+}
+
 describe('HostScanner: a scan costs what changed (fake procfs)', () => {
   it('hands back the last scan when processes came and went but no holder did', async () => {
-    const proc = fakeProc();
-    proc.listen(1001, 8080);
-    proc.process(10, 1, [1001]);
-    proc.write();
-    const scanner = new HostScanner({procRoot: proc.root, passwdPath: '/dev/null'});
+    const {proc, scanner} = webHost();
     const first = await scanner.scan();
     expect(pidsOf(first, 8080)).toEqual([10]);
     proc.process(11, 1, []); // a short-lived process with no socket
@@ -172,11 +177,7 @@ describe('HostScanner: a scan costs what changed (fake procfs)', () => {
   });
 
   it('reads every process for a socket no process holds, once', async () => {
-    const proc = fakeProc();
-    proc.listen(1001, 8080);
-    proc.process(10, 1, [1001]);
-    proc.write();
-    const scanner = new HostScanner({procRoot: proc.root, passwdPath: '/dev/null'});
+    const {proc, scanner} = webHost();
     await scanner.scan();
     proc.listen(1002, 9090); // held by no process we can see (the kernel's own, say)
     proc.write();
