@@ -263,8 +263,9 @@ interface CachedProcess {
  * scan's objects. The socket tables are read when the counters moved (and now and then
  * regardless, see #readSocketTables). A socket inode not seen before is looked for in the new
  * processes, their parents, the processes started since the listing, and then in the older
- * processes, fewest fds first, until it has a holder. Every process is read again every `fullScanEveryMs`, for sockets passed between
- * processes.
+ * processes, fewest fds first, until it has a holder. Every `fullScanEveryMs` the processes
+ * whose fd count moved are read again (every process every 10 minutes), for sockets passed
+ * between processes.
  */
 export class HostScanner {
   readonly #procRoot: string;
@@ -358,6 +359,8 @@ export class HostScanner {
     let fullScan = isFirst || performance.now() - this.#lastFullScanAt >= this.#fullScanEveryMs;
     const last = this.#last;
     let ownersChanged = changed;
+    // Parents whose read was put off (cheapParentFds) and is due now; a full scan reads all.
+    const owed = fullScan ? [] : this.#takeOwedParentsDue(livePids);
     if (fullScan) {
       const owners = new Map<number, readonly number[]>();
       for (const socket of sockets) {
@@ -377,7 +380,7 @@ export class HostScanner {
       if (result.unchanged.length > 0) {
         this.#keepOwners(result.unchanged, lastCounts, owners);
       }
-      for (const pid of await this.#readLateHolders(owners, livePids, signal)) {
+      for (const pid of (await this.#readLateHolders(owners, livePids, signal)).late) {
         livePids.add(pid);
       }
       ownersChanged = changed || !isSameOwners(this.#owners, owners, sockets);
@@ -386,7 +389,7 @@ export class HostScanner {
       if (readAll) {
         this.#lastReadAllAt = this.#lastFullScanAt;
       }
-    } else if (changed || lostPid || newPids.length > 0 || this.#hasOwedParentsDue()) {
+    } else if (changed || lostPid || newPids.length > 0 || owed.length > 0) {
       // Keep what is known, minus what is gone; read only the processes that are new
       // (a fork inherits its parent's sockets).
       const owners = new Map<number, readonly number[]>();
@@ -412,7 +415,6 @@ export class HostScanner {
       if (this.#addOwners(result, owners)) {
         ownersChanged = true;
       }
-      const owed = this.#takeOwedParentsDue(livePids);
       if (owed.length > 0) {
         const parents = await this.#fdScanner.scan(this.#procRoot, owed, signal);
         this.#noteFdCounts(parents);
@@ -642,7 +644,7 @@ export class HostScanner {
   }
 
   /**
-   * After a full read, sockets with no holder yet may be held by a process that started after
+   * Sockets with no holder yet (after a full read, or a new socket's search) may be held by a process that started after
    * the processes were listed (and bound its socket before the tables were read: docker-proxy
    * does, within milliseconds of a container start; the listing may be a prefetch from while
    * the program loaded): lists them again and reads the ones not read yet. Returns their pids.
@@ -651,7 +653,7 @@ export class HostScanner {
     owners: Map<number, readonly number[]>,
     read: ReadonlySet<number>,
     signal: AbortSignal | undefined,
-  ): Promise<number[]> {
+  ): Promise<{late: number[]; addedOwner: boolean}> {
     let unowned = false;
     for (const holders of owners.values()) {
       if (holders.length === 0) {
@@ -660,15 +662,16 @@ export class HostScanner {
       }
     }
     if (!unowned) {
-      return [];
+      return {late: [], addedOwner: false};
     }
     const late = (await this.#listPids()).filter((pid) => !read.has(pid));
+    let addedOwner = false;
     if (late.length > 0) {
       const result = await this.#fdScanner.scan(this.#procRoot, late, signal);
       this.#noteFdCounts(result);
-      this.#addOwners(result, owners);
+      addedOwner = this.#addOwners(result, owners);
     }
-    return late;
+    return {late, addedOwner};
   }
 
   async #listPids(): Promise<number[]> {
@@ -764,9 +767,9 @@ export class HostScanner {
     // start): list them again and read the ones not seen yet. Before the older processes:
     // under churn that is where the holder is, and the older ones are all the host's fds.
     const seen = new Set([...this.#knownPids, ...newPids]);
-    const late = (await this.#listPids()).filter((pid) => !seen.has(pid));
-    if (late.length > 0) {
-      await read(late);
+    const late = await this.#readLateHolders(owners, seen, signal);
+    if (late.addedOwner) {
+      addedOwner = true;
       for (const inode of wanted) {
         if ((owners.get(inode) ?? noPids).length > 0) {
           wanted.delete(inode);
@@ -835,20 +838,6 @@ export class HostScanner {
         this.#fdCounts.set(pid, count);
       }
     }
-  }
-
-  /** Whether a parent read put off (cheapParentFds) is due. */
-  #hasOwedParentsDue(): boolean {
-    const now = performance.now();
-    for (const pid of this.#owedParents) {
-      if (
-        now - (this.#parentReadAt.get(pid) ?? Number.NEGATIVE_INFINITY) >=
-        this.#parentReadEveryMs
-      ) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** The parents whose put-off read is due and who still run; no longer owed, read now. */
