@@ -22,6 +22,18 @@ export interface CliFlags {
 }
 
 /** What a command line asks for, or a one-line reason it is wrong (the caller exits 2). */
+/**
+ * The output mode the flags ask for: `--json`, `--once`, or the dashboard, which a stdout that
+ * is not a terminal (`isTty` false) turns into `--once`. (`--json` with `--once` is refused
+ * by resolveCliConfig.)
+ */
+export function outputMode(
+  flags: Pick<CliFlags, 'json' | 'once'>,
+  isTty: boolean,
+): 'json' | 'once' | 'interactive' {
+  return flags.json ? 'json' : flags.once || !isTty ? 'once' : 'interactive';
+}
+
 export type ParsedArgs =
   | {readonly kind: 'help'}
   | {readonly kind: 'version'}

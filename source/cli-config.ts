@@ -1,4 +1,4 @@
-import type {CliFlags} from './cli-args.js';
+import {type CliFlags, outputMode} from './cli-args.js';
 import type {ColumnId} from './model/columns.js';
 import {parsePortFilter, type RowFilter} from './model/filter.js';
 import {sortColumns} from './model/select.js';
@@ -70,7 +70,7 @@ export function resolveCliConfig(
   if (flags.json && flags.once) {
     return '--json and --once are two outputs: pick one';
   }
-  const mode = flags.json ? 'json' : flags.once || !environment.isTty ? 'once' : 'interactive';
+  const mode = outputMode(flags, environment.isTty);
   return {
     mode,
     filter,

@@ -1,5 +1,5 @@
 import {readFileSync} from 'node:fs';
-import {formatReason, type ParsedArgs} from './cli-args.js';
+import {formatReason, outputMode, type ParsedArgs} from './cli-args.js';
 import {helpText} from './cli-help.js';
 
 // Only what the command line asks for is loaded: --help and --version need these three small
@@ -26,8 +26,8 @@ async function main(parsed: ParsedArgs): Promise<number> {
   // Every mode scans the host: the fd worker boots on its thread while the modules load,
   // started before anything else loads. A one-shot command (`--json`, `--once`, or stdout not
   // a terminal: cli-config's rule) has it read every process's fds meanwhile too, for its one
-  // scan; the dashboard scans after Ink has loaded, when such reads would be old.
-  const oneShot = parsed.flags.json || parsed.flags.once || !process.stdout.isTTY;
+  // scan (outputMode); the dashboard scans after Ink has loaded, when such reads would be old.
+  const oneShot = outputMode(parsed.flags, Boolean(process.stdout.isTTY)) !== 'interactive';
   const fdScan = import('./host/fd-scan.js').then(({sharedFdScanner}) => {
     if (oneShot) {
       sharedFdScanner.prefetch();
