@@ -5,7 +5,7 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
 import type {SnapshotRow} from '../source/model/snapshot-row.js';
-import {collectSnapshot} from '../source/snapshot.js';
+import {collectSnapshot, LiveSnapshot, type Snapshot} from '../source/snapshot.js';
 import {stopContainerOf} from '../source/stop.js';
 import {
   lab,
@@ -180,6 +180,54 @@ function ssTriples(): Set<string> {
   }
   return triples;
 }
+
+describe.skipIf(skipDocker || !isRoot)('a real Docker that lists ports in another order', () => {
+  it('does not join the rows again at each ask when its containers did not change', async () => {
+    // Docker keeps a container's ports in a map: nd-web's five ports (ten entries, 0.0.0.0
+    // and ::) come in another order at each GET /containers/json. The rows must not be joined
+    // again for that: on a host of 300 containers it was a join of every row at every ask.
+    // A join makes every row anew; a refresh that finds the same containers keeps the rows of
+    // the host's own processes as they were (only rows whose status text moved are new).
+    const live = new LiveSnapshot({
+      env: {DOCKER_HOST: lab.docker.address},
+      home: bareHome,
+      uid: 0,
+      containersMaxAgeMs: () => 0,
+    });
+    let joins = 0;
+    let hostRow: SnapshotRow | undefined;
+    let last: Snapshot | undefined;
+    for (let ask = 0; ask < 12; ask++) {
+      last = undefined;
+      await live.refresh((snapshot) => {
+        last = snapshot;
+      });
+      const snapshot = last as Snapshot | undefined;
+      if (snapshot === undefined || snapshot.enginesPending) {
+        throw new Error('no final snapshot');
+      }
+      expect(snapshot.engines.some((report) => report.ok)).toBe(true);
+      const first = snapshot.rows.find((row) => row.container === null);
+      if (first !== hostRow) {
+        joins++;
+      }
+      hostRow = first;
+    }
+    expect(hostRow).toBeDefined();
+    // The first ask joins; a process of the host may start or end meanwhile: one more.
+    expect(joins).toBeLessThanOrEqual(2);
+    const web = (last as Snapshot | undefined)?.rows.filter(
+      (row) => row.container?.name === lab.docker.container,
+    );
+    expect(web?.map((row) => `${row.port}/${row.protocol}`).sort()).toEqual([
+      '18080/tcp',
+      '18081/udp',
+      '18082/tcp',
+      '18083/tcp',
+      '18084/tcp',
+    ]);
+  });
+});
 
 describe.skipIf(!isRoot)('parity with ss (root sees every process)', () => {
   it('the set of (protocol, port, pid) equals what ss -H -ltunp reports at the same moment', async () => {
