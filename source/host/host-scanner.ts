@@ -6,8 +6,8 @@ import {
   type HostSocket,
   isLittleEndianHost,
   parseProcNet,
-  readSocketTable,
   readSocketTableSync,
+  readSocketTableUnlessSame,
   socketTables,
 } from './proc-net.js';
 import {
@@ -17,7 +17,7 @@ import {
   parseProcStat,
   parseStatusUid,
 } from './proc-process.js';
-import {readProcFileSync} from './proc-read.js';
+import {ProcReader, readProcFileSync} from './proc-read.js';
 
 /** A process that holds a listening socket. */
 export interface HostProcess {
@@ -280,7 +280,13 @@ export class HostScanner {
   #owners = new Map<number, readonly number[]>();
   #knownPids = new Set<number>();
   #unreadablePids = new Set<number>();
-  #tables = new Map<string, {text: string; sockets: HostSocket[]}>();
+  /**
+   * Each table's parsed sockets, and its text when read synchronously (the asynchronous reads
+   * compare bytes in their reader instead: #tableReaders).
+   */
+  #tables = new Map<string, {text: string | undefined; sockets: HostSocket[]}>();
+  /** One reader per table, keeping its last bytes to tell an unchanged table at once. */
+  readonly #tableReaders = new Map<string, ProcReader>();
   /** The sockets of the last table read, and when it was done, its cost and the counters then. */
   #sockets: HostSocket[] | undefined;
   #tablesReadAt = 0;
@@ -605,22 +611,32 @@ export class HostScanner {
         // Read synchronously by one-shot commands only: under churn, reading a small table
         // synchronously cost this thread more than twice what the asynchronous read did.
         const blocking = this.#blockingReads;
-        const text = blocking
-          ? readSocketTableSync(this.#procRoot, file)
-          : await readSocketTable(this.#procRoot, file);
-        if (cached !== undefined && cached.text === text) {
+        let reader = this.#tableReaders.get(file);
+        if (reader === undefined && !blocking) {
+          reader = new ProcReader();
+          this.#tableReaders.set(file, reader);
+        }
+        const text =
+          reader === undefined
+            ? readSocketTableSync(this.#procRoot, file)
+            : await readSocketTableUnlessSame(this.#procRoot, file, reader, cached === undefined);
+        if (cached !== undefined && (text === undefined || cached.text === text)) {
           return cached.sockets;
+        }
+        if (text === undefined) {
+          // Cannot be: the reader reads anew (force) when there is nothing cached.
+          throw new Error(`socket table ${file} was not read`);
         }
         const sockets = blocking
           ? parseProcNet(text, protocol, family, isLittleEndianHost)
           : await this.#parseInSlices(text, protocol, family);
         if (cached !== undefined && isSameSockets(cached.sockets, sockets)) {
           // Connections came and went; the listening sockets are the same.
-          this.#tables.set(file, {text, sockets: cached.sockets});
+          this.#tables.set(file, {text: blocking ? text : undefined, sockets: cached.sockets});
           return cached.sockets;
         }
         changed = true;
-        this.#tables.set(file, {text, sockets});
+        this.#tables.set(file, {text: blocking ? text : undefined, sockets});
         return sockets;
       }),
     );

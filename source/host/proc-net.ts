@@ -1,6 +1,6 @@
 import type {Protocol} from '../model/container-info.js';
 import {parseIpAddress} from '../model/ip.js';
-import {readProcFile, readProcFileSync} from './proc-read.js';
+import {type ProcReader, readProcFile, readProcFileSync} from './proc-read.js';
 
 /** A socket bound on this host, read from /proc/net. */
 export interface HostSocket {
@@ -253,6 +253,26 @@ export async function listHostSockets(procRoot = '/proc'): Promise<HostSocket[]>
 export async function readSocketTable(procRoot: string, file: string): Promise<string> {
   try {
     return await readProcFile(`${procRoot}/net/${file}`, 'latin1');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return '';
+    }
+    throw error;
+  }
+}
+
+/**
+ * readSocketTable through `reader`: undefined when the table holds the same bytes as at the
+ * reader's last read (unless `force`; see ProcReader.readUnlessSame).
+ */
+export async function readSocketTableUnlessSame(
+  procRoot: string,
+  file: string,
+  reader: ProcReader,
+  force: boolean,
+): Promise<string | undefined> {
+  try {
+    return await reader.readUnlessSame(`${procRoot}/net/${file}`, 'latin1', force);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       return '';

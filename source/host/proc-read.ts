@@ -7,9 +7,12 @@ import {open} from 'node:fs/promises';
  * megabytes a minute of short-lived external memory, which a long-running dashboard holds
  * until a major collection (the soak saw RSS climb 15-20 MB a minute from it).
  */
-class ProcReader {
-  #buffer = Buffer.allocUnsafe(64 * 1024);
+export class ProcReader {
+  #buffer: Buffer = Buffer.allocUnsafe(64 * 1024);
   #busy = false;
+  /** The bytes readUnlessSame read last (a buffer of their own), and how many. */
+  #last: Buffer | undefined;
+  #lastLength = 0;
 
   /** Reads the whole file synchronously (procfs text: stat, status, cmdline, sockstat). */
   readSync(path: string, encoding: BufferEncoding): string {
@@ -39,6 +42,44 @@ class ProcReader {
     if (this.#busy) {
       return new ProcReader().read(path, encoding);
     }
+    const length = await this.#readAll(path);
+    return this.#buffer.toString(encoding, 0, length);
+  }
+
+  /**
+   * As read, but undefined when the file holds the same bytes as at this reader's last
+   * readUnlessSame (unless `force`): an unchanged socket table of 20,000 sockets then costs a
+   * comparison, not a 3 MB string to parse and collect. Keeps the last bytes read (a second
+   * buffer): for the tables a scanner reads again and again, one reader each.
+   */
+  async readUnlessSame(
+    path: string,
+    encoding: BufferEncoding,
+    force: boolean,
+  ): Promise<string | undefined> {
+    if (this.#busy) {
+      return new ProcReader().read(path, encoding);
+    }
+    const length = await this.#readAll(path);
+    const last = this.#last;
+    if (
+      !force &&
+      last !== undefined &&
+      length === this.#lastLength &&
+      this.#buffer.compare(last, 0, length, 0, length) === 0
+    ) {
+      return undefined;
+    }
+    const text = this.#buffer.toString(encoding, 0, length);
+    // These bytes are the last now; the older ones' buffer takes the next read.
+    this.#last = this.#buffer;
+    this.#lastLength = length;
+    this.#buffer = last ?? Buffer.allocUnsafe(64 * 1024);
+    return text;
+  }
+
+  /** Reads the whole file into #buffer (grown as needed); resolves to its length. */
+  async #readAll(path: string): Promise<number> {
     this.#busy = true;
     const handle = await open(path, 'r').catch((error: unknown) => {
       this.#busy = false;
@@ -57,7 +98,7 @@ class ProcReader {
           null,
         );
         if (bytesRead === 0) {
-          return this.#buffer.toString(encoding, 0, length);
+          return length;
         }
         length += bytesRead;
       }

@@ -1,0 +1,42 @@
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {ProcReader} from '../../source/host/proc-read.js';
+
+describe('ProcReader.readUnlessSame', () => {
+  it('gives the text, then nothing while the bytes stay the same, then the new text', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'nd-proc-read-')), 'tcp');
+    const reader = new ProcReader();
+    // Larger than the first buffer (64 KiB), so both buffers grow and swap.
+    const first = 'a'.repeat(200_000);
+    writeFileSync(path, first);
+    expect(await reader.readUnlessSame(path, 'latin1', false)).toBe(first);
+    expect(await reader.readUnlessSame(path, 'latin1', false)).toBeUndefined();
+    expect(await reader.readUnlessSame(path, 'latin1', false)).toBeUndefined();
+    // Asked to, it reads anew whatever the bytes.
+    expect(await reader.readUnlessSame(path, 'latin1', true)).toBe(first);
+    // One byte moved in the middle, same length.
+    const second = `${'a'.repeat(100_000)}b${'a'.repeat(99_999)}`;
+    writeFileSync(path, second);
+    expect(await reader.readUnlessSame(path, 'latin1', false)).toBe(second);
+    expect(await reader.readUnlessSame(path, 'latin1', false)).toBeUndefined();
+    // Shorter, a prefix of the last bytes.
+    writeFileSync(path, 'a'.repeat(10));
+    expect(await reader.readUnlessSame(path, 'latin1', false)).toBe('a'.repeat(10));
+    writeFileSync(path, '');
+    expect(await reader.readUnlessSame(path, 'latin1', false)).toBe('');
+    expect(await reader.readUnlessSame(path, 'latin1', false)).toBeUndefined();
+  });
+
+  it('compares with its own last read only: another reader of the file does not count', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'nd-proc-read-')), 'udp');
+    writeFileSync(path, 'one');
+    const mine = new ProcReader();
+    const other = new ProcReader();
+    expect(await mine.readUnlessSame(path, 'latin1', false)).toBe('one');
+    writeFileSync(path, 'two');
+    expect(await other.readUnlessSame(path, 'latin1', false)).toBe('two');
+    expect(await mine.readUnlessSame(path, 'latin1', false)).toBe('two');
+  });
+});
