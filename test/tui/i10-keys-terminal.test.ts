@@ -317,7 +317,9 @@ describe.skipIf(!canRun)('issue 10 keys and rows in a real terminal (tmux)', () 
       message: 'container gone',
     });
     await tmux.send('Escape');
-    await tmux.waitFor((text) => text.includes('filter: =18250'));
+    // The pane closed before the next key: an Esc that the program reads together with the
+    // '/' after it is Alt+/ (a busy host delays the read), and the filter never opens.
+    await tmux.waitFor((text) => text.includes('filter: =18250') && !text.includes('is gone'));
     await tmux.send('/', 'BSpace', 'BSpace', 'BSpace', 'BSpace', 'BSpace', 'BSpace');
     await tmux.type('=18243');
     await tmux.send('Enter');
