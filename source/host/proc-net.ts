@@ -281,6 +281,23 @@ export async function readSocketTableUnlessSame(
   }
 }
 
+/** readSocketTableUnlessSame, read synchronously (a small table: see ProcReader). */
+export function readSocketTableUnlessSameSync(
+  procRoot: string,
+  file: string,
+  reader: ProcReader,
+  force: boolean,
+): string | undefined {
+  try {
+    return reader.readUnlessSameSync(`${procRoot}/net/${file}`, 'latin1', force);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return '';
+    }
+    throw error;
+  }
+}
+
 /** readSocketTable, read synchronously (a one-shot command that has nothing else to run). */
 export function readSocketTableSync(procRoot: string, file: string): string {
   try {

@@ -16,22 +16,7 @@ export class ProcReader {
 
   /** Reads the whole file synchronously (procfs text: stat, status, cmdline, sockstat). */
   readSync(path: string, encoding: BufferEncoding): string {
-    const fd = openSync(path, 'r');
-    try {
-      let length = 0;
-      for (;;) {
-        if (length === this.#buffer.length) {
-          this.#grow();
-        }
-        const read = readSync(fd, this.#buffer, length, this.#buffer.length - length, null);
-        if (read === 0) {
-          return this.#buffer.toString(encoding, 0, length);
-        }
-        length += read;
-      }
-    } finally {
-      closeSync(fd);
-    }
+    return this.#buffer.toString(encoding, 0, this.#readAllSync(path));
   }
 
   /**
@@ -60,7 +45,27 @@ export class ProcReader {
     if (this.#busy) {
       return new ProcReader().read(path, encoding);
     }
-    const length = await this.#readAll(path);
+    return this.#unlessSame(await this.#readAll(path), encoding, force);
+  }
+
+  /**
+   * readUnlessSame, synchronously: for a small table, whose asynchronous read (a file handle,
+   * a thread-pool trip per 4 KiB) costs the process about twice the CPU of the read itself.
+   */
+  readUnlessSameSync(path: string, encoding: BufferEncoding, force: boolean): string | undefined {
+    if (this.#busy) {
+      return new ProcReader().readSync(path, encoding);
+    }
+    return this.#unlessSame(this.#readAllSync(path), encoding, force);
+  }
+
+  /** How many bytes the last readUnlessSame read (0 before the first). */
+  get lastLength(): number {
+    return this.#lastLength;
+  }
+
+  /** The text of the `length` bytes just read, or undefined when they are the last ones. */
+  #unlessSame(length: number, encoding: BufferEncoding, force: boolean): string | undefined {
     const last = this.#last;
     if (
       !force &&
@@ -76,6 +81,26 @@ export class ProcReader {
     this.#lastLength = length;
     this.#buffer = last ?? Buffer.allocUnsafe(64 * 1024);
     return text;
+  }
+
+  /** Reads the whole file into #buffer (grown as needed), synchronously; returns its length. */
+  #readAllSync(path: string): number {
+    const fd = openSync(path, 'r');
+    try {
+      let length = 0;
+      for (;;) {
+        if (length === this.#buffer.length) {
+          this.#grow();
+        }
+        const read = readSync(fd, this.#buffer, length, this.#buffer.length - length, null);
+        if (read === 0) {
+          return length;
+        }
+        length += read;
+      }
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Reads the whole file into #buffer (grown as needed); resolves to its length. */

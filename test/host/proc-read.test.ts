@@ -40,3 +40,20 @@ describe('ProcReader.readUnlessSame', () => {
     expect(await mine.readUnlessSame(path, 'latin1', false)).toBe('two');
   });
 });
+
+describe('ProcReader.readUnlessSameSync', () => {
+  it('compares with the last read, whether that was synchronous or not', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'nd-proc-read-')), 'tcp6');
+    writeFileSync(path, 'x'.repeat(70_000));
+    const reader = new ProcReader();
+    expect(reader.lastLength).toBe(0);
+    expect(reader.readUnlessSameSync(path, 'latin1', false)).toBe('x'.repeat(70_000));
+    expect(reader.lastLength).toBe(70_000);
+    expect(await reader.readUnlessSame(path, 'latin1', false)).toBeUndefined();
+    expect(reader.readUnlessSameSync(path, 'latin1', false)).toBeUndefined();
+    writeFileSync(path, 'y');
+    expect(reader.readUnlessSameSync(path, 'latin1', false)).toBe('y');
+    expect(await reader.readUnlessSame(path, 'latin1', false)).toBeUndefined();
+    expect(reader.readUnlessSameSync(path, 'latin1', true)).toBe('y');
+  });
+});
