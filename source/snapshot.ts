@@ -1,5 +1,10 @@
 import {hostname} from 'node:os';
-import {awaitDetection, type DetectOptions, startDetection} from './engine/detect.js';
+import {
+  awaitScan,
+  type DetectOptions,
+  type EngineAnswer,
+  startDetection,
+} from './engine/detect.js';
 import {type Endpoint, resolveEndpoints} from './engine/endpoint.js';
 import {pingEngine} from './engine/ping.js';
 import {EngineRequestError} from './errors/engine-request-error.js';
@@ -190,6 +195,13 @@ export class LiveSnapshot {
   /** The host's name does not change while we run; asking costs a system call per refresh. */
   readonly #hostname = hostname();
   #isStale = false;
+  /**
+   * Engines an event said changed since the last detection began (invalidateContainers with
+   * an address): the next detection asks only these, and takes the others' last answers.
+   */
+  readonly #staleEngines = new Set<string>();
+  /** Each address's answer at the last detection (empty before the first, or after a failed one). */
+  #answers: ReadonlyMap<string, EngineAnswer> = new Map();
   readonly #containersMaxAgeMs: () => number;
   readonly #notAnsweringAfterMs: number;
   /** Pings still waiting for an answer, by engine address, with when each was sent. */
@@ -240,7 +252,7 @@ export class LiveSnapshot {
     signal?: AbortSignal,
     options: {readonly fresh?: boolean; readonly finalOnly?: boolean} = {},
   ): Promise<void> {
-    const isFresh =
+    const isCurrent =
       this.#containers !== null &&
       !this.#isStale &&
       performance.now() - this.#detectedAt < this.#containersMaxAgeMs() &&
@@ -248,13 +260,15 @@ export class LiveSnapshot {
       this.#silentEngines().size === 0;
     let detection = this.#detection;
     if (detection === null) {
-      if (isFresh && this.#containers !== null) {
+      if (isCurrent && this.#containers !== null && this.#staleEngines.size === 0) {
         detection = Promise.resolve(this.#containers);
         // The list is cached (events keep it current): still ask each engine whether it
         // answers at all, or a hung engine with its event stream open would look healthy.
         this.#pingEngines();
       } else {
-        detection = this.#startDetection();
+        // Only engines that sent events changed: the others' lists are taken as they were
+        // (with 300 containers on one engine, an event on another cost a list of 300).
+        detection = this.#startDetection(isCurrent ? this.#reusableAnswers() : undefined);
       }
     }
     let settled = false;
@@ -379,10 +393,27 @@ export class LiveSnapshot {
 
   /**
    * Marks the container list out of date (an engine reported a container event): the next
-   * refresh asks the engines again, whatever containersMaxAgeMs says.
+   * refresh asks the engines again, whatever containersMaxAgeMs says. With `endpoint` (the
+   * engine whose event it was), only that engine is asked; the others' last answers stand
+   * while they are younger than containersMaxAgeMs and every engine answers.
    */
-  invalidateContainers(): void {
-    this.#isStale = true;
+  invalidateContainers(endpoint?: string): void {
+    if (endpoint === undefined) {
+      this.#isStale = true;
+    } else {
+      this.#staleEngines.add(endpoint);
+    }
+  }
+
+  /** The last answers of the engines that answered and sent no event since. */
+  #reusableAnswers(): Map<string, EngineAnswer> {
+    const reuse = new Map<string, EngineAnswer>();
+    for (const [address, answer] of this.#answers) {
+      if (answer.report.ok && !this.#staleEngines.has(address)) {
+        reuse.set(address, answer);
+      }
+    }
+    return reuse;
   }
 
   /** What each engine address gave at the last detection (empty before the first). */
@@ -390,13 +421,16 @@ export class LiveSnapshot {
     return this.#containers?.engines ?? [];
   }
 
-  #startDetection(): Promise<ContainerPortMap> {
+  /** Starts a detection; with `reuse`, of the engines not in it only (see #staleEngines). */
+  #startDetection(reuse?: ReadonlyMap<string, EngineAnswer>): Promise<ContainerPortMap> {
     this.#isStale = false;
-    const handle = startDetection({...this.#options, signal: undefined});
+    this.#staleEngines.clear();
+    const handle = startDetection({...this.#options, signal: undefined, reuse});
     const previous = this.#containers?.engines ?? [];
     this.#detectionStartedAt = handle.startedAt;
     this.#detectionAnswered = handle.answered;
-    const detection = awaitDetection(handle).then((map) => {
+    const detection = awaitScan(handle).then(({map, answers}) => {
+      this.#answers = answers;
       for (const report of map.engines) {
         if (report.engine !== 'unknown') {
           this.#kinds.set(report.endpoint, report.engine);
@@ -412,7 +446,10 @@ export class LiveSnapshot {
         }
       }
       this.#containers = map;
-      this.#detectedAt = performance.now();
+      if (reuse === undefined) {
+        // The age that containersMaxAgeMs bounds is the age of the oldest list in use.
+        this.#detectedAt = performance.now();
+      }
       this.#detection = null;
       return map;
     });

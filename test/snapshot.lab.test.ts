@@ -229,6 +229,48 @@ describe.skipIf(skipDocker || !isRoot)('a real Docker that lists ports in anothe
   });
 });
 
+describe.skipIf(skipDocker || skipPodman || !isRoot)('an event asks only its own engine', () => {
+  it("lists Docker again after a Docker event, and keeps rootful Podman's answer as it was", async () => {
+    const live = new LiveSnapshot({...discovery, containersMaxAgeMs: () => 60_000});
+    const last = async (): Promise<Snapshot> => {
+      let shown: Snapshot | undefined;
+      await live.refresh((snapshot) => {
+        shown = snapshot;
+      });
+      const snapshot = shown as Snapshot | undefined;
+      if (snapshot === undefined || snapshot.enginesPending) {
+        throw new Error('no final snapshot');
+      }
+      return snapshot;
+    };
+    const reportOf = (snapshot: Snapshot, address: string) =>
+      snapshot.engines.find((report) => report.endpoint === address);
+    const first = await last();
+    const podmanBefore = reportOf(first, lab.podman.address);
+    const dockerBefore = reportOf(first, lab.docker.address);
+    expect(podmanBefore?.ok).toBe(true);
+    expect(dockerBefore?.ok).toBe(true);
+    const port = 18_266;
+    const id = await publishScratchContainer(lab.docker.address, lab.image, 'nd-event-one', port);
+    try {
+      live.invalidateContainers(lab.docker.address);
+      const second = await last();
+      // Docker was asked (a new report, the new container's row); Podman was not.
+      expect(reportOf(second, lab.docker.address)).not.toBe(dockerBefore);
+      expect(reportOf(second, lab.podman.address)).toBe(podmanBefore);
+      expect(second.rows.find((row) => row.port === port)?.container?.id).toBe(id);
+      expect(second.rows.some((row) => row.container?.name === lab.podman.container)).toBe(true);
+      // Without an address (a stream that dropped, a failed ping), every engine is asked.
+      live.invalidateContainers();
+      const third = await last();
+      expect(reportOf(third, lab.podman.address)).not.toBe(podmanBefore);
+      expect(reportOf(third, lab.podman.address)?.ok).toBe(true);
+    } finally {
+      await removeContainer(lab.docker.address, id);
+    }
+  });
+});
+
 describe.skipIf(!isRoot)('parity with ss (root sees every process)', () => {
   it('the set of (protocol, port, pid) equals what ss -H -ltunp reports at the same moment', async () => {
     let last = '';

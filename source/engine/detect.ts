@@ -110,12 +110,29 @@ async function queryEndpoint(
   }
 }
 
+/** What one engine address gave at a detection: its port index (null on failure) and report. */
+export interface EngineAnswer {
+  readonly index: PortIndex | null;
+  readonly report: EngineReport;
+}
+
 /** Result of scanEngines: the merged map and what each address gave. */
 export interface EngineScan {
   /** Published ports of every engine that answered; `map.engines` equals `engines`. */
   readonly map: ContainerPortMap;
   /** One report per address tried, failures included, in discovery order. */
   readonly engines: readonly EngineReport[];
+  /** Each address's answer, by address: a later detection may take some back (`reuse`). */
+  readonly answers: ReadonlyMap<string, EngineAnswer>;
+}
+
+/** Options of startDetection: DetectOptions, and answers to take instead of asking again. */
+export interface StartDetectionOptions extends DetectOptions {
+  /**
+   * Answers of an earlier detection, by address: an engine found here is not asked, its
+   * answer is taken as it was (an event said another engine's containers changed).
+   */
+  readonly reuse?: ReadonlyMap<string, EngineAnswer>;
 }
 
 /**
@@ -130,15 +147,19 @@ export function scanEngines(options: DetectOptions = {}): Promise<EngineScan> {
 
 /** scanEngines, calling `onAnswered` with each address as its request ends (answer or failure). */
 async function scanEnginesNoting(
-  options: DetectOptions,
+  options: StartDetectionOptions,
   onAnswered: (address: string) => void,
 ): Promise<EngineScan> {
   const started = performance.now();
   const plan = resolveEndpoints(options);
   const timeoutMs = options.timeoutMs ?? defaultDetectTimeoutMs;
+  const answers = new Map<string, EngineAnswer>();
   const results = await Promise.all(
     plan.endpoints.map(async (endpoint) => {
-      const result = await queryEndpoint(endpoint, started, timeoutMs, options.signal);
+      const result =
+        options.reuse?.get(endpoint.address) ??
+        (await queryEndpoint(endpoint, started, timeoutMs, options.signal));
+      answers.set(endpoint.address, result);
       onAnswered(endpoint.address);
       return result;
     }),
@@ -160,7 +181,7 @@ async function scanEnginesNoting(
     results.flatMap((result) => (result.index === null ? [] : [result.index])),
     engines,
   );
-  return {map, engines};
+  return {map, engines, answers};
 }
 
 /**
@@ -208,7 +229,7 @@ export interface DetectionHandle {
  * Starts a detection now and returns at once, so the caller can do other work (a host scan)
  * meanwhile. Collect it with awaitDetection.
  */
-export function startDetection(options: DetectOptions = {}): DetectionHandle {
+export function startDetection(options: StartDetectionOptions = {}): DetectionHandle {
   const controller = new AbortController();
   const signal = options.signal
     ? AbortSignal.any([options.signal, controller.signal])
@@ -237,7 +258,7 @@ function failedScan(error: Error): EngineScan {
       error,
     },
   ];
-  return {map: new ContainerPortMap([], engines), engines};
+  return {map: new ContainerPortMap([], engines), engines, answers: new Map()};
 }
 
 /**
@@ -247,6 +268,11 @@ function failedScan(error: Error): EngineScan {
  * whose report says so.
  */
 export async function awaitDetection(handle: DetectionHandle): Promise<ContainerPortMap> {
+  return (await awaitScan(handle)).map;
+}
+
+/** awaitDetection, with the whole scan: the map, the reports and each address's answer. */
+export async function awaitScan(handle: DetectionHandle): Promise<EngineScan> {
   const remaining = Math.max(0, handle.startedAt + handle.timeoutMs - performance.now());
   let timer: NodeJS.Timeout | undefined;
   // The requests carry the same deadline; this guard only covers time spent outside them.
@@ -265,8 +291,7 @@ export async function awaitDetection(handle: DetectionHandle): Promise<Container
     }, remaining + 50);
   });
   try {
-    const scan = await Promise.race([handle.scan, guard]);
-    return scan.map;
+    return await Promise.race([handle.scan, guard]);
   } finally {
     clearTimeout(timer);
   }

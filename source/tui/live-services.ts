@@ -73,8 +73,9 @@ export function createLiveServices(options: DetectOptions = {}): DashboardServic
     watchEvents: (onChange) => {
       const watcher = watchEngineEvents({
         ...options,
-        onEvent: () => {
-          live.invalidateContainers();
+        onEvent: (event) => {
+          // Only this engine's list is asked for again (the others' answers are kept).
+          live.invalidateContainers(event.endpoint);
           onChange();
         },
         onStatus: (endpoint, connected) => {
@@ -82,8 +83,8 @@ export function createLiveServices(options: DetectOptions = {}): DashboardServic
             streaming.add(endpoint);
           } else {
             streaming.delete(endpoint);
-            // Events may have been missed while the stream was down.
-            live.invalidateContainers();
+            // Its events may have been missed while the stream was down.
+            live.invalidateContainers(endpoint);
           }
         },
       });
