@@ -1,10 +1,5 @@
 import {hostname} from 'node:os';
-import {
-  awaitScan,
-  type DetectOptions,
-  type EngineAnswer,
-  startDetection,
-} from './engine/detect.js';
+import {awaitScan, type DetectOptions, type EngineAnswer, startDetection} from './engine/detect.js';
 import {type Endpoint, resolveEndpoints} from './engine/endpoint.js';
 import {pingEngine} from './engine/ping.js';
 import {EngineRequestError} from './errors/engine-request-error.js';
