@@ -1,5 +1,11 @@
 import {hostname} from 'node:os';
-import {awaitScan, type DetectOptions, type EngineAnswer, startDetection} from './engine/detect.js';
+import {
+  awaitScan,
+  type DetectOptions,
+  type EngineAnswer,
+  maxPatchIds,
+  startDetection,
+} from './engine/detect.js';
 import {type Endpoint, resolveEndpoints} from './engine/endpoint.js';
 import {pingEngine} from './engine/ping.js';
 import {EngineRequestError} from './errors/engine-request-error.js';
@@ -164,6 +170,12 @@ interface HostPart {
   readonly startedAt: number;
 }
 
+/** What a detection may take from the last one (see LiveSnapshot's #staleEngines). */
+interface DetectionBasis {
+  readonly reuse?: ReadonlyMap<string, EngineAnswer>;
+  readonly changed?: ReadonlyMap<string, readonly string[]>;
+}
+
 /**
  * A snapshot source for a live view. Each refresh scans the host, joins it at once with the
  * newest container list there is, and joins again when the detection it is waiting for
@@ -192,9 +204,10 @@ export class LiveSnapshot {
   #isStale = false;
   /**
    * Engines an event said changed since the last detection began (invalidateContainers with
-   * an address): the next detection asks only these, and takes the others' last answers.
+   * an address), with the containers it named (null: any): the next detection asks these
+   * engines only, for those containers only, and takes the others' last answers.
    */
-  readonly #staleEngines = new Set<string>();
+  readonly #staleEngines = new Map<string, Set<string> | null>();
   /** Each address's answer at the last detection (empty before the first, or after a failed one). */
   #answers: ReadonlyMap<string, EngineAnswer> = new Map();
   readonly #containersMaxAgeMs: () => number;
@@ -263,7 +276,7 @@ export class LiveSnapshot {
       } else {
         // Only engines that sent events changed: the others' lists are taken as they were
         // (with 300 containers on one engine, an event on another cost a list of 300).
-        detection = this.#startDetection(isCurrent ? this.#reusableAnswers() : undefined);
+        detection = this.#startDetection(isCurrent ? this.#reusableAnswers() : {});
       }
     }
     let settled = false;
@@ -392,23 +405,39 @@ export class LiveSnapshot {
    * engine whose event it was), only that engine is asked; the others' last answers stand
    * while they are younger than containersMaxAgeMs and every engine answers.
    */
-  invalidateContainers(endpoint?: string): void {
+  invalidateContainers(endpoint?: string, containerId?: string): void {
     if (endpoint === undefined) {
       this.#isStale = true;
+      return;
+    }
+    const ids = this.#staleEngines.get(endpoint);
+    if (ids === undefined && containerId !== undefined) {
+      this.#staleEngines.set(endpoint, new Set([containerId]));
+    } else if (ids !== undefined && ids !== null && containerId !== undefined) {
+      ids.add(containerId);
     } else {
-      this.#staleEngines.add(endpoint);
+      this.#staleEngines.set(endpoint, null);
     }
   }
 
-  /** The last answers of the engines that answered and sent no event since. */
-  #reusableAnswers(): Map<string, EngineAnswer> {
+  /**
+   * What the next detection may take from the last one: the answers of the engines that
+   * answered, and for those whose events named a few containers, the ids to ask about.
+   */
+  #reusableAnswers(): DetectionBasis {
     const reuse = new Map<string, EngineAnswer>();
+    const changed = new Map<string, readonly string[]>();
     for (const [address, answer] of this.#answers) {
-      if (answer.report.ok && !this.#staleEngines.has(address)) {
-        reuse.set(address, answer);
+      const ids = this.#staleEngines.get(address);
+      if (!answer.report.ok || ids === null || (ids !== undefined && ids.size > maxPatchIds)) {
+        continue;
+      }
+      reuse.set(address, answer);
+      if (ids !== undefined) {
+        changed.set(address, [...ids]);
       }
     }
-    return reuse;
+    return {reuse, changed};
   }
 
   /** What each engine address gave at the last detection (empty before the first). */
@@ -416,11 +445,17 @@ export class LiveSnapshot {
     return this.#containers?.engines ?? [];
   }
 
-  /** Starts a detection; with `reuse`, of the engines not in it only (see #staleEngines). */
-  #startDetection(reuse?: ReadonlyMap<string, EngineAnswer>): Promise<ContainerPortMap> {
+  /** Starts a detection: of every engine, or only as `basis` allows (see #staleEngines). */
+  #startDetection(basis: DetectionBasis): Promise<ContainerPortMap> {
+    const reuse = basis.reuse;
     this.#isStale = false;
     this.#staleEngines.clear();
-    const handle = startDetection({...this.#options, signal: undefined, reuse});
+    const handle = startDetection({
+      ...this.#options,
+      signal: undefined,
+      reuse,
+      changed: basis.changed,
+    });
     const previous = this.#containers?.engines ?? [];
     this.#detectionStartedAt = handle.startedAt;
     this.#detectionAnswered = handle.answered;

@@ -252,6 +252,7 @@ describe.skipIf(skipDocker || skipPodman || !isRoot)('an event asks only its own
     expect(dockerBefore?.ok).toBe(true);
     const port = 18_266;
     const id = await publishScratchContainer(lab.docker.address, lab.image, 'nd-event-one', port);
+    let removed = false;
     try {
       live.invalidateContainers(lab.docker.address);
       const second = await last();
@@ -260,14 +261,89 @@ describe.skipIf(skipDocker || skipPodman || !isRoot)('an event asks only its own
       expect(reportOf(second, lab.podman.address)).toBe(podmanBefore);
       expect(second.rows.find((row) => row.port === port)?.container?.id).toBe(id);
       expect(second.rows.some((row) => row.container?.name === lab.podman.container)).toBe(true);
+      const count = reportOf(second, lab.docker.address)?.containers ?? 0;
+
+      // An event that names the container: Docker is asked about it alone, and the answer
+      // takes its place (gone now), the other containers as they were.
+      await removeContainer(lab.docker.address, id);
+      removed = true;
+      live.invalidateContainers(lab.docker.address, id);
+      const gone = await last();
+      expect(gone.rows.some((row) => row.port === port)).toBe(false);
+      expect(reportOf(gone, lab.docker.address)?.containers).toBe(count - 1);
+      expect(gone.rows.some((row) => row.container?.name === lab.docker.container)).toBe(true);
+      expect(reportOf(gone, lab.podman.address)).toBe(podmanBefore);
+      const again = await publishScratchContainer(
+        lab.docker.address,
+        lab.image,
+        'nd-event-one',
+        port,
+      );
+      removed = false;
+      live.invalidateContainers(lab.docker.address, again);
+      const back = await last();
+      expect(back.rows.find((row) => row.port === port)?.container?.id).toBe(again);
+      expect(reportOf(back, lab.docker.address)?.containers).toBe(count);
+      // What the next whole list says agrees with the patched one.
+      live.invalidateContainers(lab.docker.address);
+      const whole = await last();
+      expect(reportOf(whole, lab.docker.address)?.containers).toBe(count);
+      const containerRows = (snapshot: Snapshot): string[] =>
+        snapshot.rows
+          .filter((row) => row.container !== null)
+          .map((row) => `${row.key} ${row.container?.id}`)
+          .sort();
+      expect(containerRows(whole)).toEqual(containerRows(back));
       // Without an address (a stream that dropped, a failed ping), every engine is asked.
       live.invalidateContainers();
       const third = await last();
       expect(reportOf(third, lab.podman.address)).not.toBe(podmanBefore);
       expect(reportOf(third, lab.podman.address)?.ok).toBe(true);
     } finally {
-      await removeContainer(lab.docker.address, id);
+      if (!removed) {
+        await removeContainer(lab.docker.address, 'nd-event-one');
+      }
     }
+  });
+  it('asks rootful Podman about the one container its event named', async () => {
+    const live = new LiveSnapshot({...discovery, containersMaxAgeMs: () => 60_000});
+    const last = async (): Promise<Snapshot> => {
+      let shown: Snapshot | undefined;
+      await live.refresh((snapshot) => {
+        shown = snapshot;
+      });
+      const snapshot = shown as Snapshot | undefined;
+      if (snapshot === undefined || snapshot.enginesPending) {
+        throw new Error('no final snapshot');
+      }
+      return snapshot;
+    };
+    const reportOf = (snapshot: Snapshot, address: string) =>
+      snapshot.engines.find((report) => report.endpoint === address);
+    const first = await last();
+    const dockerBefore = reportOf(first, lab.docker.address);
+    const count = reportOf(first, lab.podman.address)?.containers ?? 0;
+    const port = 18_267;
+    const id = await publishScratchContainer(
+      lab.podman.address,
+      lab.podmanImage,
+      'nd-event-two',
+      port,
+    );
+    try {
+      live.invalidateContainers(lab.podman.address, id);
+      const started = await last();
+      expect(started.rows.find((row) => row.port === port)?.container?.id).toBe(id);
+      expect(reportOf(started, lab.podman.address)?.containers).toBe(count + 1);
+      expect(reportOf(started, lab.docker.address)).toBe(dockerBefore);
+      expect(started.rows.some((row) => row.container?.name === lab.podman.container)).toBe(true);
+    } finally {
+      await removeContainer(lab.podman.address, id);
+    }
+    live.invalidateContainers(lab.podman.address, id);
+    const gone = await last();
+    expect(gone.rows.some((row) => row.port === port)).toBe(false);
+    expect(reportOf(gone, lab.podman.address)?.containers).toBe(count);
   });
 });
 

@@ -3,8 +3,8 @@ import {DaemonNotFoundError, type EndpointAttempt} from '../errors/daemon-not-fo
 import {EngineRequestError} from '../errors/engine-request-error.js';
 import {EngineStatusError} from '../errors/engine-status-error.js';
 import {InvalidJsonError} from '../errors/invalid-json-error.js';
-import type {EngineKind} from '../model/container-info.js';
-import {ContainerPortMap, type EngineReport, type PortIndex} from '../model/container-port-map.js';
+import type {ContainerInfo, EngineKind} from '../model/container-info.js';
+import {ContainerPortMap, type EngineReport, PortIndex} from '../model/container-port-map.js';
 import {type Endpoint, type EndpointOptions, resolveEndpoints} from './endpoint.js';
 import {readEngineKind} from './engine-kind.js';
 import {readEngineMessage, requestEngine} from './http.js';
@@ -49,7 +49,7 @@ async function queryEndpoint(
   started: number,
   timeoutMs: number,
   signal: AbortSignal | undefined,
-): Promise<{index: PortIndex | null; report: EngineReport}> {
+): Promise<EngineAnswer> {
   // The deadline counts from the start of the detection; the duration from this request's.
   const requestStarted = performance.now();
   let engine: EngineKind = 'unknown';
@@ -84,6 +84,8 @@ async function queryEndpoint(
     );
     return {
       index: list.index,
+      containers: list.containers,
+      ids: new Set(list.ids),
       report: {
         endpoint: endpoint.address,
         source: endpoint.source,
@@ -97,6 +99,8 @@ async function queryEndpoint(
   } catch (error) {
     return {
       index: null,
+      containers: [],
+      ids: new Set(),
       report: {
         endpoint: endpoint.address,
         source: endpoint.source,
@@ -110,10 +114,102 @@ async function queryEndpoint(
   }
 }
 
-/** What one engine address gave at a detection: its port index (null on failure) and report. */
+/** What one engine address gave at a detection. */
 export interface EngineAnswer {
+  /** Its published ports, indexed; null when it failed. */
   readonly index: PortIndex | null;
+  /** Its containers that publish ports (the ones `index` holds). */
+  readonly containers: readonly ContainerInfo[];
+  /** The ids of all its running containers, publishing ports or not. */
+  readonly ids: ReadonlySet<string>;
   readonly report: EngineReport;
+}
+
+/** More changed containers than this on one engine: its whole list is asked for instead. */
+export const maxPatchIds = 32;
+
+/**
+ * `answer` brought up to date for the containers `ids` (an event named them): asks the engine
+ * for these only (`GET /containers/json` with an id filter) and puts what it says in their
+ * place: a container it no longer lists is gone, one it lists is as it says. Everything
+ * else stays as `answer` had it. An engine that refuses the filter is asked for its whole
+ * list; one that ignores it answers with everything, of which only `ids` are taken.
+ */
+async function queryChanged(
+  endpoint: Endpoint,
+  answer: EngineAnswer,
+  ids: readonly string[],
+  started: number,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<EngineAnswer> {
+  const requestStarted = performance.now();
+  let engine: EngineKind = answer.report.engine;
+  try {
+    const filter = encodeURIComponent(JSON.stringify({id: ids}));
+    const response = await requestEngine(endpoint, `/containers/json?filters=${filter}`, {
+      timeoutMs,
+      startedAt: started,
+      signal,
+    });
+    engine = readEngineKind(response.headers);
+    if (response.statusCode === 400) {
+      return await queryEndpoint(endpoint, started, timeoutMs, signal);
+    }
+    if (response.statusCode !== 200) {
+      throw new EngineStatusError(
+        endpoint.address,
+        response.statusCode,
+        readEngineMessage(response.body),
+      );
+    }
+    const list = await readContainerList(
+      response.body,
+      {endpoint: endpoint.address, engine},
+      {deadline: started + timeoutMs, timeoutMs, signal},
+    );
+    const named = (id: string): boolean => ids.some((asked) => id.startsWith(asked));
+    const changed = list.containers.filter((container) => named(container.id));
+    const all = new Set([...answer.ids].filter((id) => !named(id)));
+    for (const container of changed) {
+      all.add(container.id);
+    }
+    // The engines list the newest first: a container that just started leads.
+    const containers = [
+      ...changed.filter((container) => container.ports.length > 0),
+      ...answer.containers.filter((container) => !named(container.id)),
+    ];
+    const index = new PortIndex();
+    for (const container of containers) {
+      index.addContainer(container);
+    }
+    return {
+      index: index.seal(),
+      containers,
+      ids: all,
+      report: {
+        ...answer.report,
+        engine,
+        containers: all.size,
+        durationMs: performance.now() - requestStarted,
+      },
+    };
+  } catch (error) {
+    return {
+      index: null,
+      containers: [],
+      ids: new Set(),
+      report: {
+        endpoint: endpoint.address,
+        source: endpoint.source,
+        engine,
+        ok: false,
+        containers: 0,
+        durationMs: performance.now() - requestStarted,
+        error: error as Error,
+      },
+    };
+  }
 }
 
 /** Result of scanEngines: the merged map and what each address gave. */
@@ -130,9 +226,14 @@ export interface EngineScan {
 export interface StartDetectionOptions extends DetectOptions {
   /**
    * Answers of an earlier detection, by address: an engine found here is not asked, its
-   * answer is taken as it was (an event said another engine's containers changed).
+   * answer is taken as it was (an event said another engine's containers changed)...
    */
   readonly reuse?: ReadonlyMap<string, EngineAnswer>;
+  /**
+   * ...or, for an address also found here, brought up to date for the containers it names
+   * (events named them; at most maxPatchIds): the engine is asked for those only.
+   */
+  readonly changed?: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -156,9 +257,14 @@ async function scanEnginesNoting(
   const answers = new Map<string, EngineAnswer>();
   const results = await Promise.all(
     plan.endpoints.map(async (endpoint) => {
+      const kept = options.reuse?.get(endpoint.address);
+      const ids = options.changed?.get(endpoint.address);
       const result =
-        options.reuse?.get(endpoint.address) ??
-        (await queryEndpoint(endpoint, started, timeoutMs, options.signal));
+        kept === undefined
+          ? await queryEndpoint(endpoint, started, timeoutMs, options.signal)
+          : ids === undefined
+            ? kept
+            : await queryChanged(endpoint, kept, ids, started, timeoutMs, options.signal);
       answers.set(endpoint.address, result);
       onAnswered(endpoint.address);
       return result;

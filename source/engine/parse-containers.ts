@@ -262,6 +262,8 @@ export interface ContainerList {
   readonly containers: ContainerInfo[];
   /** How many containers the list held, `portsOnly` or not. */
   readonly count: number;
+  /** The ids of all of them, `portsOnly` or not. */
+  readonly ids: readonly string[];
   /** Their published ports, indexed (see ContainerPortMap.fromIndexes). */
   readonly index: PortIndex;
 }
@@ -293,6 +295,7 @@ export async function readContainerList(
         ? containers.filter((item) => item.ports.length > 0)
         : containers,
       count,
+      ids: containers.map((item) => item.id),
       index: index.seal(),
     };
   }
@@ -306,6 +309,7 @@ export async function readContainerList(
     });
   }
   const containers: ContainerInfo[] = [];
+  const ids: string[] = [];
   let count = 0;
   for (;;) {
     if (options.signal?.aborted) {
@@ -340,11 +344,12 @@ export async function readContainerList(
       if (!options.portsOnly || container.ports.length > 0) {
         containers.push(container);
       }
+      ids.push(container.id);
       index.addContainer(container);
     }
     await yieldToEventLoop();
   }
-  return {containers, count, index: index.seal()};
+  return {containers, count, ids, index: index.seal()};
 }
 
 function describeJson(value: unknown): string {

@@ -74,8 +74,8 @@ export function createLiveServices(options: DetectOptions = {}): DashboardServic
       const watcher = watchEngineEvents({
         ...options,
         onEvent: (event) => {
-          // Only this engine's list is asked for again (the others' answers are kept).
-          live.invalidateContainers(event.endpoint);
+          // Only this engine is asked again, about this container (the rest is kept).
+          live.invalidateContainers(event.endpoint, event.id);
           onChange();
         },
         onStatus: (endpoint, connected) => {
