@@ -276,7 +276,15 @@ export class LiveSnapshot {
       } else {
         // Only engines that sent events changed: the others' lists are taken as they were
         // (with 300 containers on one engine, an event on another cost a list of 300).
-        detection = this.#startDetection(isCurrent ? this.#reusableAnswers() : {});
+        const basis = isCurrent ? this.#reusableAnswers() : {};
+        detection = this.#startDetection(basis);
+        // The engines whose answers are taken as they were are not asked: ask each whether it
+        // answers at all, as when the whole list is cached.
+        if (basis.reuse !== undefined) {
+          this.#pingEngines(
+            new Set([...basis.reuse.keys()].filter((address) => !basis.changed?.has(address))),
+          );
+        }
       }
     }
     let settled = false;
@@ -343,13 +351,21 @@ export class LiveSnapshot {
     }
   }
 
-  /** Pings every engine that answered the last detection and has no ping waiting. */
-  #pingEngines(): void {
+  /**
+   * Pings every engine that answered the last detection and has no ping waiting (of `only`,
+   * when given).
+   */
+  #pingEngines(only?: ReadonlySet<string>): void {
     this.#endpoints ??= resolveEndpoints(this.#options).endpoints;
     for (const report of this.#containers?.engines ?? []) {
       const address = report.endpoint;
       const endpoint = this.#endpoints.find((candidate) => candidate.address === address);
-      if (!report.ok || endpoint === undefined || this.#pings.has(address)) {
+      if (
+        !report.ok ||
+        endpoint === undefined ||
+        this.#pings.has(address) ||
+        (only !== undefined && !only.has(address))
+      ) {
         continue;
       }
       const since = performance.now();

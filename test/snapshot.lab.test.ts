@@ -1,11 +1,17 @@
 import {execFileSync} from 'node:child_process';
-import {mkdtempSync} from 'node:fs';
+import {createHash} from 'node:crypto';
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
 import type {SnapshotRow} from '../source/model/snapshot-row.js';
-import {collectSnapshot, LiveSnapshot, type Snapshot} from '../source/snapshot.js';
+import {
+  collectSnapshot,
+  defaultNotAnsweringAfterMs,
+  LiveSnapshot,
+  type Snapshot,
+} from '../source/snapshot.js';
 import {stopContainerOf} from '../source/stop.js';
 import {
   lab,
@@ -22,6 +28,7 @@ import {
   signalChecked,
   unixSocketHolders,
 } from './helpers/proc.js';
+import {startSocketProxy} from './helpers/socket-proxy.js';
 
 const isRoot = !shouldSkipUnlessRoot('host-view lab tests');
 const skipDocker = await shouldSkipLab('Docker', lab.docker.address);
@@ -344,6 +351,46 @@ describe.skipIf(skipDocker || skipPodman || !isRoot)('an event asks only its own
     const gone = await last();
     expect(gone.rows.some((row) => row.port === port)).toBe(false);
     expect(reportOf(gone, lab.podman.address)?.containers).toBe(count);
+  });
+  it('still asks the engines it takes as they were whether they answer at all', async () => {
+    // rootful Podman also through a docker context whose socket is a proxy that the test hangs.
+    const proxy = await startSocketProxy(lab.podman.address.replace(/^unix:\/\//, ''));
+    try {
+      const home = mkdtempSync(join(tmpdir(), 'nanodock-proxied-'));
+      const meta = join(
+        home,
+        '.docker/contexts/meta',
+        createHash('sha256').update('hung').digest('hex'),
+      );
+      mkdirSync(meta, {recursive: true});
+      writeFileSync(
+        join(meta, 'meta.json'),
+        JSON.stringify({Name: 'hung', Metadata: {}, Endpoints: {docker: {Host: proxy.address}}}),
+      );
+      writeFileSync(join(home, '.docker/config.json'), JSON.stringify({currentContext: 'hung'}));
+      const live = new LiveSnapshot({env: {}, home, uid: 0, containersMaxAgeMs: () => 60_000});
+      const last = async (): Promise<Snapshot> => {
+        let shown: Snapshot | undefined;
+        await live.refresh((snapshot) => {
+          shown = snapshot;
+        });
+        if (shown === undefined) {
+          throw new Error('no snapshot');
+        }
+        return shown;
+      };
+      const first = await last();
+      expect(first.engines.find((report) => report.endpoint === proxy.address)?.ok).toBe(true);
+      await proxy.hang();
+      // Docker's event (about a container that is not there): only Docker is listed again.
+      live.invalidateContainers(lab.docker.address, 'f'.repeat(64));
+      const started = performance.now();
+      const next = await last();
+      expect(next.warnings.join('\n')).toContain(`${proxy.address} not answering`);
+      expect(performance.now() - started).toBeLessThan(defaultNotAnsweringAfterMs + 2000);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 
