@@ -16,7 +16,9 @@ export class ProcReader {
 
   /** Reads the whole file synchronously (procfs text: stat, status, cmdline, sockstat). */
   readSync(path: string, encoding: BufferEncoding): string {
-    return this.#buffer.toString(encoding, 0, this.#readAllSync(path));
+    // The read first: it may replace the buffer with a larger one.
+    const length = this.#readAllSync(path);
+    return this.#buffer.toString(encoding, 0, length);
   }
 
   /**

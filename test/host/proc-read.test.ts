@@ -2,7 +2,7 @@ import {mkdtempSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {ProcReader} from '../../source/host/proc-read.js';
+import {ProcReader, readProcFileSync} from '../../source/host/proc-read.js';
 
 describe('ProcReader.readUnlessSame', () => {
   it('gives the text, then nothing while the bytes stay the same, then the new text', async () => {
@@ -55,5 +55,16 @@ describe('ProcReader.readUnlessSameSync', () => {
     expect(reader.readUnlessSameSync(path, 'latin1', false)).toBe('y');
     expect(await reader.readUnlessSame(path, 'latin1', false)).toBeUndefined();
     expect(reader.readUnlessSameSync(path, 'latin1', true)).toBe('y');
+  });
+});
+
+describe('ProcReader.readSync', () => {
+  it('reads a file larger than its first buffer whole (the buffer grows during the read)', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'nd-proc-read-')), 'big');
+    const text = `${'a'.repeat(100_000)}${'b'.repeat(100_000)}end`;
+    writeFileSync(path, text);
+    expect(new ProcReader().readSync(path, 'latin1')).toBe(text);
+    expect(readProcFileSync(path, 'latin1')).toBe(text);
+    expect(readProcFileSync(path, 'latin1')).toBe(text);
   });
 });
