@@ -4,11 +4,15 @@
  */
 export {
   awaitDetection,
+  awaitScan,
   type DetectionHandle,
   type DetectOptions,
   defaultDetectTimeoutMs,
   detectContainers,
+  type EngineAnswer,
   type EngineScan,
+  maxPatchIds,
+  type StartDetectionOptions,
   scanEngines,
   startDetection,
 } from './engine/detect.js';
