@@ -188,6 +188,22 @@ function ssTriples(): Set<string> {
   return triples;
 }
 
+/** The last update of one refresh of `live`: the rows joined with every engine's answer. */
+async function finalSnapshot(live: LiveSnapshot): Promise<Snapshot> {
+  let shown: Snapshot | undefined;
+  await live.refresh((snapshot) => {
+    shown = snapshot;
+  });
+  const snapshot = shown as Snapshot | undefined;
+  if (snapshot === undefined || snapshot.enginesPending) {
+    throw new Error('no final snapshot');
+  }
+  return snapshot;
+}
+
+const reportOf = (snapshot: Snapshot, address: string) =>
+  snapshot.engines.find((report) => report.endpoint === address);
+
 describe.skipIf(skipDocker || !isRoot)('a real Docker that lists ports in another order', () => {
   it('does not join the rows again at each ask when its containers did not change', async () => {
     // Docker keeps a container's ports in a map: nd-web's five ports (ten entries, 0.0.0.0
@@ -205,14 +221,8 @@ describe.skipIf(skipDocker || !isRoot)('a real Docker that lists ports in anothe
     let hostRow: SnapshotRow | undefined;
     let last: Snapshot | undefined;
     for (let ask = 0; ask < 12; ask++) {
-      last = undefined;
-      await live.refresh((snapshot) => {
-        last = snapshot;
-      });
-      const snapshot = last as Snapshot | undefined;
-      if (snapshot === undefined || snapshot.enginesPending) {
-        throw new Error('no final snapshot');
-      }
+      const snapshot = await finalSnapshot(live);
+      last = snapshot;
       expect(snapshot.engines.some((report) => report.ok)).toBe(true);
       const first = snapshot.rows.find((row) => row.container === null);
       if (first !== hostRow) {
@@ -239,19 +249,7 @@ describe.skipIf(skipDocker || !isRoot)('a real Docker that lists ports in anothe
 describe.skipIf(skipDocker || skipPodman || !isRoot)('an event asks only its own engine', () => {
   it("lists Docker again after a Docker event, and keeps rootful Podman's answer as it was", async () => {
     const live = new LiveSnapshot({...discovery, containersMaxAgeMs: () => 60_000});
-    const last = async (): Promise<Snapshot> => {
-      let shown: Snapshot | undefined;
-      await live.refresh((snapshot) => {
-        shown = snapshot;
-      });
-      const snapshot = shown as Snapshot | undefined;
-      if (snapshot === undefined || snapshot.enginesPending) {
-        throw new Error('no final snapshot');
-      }
-      return snapshot;
-    };
-    const reportOf = (snapshot: Snapshot, address: string) =>
-      snapshot.engines.find((report) => report.endpoint === address);
+    const last = (): Promise<Snapshot> => finalSnapshot(live);
     const first = await last();
     const podmanBefore = reportOf(first, lab.podman.address);
     const dockerBefore = reportOf(first, lab.docker.address);
@@ -314,19 +312,7 @@ describe.skipIf(skipDocker || skipPodman || !isRoot)('an event asks only its own
   });
   it('asks rootful Podman about the one container its event named', async () => {
     const live = new LiveSnapshot({...discovery, containersMaxAgeMs: () => 60_000});
-    const last = async (): Promise<Snapshot> => {
-      let shown: Snapshot | undefined;
-      await live.refresh((snapshot) => {
-        shown = snapshot;
-      });
-      const snapshot = shown as Snapshot | undefined;
-      if (snapshot === undefined || snapshot.enginesPending) {
-        throw new Error('no final snapshot');
-      }
-      return snapshot;
-    };
-    const reportOf = (snapshot: Snapshot, address: string) =>
-      snapshot.engines.find((report) => report.endpoint === address);
+    const last = (): Promise<Snapshot> => finalSnapshot(live);
     const first = await last();
     const dockerBefore = reportOf(first, lab.docker.address);
     const count = reportOf(first, lab.podman.address)?.containers ?? 0;
@@ -369,18 +355,9 @@ describe.skipIf(skipDocker || skipPodman || !isRoot)('an event asks only its own
       );
       writeFileSync(join(home, '.docker/config.json'), JSON.stringify({currentContext: 'hung'}));
       const live = new LiveSnapshot({env: {}, home, uid: 0, containersMaxAgeMs: () => 60_000});
-      const last = async (): Promise<Snapshot> => {
-        let shown: Snapshot | undefined;
-        await live.refresh((snapshot) => {
-          shown = snapshot;
-        });
-        if (shown === undefined) {
-          throw new Error('no snapshot');
-        }
-        return shown;
-      };
+      const last = (): Promise<Snapshot> => finalSnapshot(live);
       const first = await last();
-      expect(first.engines.find((report) => report.endpoint === proxy.address)?.ok).toBe(true);
+      expect(reportOf(first, proxy.address)?.ok).toBe(true);
       await proxy.hang();
       // Docker's event (about a container that is not there): only Docker is listed again.
       live.invalidateContainers(lab.docker.address, 'f'.repeat(64));

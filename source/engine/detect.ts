@@ -44,6 +44,29 @@ function absentSocketError(address: string): EngineRequestError {
 /** Default detection deadline in milliseconds. */
 export const defaultDetectTimeoutMs = 3000;
 
+/** The answer of an engine whose request (started at `requestStarted`) failed with `error`. */
+function failedAnswer(
+  endpoint: Endpoint,
+  engine: EngineKind,
+  requestStarted: number,
+  error: Error,
+): EngineAnswer {
+  return {
+    index: null,
+    containers: [],
+    ids: new Set(),
+    report: {
+      endpoint: endpoint.address,
+      source: endpoint.source,
+      engine,
+      ok: false,
+      containers: 0,
+      durationMs: performance.now() - requestStarted,
+      error,
+    },
+  };
+}
+
 async function queryEndpoint(
   endpoint: Endpoint,
   started: number,
@@ -97,20 +120,7 @@ async function queryEndpoint(
       },
     };
   } catch (error) {
-    return {
-      index: null,
-      containers: [],
-      ids: new Set(),
-      report: {
-        endpoint: endpoint.address,
-        source: endpoint.source,
-        engine,
-        ok: false,
-        containers: 0,
-        durationMs: performance.now() - requestStarted,
-        error: error as Error,
-      },
-    };
+    return failedAnswer(endpoint, engine, requestStarted, error as Error);
   }
 }
 
@@ -195,20 +205,7 @@ async function queryChanged(
       },
     };
   } catch (error) {
-    return {
-      index: null,
-      containers: [],
-      ids: new Set(),
-      report: {
-        endpoint: endpoint.address,
-        source: endpoint.source,
-        engine,
-        ok: false,
-        containers: 0,
-        durationMs: performance.now() - requestStarted,
-        error: error as Error,
-      },
-    };
+    return failedAnswer(endpoint, engine, requestStarted, error as Error);
   }
 }
 
