@@ -4,6 +4,7 @@ import {
   type DetectOptions,
   type EngineAnswer,
   maxPatchIds,
+  type StartDetectionOptions,
   startDetection,
 } from './engine/detect.js';
 import {type Endpoint, resolveEndpoints} from './engine/endpoint.js';
@@ -171,10 +172,7 @@ interface HostPart {
 }
 
 /** What a detection may take from the last one (see LiveSnapshot's #staleEngines). */
-interface DetectionBasis {
-  readonly reuse?: ReadonlyMap<string, EngineAnswer>;
-  readonly changed?: ReadonlyMap<string, readonly string[]>;
-}
+type DetectionBasis = Pick<StartDetectionOptions, 'reuse' | 'changed'>;
 
 /**
  * A snapshot source for a live view. Each refresh scans the host, joins it at once with the

@@ -8,7 +8,7 @@ import {ContainerPortMap, type EngineReport, PortIndex} from '../model/container
 import {type Endpoint, type EndpointOptions, resolveEndpoints} from './endpoint.js';
 import {readEngineKind} from './engine-kind.js';
 import {readEngineMessage, requestEngine} from './http.js';
-import {readContainerList} from './parse-containers.js';
+import {type ContainerList, readContainerList} from './parse-containers.js';
 
 /** Options of detectContainers, startDetection and stopContainer. */
 export interface DetectOptions extends EndpointOptions {
@@ -67,6 +67,36 @@ function failedAnswer(
   };
 }
 
+/**
+ * A container list of `endpoint` at `path`, and the engine's kind from its headers. Throws
+ * EngineStatusError for an answer other than 200. The deadline (`started` + `timeoutMs`)
+ * covers the parse too: a long body is read in slices that check the clock.
+ */
+async function askList(
+  endpoint: Endpoint,
+  path: string,
+  started: number,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  portsOnly: boolean,
+): Promise<{engine: EngineKind; list: ContainerList}> {
+  const response = await requestEngine(endpoint, path, {timeoutMs, startedAt: started, signal});
+  const engine = readEngineKind(response.headers);
+  if (response.statusCode !== 200) {
+    throw new EngineStatusError(
+      endpoint.address,
+      response.statusCode,
+      readEngineMessage(response.body),
+    );
+  }
+  const list = await readContainerList(
+    response.body,
+    {endpoint: endpoint.address, engine},
+    {deadline: started + timeoutMs, timeoutMs, signal, portsOnly},
+  );
+  return {engine, list};
+}
+
 async function queryEndpoint(
   endpoint: Endpoint,
   started: number,
@@ -85,26 +115,9 @@ async function queryEndpoint(
       // A well-known place with nothing there: say so without a connect attempt.
       throw absentSocketError(endpoint.address);
     }
-    const deadline = started + timeoutMs;
-    const response = await requestEngine(endpoint, '/containers/json', {
-      timeoutMs,
-      startedAt: started,
-      signal,
-    });
-    engine = readEngineKind(response.headers);
-    if (response.statusCode !== 200) {
-      throw new EngineStatusError(
-        endpoint.address,
-        response.statusCode,
-        readEngineMessage(response.body),
-      );
-    }
-    // The deadline covers the parse too: a long body is read in slices that check the clock.
-    const list = await readContainerList(
-      response.body,
-      {endpoint: endpoint.address, engine},
-      {deadline, timeoutMs, signal, portsOnly: true},
-    );
+    const asked = await askList(endpoint, '/containers/json', started, timeoutMs, signal, true);
+    engine = asked.engine;
+    const list = asked.list;
     return {
       index: list.index,
       containers: list.containers,
@@ -157,27 +170,24 @@ async function queryChanged(
   let engine: EngineKind = answer.report.engine;
   try {
     const filter = encodeURIComponent(JSON.stringify({id: ids}));
-    const response = await requestEngine(endpoint, `/containers/json?filters=${filter}`, {
-      timeoutMs,
-      startedAt: started,
-      signal,
-    });
-    engine = readEngineKind(response.headers);
-    if (response.statusCode === 400) {
-      return await queryEndpoint(endpoint, started, timeoutMs, signal);
-    }
-    if (response.statusCode !== 200) {
-      throw new EngineStatusError(
-        endpoint.address,
-        response.statusCode,
-        readEngineMessage(response.body),
+    let list: ContainerList;
+    try {
+      const asked = await askList(
+        endpoint,
+        `/containers/json?filters=${filter}`,
+        started,
+        timeoutMs,
+        signal,
+        false,
       );
+      engine = asked.engine;
+      list = asked.list;
+    } catch (error) {
+      if (error instanceof EngineStatusError && error.statusCode === 400) {
+        return await queryEndpoint(endpoint, started, timeoutMs, signal);
+      }
+      throw error;
     }
-    const list = await readContainerList(
-      response.body,
-      {endpoint: endpoint.address, engine},
-      {deadline: started + timeoutMs, timeoutMs, signal},
-    );
     const named = (id: string): boolean => ids.some((asked) => id.startsWith(asked));
     const changed = list.containers.filter((container) => named(container.id));
     const all = new Set([...answer.ids].filter((id) => !named(id)));
