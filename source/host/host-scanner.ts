@@ -618,8 +618,8 @@ export class HostScanner {
     const parts = await Promise.all(
       socketTables.map(async ({file, protocol, family}) => {
         const cached = this.#tables.get(file);
-        // Read synchronously by one-shot commands only: under churn, reading a small table
-        // synchronously cost this thread more than twice what the asynchronous read did.
+        // One-shot commands read synchronously (nothing else to run); the dashboard reads a
+        // small table synchronously (syncTableBytes) and a large one without blocking.
         const blocking = this.#blockingReads;
         let reader = this.#tableReaders.get(file);
         if (reader === undefined && !blocking) {

@@ -249,15 +249,20 @@ export async function listHostSockets(procRoot = '/proc'): Promise<HostSocket[]>
   return parts.flat();
 }
 
+/** '' for a table that does not exist (IPv6 disabled); any other read error is thrown again. */
+function emptyWhenAbsent(error: unknown): string {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    return '';
+  }
+  throw error;
+}
+
 /** The text of one /proc/net socket table; '' when it does not exist (IPv6 disabled). */
 export async function readSocketTable(procRoot: string, file: string): Promise<string> {
   try {
     return await readProcFile(`${procRoot}/net/${file}`, 'latin1');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      return '';
-    }
-    throw error;
+    return emptyWhenAbsent(error);
   }
 }
 
@@ -274,10 +279,7 @@ export async function readSocketTableUnlessSame(
   try {
     return await reader.readUnlessSame(`${procRoot}/net/${file}`, 'latin1', force);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      return '';
-    }
-    throw error;
+    return emptyWhenAbsent(error);
   }
 }
 
@@ -291,10 +293,7 @@ export function readSocketTableUnlessSameSync(
   try {
     return reader.readUnlessSameSync(`${procRoot}/net/${file}`, 'latin1', force);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      return '';
-    }
-    throw error;
+    return emptyWhenAbsent(error);
   }
 }
 
@@ -303,9 +302,6 @@ export function readSocketTableSync(procRoot: string, file: string): string {
   try {
     return readProcFileSync(`${procRoot}/net/${file}`, 'latin1');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      return '';
-    }
-    throw error;
+    return emptyWhenAbsent(error);
   }
 }
