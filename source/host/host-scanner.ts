@@ -6,7 +6,6 @@ import {
   type HostSocket,
   isLittleEndianHost,
   parseProcNet,
-  readSocketTableSync,
   readSocketTableUnlessSame,
   readSocketTableUnlessSameSync,
   socketTables,
@@ -290,11 +289,8 @@ export class HostScanner {
   #owners = new Map<number, readonly number[]>();
   #knownPids = new Set<number>();
   #unreadablePids = new Set<number>();
-  /**
-   * Each table's parsed sockets, and its text when read synchronously (the asynchronous reads
-   * compare bytes in their reader instead: #tableReaders).
-   */
-  #tables = new Map<string, {text: string | undefined; sockets: HostSocket[]}>();
+  /** Each table's parsed sockets (its reader tells an unchanged table: #tableReaders). */
+  #tables = new Map<string, HostSocket[]>();
   /** One reader per table, keeping its last bytes to tell an unchanged table at once. */
   readonly #tableReaders = new Map<string, ProcReader>();
   /** The sockets of the last table read, and when it was done, its cost and the counters then. */
@@ -622,34 +618,32 @@ export class HostScanner {
         // small table synchronously (syncTableBytes) and a large one without blocking.
         const blocking = this.#blockingReads;
         let reader = this.#tableReaders.get(file);
-        if (reader === undefined && !blocking) {
+        if (reader === undefined) {
           reader = new ProcReader();
           this.#tableReaders.set(file, reader);
         }
+        // Nothing cached (a first read, or one whose scan was aborted): read it anew.
         const force = cached === undefined;
         const text =
-          reader === undefined
-            ? readSocketTableSync(this.#procRoot, file)
-            : reader.lastLength > 0 && reader.lastLength <= syncTableBytes
-              ? readSocketTableUnlessSameSync(this.#procRoot, file, reader, force)
-              : await readSocketTableUnlessSame(this.#procRoot, file, reader, force);
-        if (cached !== undefined && (text === undefined || cached.text === text)) {
-          return cached.sockets;
+          blocking || (reader.lastLength > 0 && reader.lastLength <= syncTableBytes)
+            ? readSocketTableUnlessSameSync(this.#procRoot, file, reader, force)
+            : await readSocketTableUnlessSame(this.#procRoot, file, reader, force);
+        if (cached !== undefined && text === undefined) {
+          return cached;
         }
         if (text === undefined) {
-          // Cannot be: the reader reads anew (force) when there is nothing cached.
+          // Cannot be: with nothing cached the reader reads anew (force).
           throw new Error(`socket table ${file} was not read`);
         }
         const sockets = blocking
           ? parseProcNet(text, protocol, family, isLittleEndianHost)
           : await this.#parseInSlices(text, protocol, family);
-        if (cached !== undefined && isSameSockets(cached.sockets, sockets)) {
+        if (cached !== undefined && isSameSockets(cached, sockets)) {
           // Connections came and went; the listening sockets are the same.
-          this.#tables.set(file, {text: blocking ? text : undefined, sockets: cached.sockets});
-          return cached.sockets;
+          return cached;
         }
         changed = true;
-        this.#tables.set(file, {text: blocking ? text : undefined, sockets});
+        this.#tables.set(file, sockets);
         return sockets;
       }),
     );

@@ -1,6 +1,6 @@
 import type {Protocol} from '../model/container-info.js';
 import {parseIpAddress} from '../model/ip.js';
-import {type ProcReader, readProcFile, readProcFileSync} from './proc-read.js';
+import {type ProcReader, readProcFile} from './proc-read.js';
 
 /** A socket bound on this host, read from /proc/net. */
 export interface HostSocket {
@@ -283,7 +283,7 @@ export async function readSocketTableUnlessSame(
   }
 }
 
-/** readSocketTableUnlessSame, read synchronously (a small table: see ProcReader). */
+/** readSocketTableUnlessSame, read synchronously (a small table, or a one-shot command). */
 export function readSocketTableUnlessSameSync(
   procRoot: string,
   file: string,
@@ -292,15 +292,6 @@ export function readSocketTableUnlessSameSync(
 ): string | undefined {
   try {
     return reader.readUnlessSameSync(`${procRoot}/net/${file}`, 'latin1', force);
-  } catch (error) {
-    return emptyWhenAbsent(error);
-  }
-}
-
-/** readSocketTable, read synchronously (a one-shot command that has nothing else to run). */
-export function readSocketTableSync(procRoot: string, file: string): string {
-  try {
-    return readProcFileSync(`${procRoot}/net/${file}`, 'latin1');
   } catch (error) {
     return emptyWhenAbsent(error);
   }
