@@ -1,6 +1,7 @@
 import {render} from 'ink';
 import type {CliConfig} from './cli-config.js';
 import {App} from './tui/app.js';
+import {installInkOutputCache} from './tui/ink-output-cache.js';
 import {createLineDiffStdout} from './tui/line-diff-stdout.js';
 import {createLiveServices} from './tui/live-services.js';
 
@@ -15,6 +16,8 @@ const writesChangedLinesOnly = true;
  * this module loads Ink and React: cli-main imports it only for the interactive view.
  */
 export async function runDashboard(config: CliConfig): Promise<void> {
+  // Ink 6.8.0 only: frames keep the styled characters of lines that did not change.
+  await installInkOutputCache();
   const services = createLiveServices();
   const alternateScreen = {enter: '\u001B[?1049h\u001B[H', leave: '\u001B[?1049l'};
   process.stdout.write(alternateScreen.enter);
