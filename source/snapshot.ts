@@ -10,7 +10,7 @@ import {
 import {type Endpoint, resolveEndpoints} from './engine/endpoint.js';
 import {pingEngine} from './engine/ping.js';
 import {EngineRequestError} from './errors/engine-request-error.js';
-import {type HostScan, HostScanner} from './host/host-scanner.js';
+import {type HostProcess, type HostScan, HostScanner} from './host/host-scanner.js';
 import type {StorageContainersCache} from './host/podman-storage.js';
 import {readProcessTrustFacts, TrustReadCache} from './host/process-trust.js';
 import {RootlessPodmanResolver} from './host/rootless-podman.js';
@@ -118,13 +118,47 @@ async function findHelpers(
       verdicts.delete(pid);
     }
   }
-  await Promise.all(
-    [...scan.processes.values()].map(async (process) => {
-      if (!helperNames.has(process.name)) {
-        return;
+  /** Notes a helper's finding: at once, or once its resolution from the host is made. */
+  const settle = (
+    process: HostProcess,
+    verdict: HelperVerdict<HelperSpecOf> | null,
+  ): Promise<void> | undefined => {
+    if (verdict === null) {
+      return undefined;
+    }
+    if (!verdict.trusted) {
+      found.set(process.pid, {kind: verdict.kind, untrusted: verdict.reason, resolution: null});
+      return undefined;
+    }
+    const resolve = verdict.rule.resolve;
+    if (resolve === 'published-port') {
+      found.set(process.pid, {kind: verdict.kind, untrusted: null, resolution: null});
+      return undefined;
+    }
+    return resolve(process, context).then((resolution) => {
+      for (const warning of resolution?.warnings ?? []) {
+        context.warn(warning);
       }
-      let cached = verdicts.get(process.pid);
-      if (cached === undefined || cached.startedAt !== process.startedAt) {
+      found.set(process.pid, {kind: verdict.kind, untrusted: null, resolution});
+    });
+  };
+  // A helper judged before (same pid, same start) is settled without a promise: under churn
+  // a host has hundreds of docker-proxies, and only the new ones need reads.
+  const pending: Promise<void>[] = [];
+  for (const process of scan.processes.values()) {
+    if (!helperNames.has(process.name)) {
+      continue;
+    }
+    const cached = verdicts.get(process.pid);
+    if (cached !== undefined && cached.startedAt === process.startedAt) {
+      const settling = settle(process, cached.verdict);
+      if (settling !== undefined) {
+        pending.push(settling);
+      }
+      continue;
+    }
+    pending.push(
+      (async () => {
         const facts = await readProcessTrustFacts(process.pid, {
           procRoot,
           userName: (uid) => (uid === process.uid ? process.user : null),
@@ -134,25 +168,13 @@ async function findHelpers(
         if (facts === null) {
           return; // exited since the scan
         }
-        cached = {startedAt: process.startedAt, verdict: judgeHelper(facts, helperSpecs)};
-        verdicts.set(process.pid, cached);
-      }
-      const verdict = cached.verdict;
-      if (verdict === null) {
-        return;
-      }
-      if (!verdict.trusted) {
-        found.set(process.pid, {kind: verdict.kind, untrusted: verdict.reason, resolution: null});
-        return;
-      }
-      const resolve = verdict.rule.resolve;
-      const resolution = resolve === 'published-port' ? null : await resolve(process, context);
-      for (const warning of resolution?.warnings ?? []) {
-        context.warn(warning);
-      }
-      found.set(process.pid, {kind: verdict.kind, untrusted: null, resolution});
-    }),
-  );
+        const verdict = judgeHelper(facts, helperSpecs);
+        verdicts.set(process.pid, {startedAt: process.startedAt, verdict});
+        await settle(process, verdict);
+      })(),
+    );
+  }
+  await Promise.all(pending);
   return found;
 }
 
