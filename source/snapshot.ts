@@ -287,6 +287,7 @@ export class LiveSnapshot {
       // An engine not answering (a ping past the mark): its list is asked for again.
       this.#silentEngines().size === 0;
     let detection = this.#detection;
+    let isListing = false;
     if (detection === null) {
       if (isCurrent && this.#containers !== null && this.#staleEngines.size === 0) {
         detection = Promise.resolve(this.#containers);
@@ -298,6 +299,7 @@ export class LiveSnapshot {
         // (with 300 containers on one engine, an event on another cost a list of 300).
         const basis = isCurrent ? this.#reusableAnswers() : {};
         detection = this.#startDetection(basis);
+        isListing = true;
         // The engines whose answers are taken as they were are not asked: ask each whether it
         // answers at all, as when the whole list is cached.
         if (basis.reuse !== undefined) {
@@ -311,7 +313,11 @@ export class LiveSnapshot {
     void detection.then(() => {
       settled = true;
     });
-    const isFreshScan = options.fresh === true;
+    // Containers are listed again (events said some changed, or the list is old): their
+    // proxies may have opened or closed sockets, so the tables are read now, rather than
+    // read again after the list came (#containersMoved below), which under churn was a
+    // second host scan at most ticks.
+    const isFreshScan = options.fresh === true || isListing;
     let host = await this.#scanHost(signal, isFreshScan);
     signal?.throwIfAborted();
     // A detection that lands within a moment is joined at once: one update (one frame) per

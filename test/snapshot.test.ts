@@ -1,4 +1,5 @@
 import {afterEach, describe, expect, it} from 'vitest';
+import {HostScanner} from '../source/host/host-scanner.js';
 import {LiveSnapshot, type Snapshot} from '../source/snapshot.js';
 import {answerJson, type FakeEngine, startFakeEngine} from './helpers/fake-engine.js';
 
@@ -65,5 +66,31 @@ describe('LiveSnapshot', () => {
     await live.refresh(() => {});
     expect(requests).toBe(2);
     expect(live.engines[0]?.ok).toBe(true);
+  });
+
+  it('reads the socket tables fresh, once, when a refresh lists the containers again', async () => {
+    engine = await startFakeEngine((socket) => {
+      answerJson(socket, 200, '[]');
+    });
+    /** The host scans of each refresh: whether each read the tables whatever their cues. */
+    const scans: boolean[] = [];
+    class CountingScanner extends HostScanner {
+      override scan(options: Parameters<HostScanner['scan']>[0] = {}) {
+        scans.push(options.fresh === true);
+        return super.scan(options);
+      }
+    }
+    const live = new LiveSnapshot({
+      env: {DOCKER_HOST: `unix://${engine.socketPath}`},
+      containersMaxAgeMs: () => 60_000,
+      scanner: new CountingScanner(),
+    });
+    await live.refresh(() => {}); // the first list
+    expect(scans).toEqual([true]);
+    await live.refresh(() => {}); // the list cached: the tables' own cues decide
+    expect(scans).toEqual([true, false]);
+    live.invalidateContainers(); // an engine event: the list is asked again
+    await live.refresh(() => {});
+    expect(scans).toEqual([true, false, true]);
   });
 });
