@@ -44,6 +44,7 @@ import {
 
 const root = new URL('..', import.meta.url).pathname;
 const cliPath = join(root, 'dist', 'cli.js');
+const floorPath = join(root, 'scripts', 'json-floor.mjs');
 const bareInkPath = join(root, 'scripts', 'bench-bare-ink.mjs');
 const columns = 120;
 const lines = 30;
@@ -454,16 +455,20 @@ async function benchSockets(bare) {
     into.push(performance.now() - started);
     if (result.status !== 0) throw new Error(`${file} ${args.join(' ')}: exit ${result.status}`);
   };
+  // And the floor: a Node program that only reads what --json must read (json-floor.mjs).
+  const floorMs = [];
   for (let round = 0; round < 7; round++) {
-    const pair = [
+    const runs = [
       () => timed(process.execPath, [cliPath, '--json'], oneShotMs),
       () => timed('ss', ['-H', '-ltunp'], ssMs),
+      () => timed(process.execPath, [floorPath], floorMs),
     ];
-    if (round % 2 === 1) pair.reverse();
-    for (const run of pair) run();
+    for (let turn = 0; turn < round % 3; turn++) runs.push(runs.shift());
+    for (const run of runs) run();
   }
   const json = spread(oneShotMs);
   const ss = spread(ssMs);
+  const floor = spread(floorMs);
   const ratio = json.median / ss.median;
 
   row(
@@ -493,6 +498,13 @@ async function benchSockets(bare) {
     `ss ${ms(ss.median)} (${ms(ss.min)}-${ms(ss.max)})`,
     '<= 1.5x',
     ratio <= 1.5,
+  );
+  row(
+    '    floor: Node reading only the fd links and tables (json-floor.mjs)',
+    `${ms(floor.median)} (${ms(floor.min)}-${ms(floor.max)}), ${(floor.median / ss.median).toFixed(2)}x ss`,
+    `--json is ${(json.median / floor.median).toFixed(2)}x the floor`,
+    '(reference)',
+    null,
   );
   await listeners.stop();
   listeners = null;
