@@ -99,6 +99,10 @@ export class HttpResponseParser {
   complete = false;
   /** Body bytes received so far (decoded chunk data for a chunked body). */
   received = 0;
+  /** The minor HTTP version of the final answer's status line (1 for HTTP/1.1), -1 until read. */
+  minorVersion = -1;
+  /** Whether the body's end was given by the answer (Content-Length, chunked, none), not by the connection's end. */
+  framed = false;
 
   private readonly address: string;
   private readonly bodyLimit: number;
@@ -330,6 +334,7 @@ export class HttpResponseParser {
     }
     // A bare CR or LF in the status line is a control character of its reason phrase.
     const statusCode = this.parseStatusLine(head.slice(0, position));
+    this.minorVersion = head.charCodeAt(7) - 0x30;
     if (statusCode === 101) {
       throw this.protocolError('101 Switching Protocols was not asked for');
     }
@@ -415,6 +420,7 @@ export class HttpResponseParser {
   /** Picks the body framing of the final answer (RFC 9112 section 6.3). */
   private frameBody(headers: Record<string, string | string[]>): void {
     if (this.statusCode === 204 || this.statusCode === 304) {
+      this.framed = true;
       this.finish('');
       return;
     }
@@ -422,7 +428,8 @@ export class HttpResponseParser {
     if (typeof coding === 'string') {
       // Chunked wins over Content-Length; any other final coding runs to the connection's end.
       const last = trimSpaces(coding, coding.lastIndexOf(',') + 1, coding.length);
-      this.state = last.toLowerCase() === 'chunked' ? readingChunkSize : readingCloseBody;
+      this.framed = last.toLowerCase() === 'chunked';
+      this.state = this.framed ? readingChunkSize : readingCloseBody;
       return;
     }
     const length = headers['content-length'];
@@ -447,6 +454,7 @@ export class HttpResponseParser {
     if (size > this.bodyLimit) {
       throw this.tooLarge('body');
     }
+    this.framed = true;
     if (size === 0) {
       this.finish('');
       return;

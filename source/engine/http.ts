@@ -41,7 +41,18 @@ export interface EngineRequestOptions {
   readonly maxBodyBytes?: number;
   /** JSON text to send as the request body. Default: none. */
   readonly body?: string;
+  /**
+   * Keep the connection open after the answer, for the next request to this engine that asks
+   * the same (pingEngine: the dashboard pings every engine each tick). At most one idle
+   * connection per engine, closed after keepAliveIdleMs. A kept connection the engine closed
+   * meanwhile is noticed before any answer byte, and the request is sent once more on a new
+   * one. Only for requests that may be sent twice (a GET). Default: false.
+   */
+  readonly keepAlive?: boolean;
 }
+
+/** How long an idle kept-alive connection stays open (EngineRequestOptions.keepAlive), in ms. */
+export const keepAliveIdleMs = 10_000;
 
 const connectHints: Record<string, string> = {
   ENOENT: 'no socket there (is the engine running?)',
@@ -167,6 +178,14 @@ class Exchange {
   readonly reject: (error: unknown) => void;
   readonly socket: ExchangeSocket;
   readonly timer: NodeJS.Timeout;
+  /** Where the connection goes back once answered, when kept alive (else undefined). */
+  readonly keepKey: string | undefined;
+  /** Whether the connection was a kept one: a failure before any answer byte is retried. */
+  readonly reused: boolean;
+  /** Bytes the engine sent on this exchange. */
+  bytesIn = 0;
+  /** Sends the request again on a new connection (a kept one failed before answering). */
+  readonly retry: (() => void) | undefined;
 
   constructor(
     endpoint: Endpoint,
@@ -174,6 +193,7 @@ class Exchange {
     options: EngineRequestOptions,
     resolve: (response: EngineResponse) => void,
     reject: (error: unknown) => void,
+    kept?: {readonly key: string; readonly socket: Socket | undefined; readonly retry: () => void},
   ) {
     this.endpoint = endpoint;
     this.parser = new HttpResponseParser(
@@ -184,8 +204,11 @@ class Exchange {
     this.signal = options.signal;
     this.resolve = resolve;
     this.reject = reject;
+    this.keepKey = kept?.key;
+    this.reused = kept?.socket !== undefined;
+    this.retry = kept?.socket === undefined ? undefined : kept.retry;
     // First, as it may throw (unusable TLS material): nothing is set up yet to undo.
-    const socket = connectTo(endpoint) as ExchangeSocket;
+    const socket = (kept?.socket ?? connectTo(endpoint)) as ExchangeSocket;
     socket[exchangeKey] = this;
     this.socket = socket;
     socket.on('data', onData);
@@ -219,6 +242,10 @@ class Exchange {
       this.resolve({statusCode: parser.statusCode, headers: parser.headers, body: parser.body});
       clearTimeout(this.timer);
       this.signal?.removeEventListener('abort', this);
+      if (this.keepKey !== undefined && isReusable(parser)) {
+        keepIdle(this.keepKey, this.socket);
+        return;
+      }
       // The caller has its answer; closing the socket (a few tens of µs) waits one turn of
       // the event loop, so it is not on the caller's path. Later events are ignored.
       setImmediate(destroySocket, this.socket);
@@ -229,6 +256,18 @@ class Exchange {
   fail(error: unknown): void {
     if (!this.settled) {
       this.settled = true;
+      const retry = this.retry;
+      // A kept connection the engine closed while it was idle: sent again on a new one.
+      if (
+        retry !== undefined &&
+        this.bytesIn === 0 &&
+        error instanceof EngineRequestError &&
+        (error.failure === 'truncated' || error.failure === 'connect')
+      ) {
+        this.release();
+        retry();
+        return;
+      }
       this.reject(error);
       this.release();
     }
@@ -251,6 +290,7 @@ function onData(this: ExchangeSocket, chunk: Buffer): void {
   if (exchange.settled) {
     return;
   }
+  exchange.bytesIn += chunk.length;
   let complete: boolean;
   try {
     complete = exchange.parser.push(chunk);
@@ -309,6 +349,107 @@ function onTimeout(exchange: Exchange, timeoutMs: number): void {
   );
 }
 
+/** Whether an answer leaves its connection fit for another request (HTTP/1.1, framed, no close). */
+function isReusable(parser: HttpResponseParser): boolean {
+  if (parser.minorVersion !== 1 || !parser.framed) {
+    return false;
+  }
+  const connection = parser.headers.connection;
+  return typeof connection !== 'string' || !/(^|[\s,])close([\s,]|$)/i.test(connection);
+}
+
+/** Idle kept-alive connections (EngineRequestOptions.keepAlive), at most one per engine. */
+const idleConnections = new Map<string, Socket>();
+
+const idleKey: unique symbol = Symbol('nanodock.idle');
+
+/** A socket waiting in idleConnections, with its key and closing timer. */
+interface IdleSocket extends Socket {
+  [idleKey]?: {readonly key: string; readonly timer: NodeJS.Timeout};
+}
+
+/** Parks an answered connection for the next kept-alive request to its engine. */
+function keepIdle(key: string, socket: Socket): void {
+  socket.removeListener('data', onData);
+  socket.removeListener('end', onEnd);
+  socket.removeListener('error', onError);
+  socket.removeListener('close', onClose);
+  if (idleConnections.has(key) || socket.destroyed || !socket.writable) {
+    setImmediate(destroySocket, socket);
+    return;
+  }
+  const idle = socket as IdleSocket;
+  const timer = setTimeout(dropIdle, keepAliveIdleMs, idle);
+  timer.unref();
+  idle[idleKey] = {key, timer};
+  // Anything from the engine while idle (bytes, an end, an error) ends the connection.
+  idle.on('data', onIdleEvent);
+  idle.on('end', onIdleEvent);
+  idle.on('error', onIdleEvent);
+  idle.on('close', onIdleEvent);
+  // An idle connection never keeps the process alive.
+  idle.unref();
+  idleConnections.set(key, idle);
+}
+
+function onIdleEvent(this: IdleSocket): void {
+  dropIdle(this);
+}
+
+function dropIdle(socket: IdleSocket): void {
+  const idle = socket[idleKey];
+  if (idle !== undefined && idleConnections.get(idle.key) === socket) {
+    idleConnections.delete(idle.key);
+  }
+  unpark(socket);
+  socket.destroy();
+}
+
+/** Takes the idle connection kept for `key`, if any, ready for an exchange. */
+function takeIdle(key: string): Socket | undefined {
+  const socket = idleConnections.get(key) as IdleSocket | undefined;
+  if (socket === undefined) {
+    return undefined;
+  }
+  idleConnections.delete(key);
+  unpark(socket);
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return undefined;
+  }
+  socket.ref();
+  return socket;
+}
+
+function unpark(socket: IdleSocket): void {
+  const idle = socket[idleKey];
+  if (idle !== undefined) {
+    clearTimeout(idle.timer);
+    socket[idleKey] = undefined;
+  }
+  socket.removeListener('data', onIdleEvent);
+  socket.removeListener('end', onIdleEvent);
+  socket.removeListener('error', onIdleEvent);
+  socket.removeListener('close', onIdleEvent);
+}
+
+/** The key of an engine's kept connection: its address, and its TLS material when it has one. */
+function keepAliveKey(endpoint: Endpoint): string {
+  if (endpoint.kind === 'socket') {
+    return `unix\u0000${endpoint.socketPath}`;
+  }
+  return endpoint.tls === null
+    ? `tcp\u0000${endpoint.host}\u0000${endpoint.port}`
+    : `tls\u0000${tlsKeyOf(endpoint, endpoint.tls)}`;
+}
+
+/** Closes every idle kept-alive connection (tests; a program about to exit need not). */
+export function closeIdleEngineConnections(): void {
+  for (const socket of [...idleConnections.values()]) {
+    dropIdle(socket as IdleSocket);
+  }
+}
+
 /** What a TLS engine's connections share: one secure context, the last session to resume. */
 interface TlsReuse {
   readonly context: tls.SecureContext;
@@ -340,8 +481,8 @@ function countHandshake(this: tls.TLSSocket): void {
   }
 }
 
-function tlsReuseFor(endpoint: TcpEndpoint, material: TlsMaterial): TlsReuse {
-  const key = [
+function tlsKeyOf(endpoint: TcpEndpoint, material: TlsMaterial): string {
+  return [
     endpoint.host,
     endpoint.port,
     material.verify,
@@ -349,6 +490,10 @@ function tlsReuseFor(endpoint: TcpEndpoint, material: TlsMaterial): TlsReuse {
     material.cert?.toString('base64') ?? '',
     material.key?.toString('base64') ?? '',
   ].join('\u0000');
+}
+
+function tlsReuseFor(endpoint: TcpEndpoint, material: TlsMaterial): TlsReuse {
+  const key = tlsKeyOf(endpoint, material);
   let reuse = tlsReuse.get(key);
   if (reuse === undefined) {
     reuse = {
@@ -360,8 +505,17 @@ function tlsReuseFor(endpoint: TcpEndpoint, material: TlsMaterial): TlsReuse {
   return reuse;
 }
 
+/** Connections to engines opened so far (for tests and benches). */
+let connectionsOpened = 0;
+
+/** How many connections to engines this process has opened (kept-alive ones are counted once). */
+export function engineConnectionsOpened(): number {
+  return connectionsOpened;
+}
+
 /** Opens the connection to an engine: its socket or pipe, TCP, or TLS over TCP. */
 function connectTo(endpoint: Endpoint): Socket {
+  connectionsOpened++;
   if (endpoint.kind === 'socket') {
     return net.connect({path: endpoint.socketPath});
   }
@@ -401,12 +555,13 @@ function isSendablePath(path: string): boolean {
   return true;
 }
 
-/** The bytes of one request, as text: request line, Host, Connection: close, the JSON body. */
+/** The bytes of one request, as text: request line, Host, Connection, the JSON body. */
 function formatRequest(
   endpoint: Endpoint,
   method: string,
   path: string,
   body: string | undefined,
+  keepAlive = false,
 ): string {
   const host =
     endpoint.kind === 'socket'
@@ -414,7 +569,7 @@ function formatRequest(
       : endpoint.host.includes(':')
         ? `[${endpoint.host}]:${endpoint.port}`
         : `${endpoint.host}:${endpoint.port}`;
-  const head = `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n`;
+  const head = `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: ${keepAlive ? 'keep-alive' : 'close'}\r\n`;
   if (body !== undefined) {
     return `${head}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
   }
@@ -451,9 +606,30 @@ export function requestEngine(
       }),
     );
   }
-  const request = formatRequest(endpoint, options.method ?? 'GET', path, options.body);
+  const keepAlive = options.keepAlive === true;
+  const request = formatRequest(endpoint, options.method ?? 'GET', path, options.body, keepAlive);
   return new Promise((resolve, reject) => {
-    new Exchange(endpoint, request, options, resolve, reject);
+    if (!keepAlive) {
+      new Exchange(endpoint, request, options, resolve, reject);
+      return;
+    }
+    const key = keepAliveKey(endpoint);
+    const retry = (): void => {
+      try {
+        new Exchange(endpoint, request, options, resolve, reject, {
+          key,
+          socket: undefined,
+          retry,
+        });
+      } catch (error) {
+        reject(error);
+      }
+    };
+    new Exchange(endpoint, request, options, resolve, reject, {
+      key,
+      socket: takeIdle(key),
+      retry,
+    });
   });
 }
 

@@ -20,6 +20,9 @@ export async function pingEngine(endpoint: Endpoint, options: PingOptions): Prom
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     maxBodyBytes: 64 * 1024,
+    // Asked of every engine at each tick of the dashboard: one connection kept per engine
+    // (a new one cost a connect, and for TLS a handshake: 2 ms of CPU a ping).
+    keepAlive: true,
   });
   if (response.statusCode !== 200) {
     throw new EngineStatusError(

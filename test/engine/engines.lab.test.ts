@@ -5,8 +5,13 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {detectContainers} from '../../source/engine/detect.js';
-import {resolveEndpoints} from '../../source/engine/endpoint.js';
-import {tlsHandshakeCounts} from '../../source/engine/http.js';
+import {parseEngineAddress, resolveEndpoints} from '../../source/engine/endpoint.js';
+import {
+  closeIdleEngineConnections,
+  engineConnectionsOpened,
+  requestEngine,
+  tlsHandshakeCounts,
+} from '../../source/engine/http.js';
 import {pingEngine} from '../../source/engine/ping.js';
 import {DaemonNotFoundError} from '../../source/errors/daemon-not-found-error.js';
 import type {ContainerInfo} from '../../source/model/container-info.js';
@@ -187,7 +192,8 @@ describe.skipIf(skipTls)('TLS Docker (lab engine on 127.0.0.1:2376)', () => {
     const [endpoint] = resolveEndpoints({env: tlsEnv}).endpoints;
     if (endpoint === undefined) throw new Error('no endpoint');
     for (let round = 0; round < 4; round++) {
-      await pingEngine(endpoint, {timeoutMs: 5000});
+      // A connection per request (pings keep theirs: see below).
+      await requestEngine(endpoint, '/_ping', {timeoutMs: 5000});
     }
     const after = tlsHandshakeCounts();
     // At most one full handshake (none when an earlier test left a session), then resumed.
@@ -222,6 +228,21 @@ describe.skipIf(skipTls)('TLS Docker (lab engine on 127.0.0.1:2376)', () => {
     if (wrong === undefined) throw new Error('no endpoint');
     await expect(pingEngine(wrong, {timeoutMs: 5000})).rejects.toThrow(/TLS failed/);
     rmSync(other, {recursive: true, force: true});
+  });
+
+  it('pings over one kept connection: no connect and no handshake after the first', async () => {
+    closeIdleEngineConnections();
+    const [endpoint] = resolveEndpoints({env: tlsEnv}).endpoints;
+    if (endpoint === undefined) throw new Error('no endpoint');
+    const opened = engineConnectionsOpened();
+    const handshakes = tlsHandshakeCounts();
+    for (let round = 0; round < 5; round++) {
+      await pingEngine(endpoint, {timeoutMs: 5000});
+    }
+    expect(engineConnectionsOpened() - opened).toBe(1);
+    const after = tlsHandshakeCounts();
+    expect(after.full + after.resumed - handshakes.full - handshakes.resumed).toBe(1);
+    closeIdleEngineConnections();
   });
 
   it('refuses a plain connection with a clear error', async () => {
@@ -266,4 +287,27 @@ describe.skipIf(skipTls)('TLS Docker (lab engine on 127.0.0.1:2376)', () => {
       expect(containerNamed(map, lab.tls.container)).toBeDefined();
     });
   });
+});
+
+describe('pings keep one connection per engine (lab engines)', () => {
+  const engines = [
+    {name: 'Docker', address: lab.docker.address, skip: skipDocker},
+    {name: 'rootful Podman', address: lab.podman.address, skip: skipPodman},
+  ];
+  for (const engine of engines) {
+    it.skipIf(engine.skip)(`${engine.name}: five pings, one connection`, async () => {
+      closeIdleEngineConnections();
+      const endpoint = parseEngineAddress(engine.address, 'lab');
+      const opened = engineConnectionsOpened();
+      for (let round = 0; round < 5; round++) {
+        await pingEngine(endpoint, {timeoutMs: 5000});
+      }
+      expect(engineConnectionsOpened() - opened).toBe(1);
+      // Other requests still have a connection each, and leave the kept one alone.
+      await requestEngine(endpoint, '/_ping', {timeoutMs: 5000});
+      await pingEngine(endpoint, {timeoutMs: 5000});
+      expect(engineConnectionsOpened() - opened).toBe(2);
+      closeIdleEngineConnections();
+    });
+  }
 });
