@@ -580,8 +580,8 @@ function formatRequest(
 /**
  * Sends one request to an engine over its socket or TCP (TLS when the endpoint has it) and
  * reads the whole answer, with nanodock's own HTTP/1.1 client (see HttpResponseParser). The
- * answer is returned as soon as its body is complete; the connection is then closed, and
- * never kept afterwards.
+ * answer is returned as soon as its body is complete; the connection is then closed, unless
+ * `keepAlive` asks to keep it for the next such request (one idle connection per engine).
  * Rejects with EngineRequestError (unreachable, timeout, aborted, truncated, not HTTP) or
  * ResponseTooLargeError (headers over 64 KiB, body over the limit; the rest is not read),
  * and with a TypeError (code ERR_UNESCAPED_CHARACTERS, as node:http) before sending anything
