@@ -180,11 +180,12 @@ class Exchange {
   readonly timer: NodeJS.Timeout;
   /** Where the connection goes back once answered, when kept alive (else undefined). */
   readonly keepKey: string | undefined;
-  /** Whether the connection was a kept one: a failure before any answer byte is retried. */
-  readonly reused: boolean;
   /** Bytes the engine sent on this exchange. */
   bytesIn = 0;
-  /** Sends the request again on a new connection (a kept one failed before answering). */
+  /**
+   * Sends the request again on a new connection: set only when this exchange runs on a kept
+   * connection, which the engine may have closed while it was idle.
+   */
   readonly retry: (() => void) | undefined;
 
   constructor(
@@ -205,7 +206,6 @@ class Exchange {
     this.resolve = resolve;
     this.reject = reject;
     this.keepKey = kept?.key;
-    this.reused = kept?.socket !== undefined;
     this.retry = kept?.socket === undefined ? undefined : kept.retry;
     // First, as it may throw (unusable TLS material): nothing is set up yet to undo.
     const socket = (kept?.socket ?? connectTo(endpoint)) as ExchangeSocket;
