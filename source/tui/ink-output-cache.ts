@@ -72,11 +72,8 @@ type Get = (this: OutputInstance) => {output: string; height: number};
 
 let installed = false;
 
-/** Ink's own Output#get and OutputCaches#getStyledChars, kept when patched (tests compare with them). */
-export const inkOriginals: {
-  get?: Get;
-  getStyledChars?: (this: OutputCaches, line: string) => readonly StyledChar[];
-} = {};
+/** Ink's own Output#get, kept when patched (the tests compare frames with it). */
+export const inkOriginals: {get?: Get} = {};
 
 /**
  * Installs the frame caches, once. Returns whether they are in place: on any other Ink
@@ -129,7 +126,6 @@ export async function installInkOutputCache(): Promise<boolean> {
       return false;
     }
     inkOriginals.get = originalGet;
-    inkOriginals.getStyledChars = originalStyledChars;
     cachesPrototype.getStyledChars = sharedStyledChars(originalStyledChars);
     outputPrototype.get = cachedGet(originalGet, originalWidth, tokenizer as Tokenizer);
     installed = true;
