@@ -614,9 +614,11 @@ export function requestEngine(
       return;
     }
     const key = keepAliveKey(endpoint);
+    // A retry keeps the first attempt's deadline: the request's time is counted from here.
+    const once = {...options, startedAt: options.startedAt ?? performance.now()};
     const retry = (): void => {
       try {
-        new Exchange(endpoint, request, options, resolve, reject, {
+        new Exchange(endpoint, request, once, resolve, reject, {
           key,
           socket: undefined,
           retry,
@@ -625,7 +627,7 @@ export function requestEngine(
         reject(error);
       }
     };
-    new Exchange(endpoint, request, options, resolve, reject, {
+    new Exchange(endpoint, request, once, resolve, reject, {
       key,
       socket: takeIdle(key),
       retry,

@@ -123,6 +123,27 @@ describe('kept-alive pings', () => {
     expect(engine.connections()).toBe(1);
   });
 
+  it("keep the first attempt's deadline when a kept connection fails and the ping is sent again", async () => {
+    // The kept connection is closed 250 ms after the second ping arrives, without a byte; the
+    // new connection of the retry is never answered. The ping must end at its own deadline.
+    let first: Socket | undefined;
+    const engine = await serve((index, socket) => {
+      first ??= socket;
+      if (socket !== first) return; // the retry's connection: silent
+      if (index === 0) socket.write(ok);
+      else setTimeout(() => socket.destroy(), 250);
+    });
+    const endpoint = parseEngineAddress(engine.address, 'test');
+    await pingEngine(endpoint, {timeoutMs: 2000});
+    const started = performance.now();
+    const error = await pingEngine(endpoint, {timeoutMs: 400}).catch((caught: unknown) => caught);
+    const elapsed = performance.now() - started;
+    expect(error).toMatchObject({failure: 'timeout'});
+    expect(engine.connections()).toBe(2); // it was sent again
+    expect(elapsed).toBeGreaterThanOrEqual(390);
+    expect(elapsed).toBeLessThan(600); // 650 when the retry started its own 400 ms
+  });
+
   it('leave other requests on connections of their own', async () => {
     const engine = await serve((_index, socket) => socket.write(ok));
     const endpoint = parseEngineAddress(engine.address, 'test');
