@@ -17,7 +17,7 @@ import {RootlessPodmanResolver} from './host/rootless-podman.js';
 import type {ContainerInfo, EngineKind} from './model/container-info.js';
 import {ContainerPortMap, type EngineReport} from './model/container-port-map.js';
 import {type HelperFinding, type HelperVerdict, judgeHelper} from './model/helper.js';
-import {joinSnapshot} from './model/join.js';
+import {joinSnapshot, keepUnchangedRows} from './model/join.js';
 import type {SnapshotRow} from './model/snapshot-row.js';
 import type {HelperContext} from './profiles/profile.js';
 import {helperSpecs} from './profiles/registry.js';
@@ -674,13 +674,18 @@ export class LiveSnapshot {
       this.#lastRows = {...last, map: containers, rows, revision};
       return {rows, revision};
     }
-    const rows = joinSnapshot({
+    const joined = joinSnapshot({
       listeners: host.scan.listeners,
       processes: host.scan.processes,
       containers,
       helpers: host.helpers,
       now,
     });
+    // Rows the change did not touch stay the objects the screen already measured.
+    const rows =
+      last === undefined
+        ? joined
+        : keepUnchangedRows(joined, new Map(last.rows.map((row) => [row.key, row])));
     const revision = (last?.revision ?? 0) + 1;
     this.#lastRows = {
       listeners: host.scan.listeners,

@@ -129,6 +129,23 @@ describe('sort columns (model/select.ts)', () => {
       }
     }
   });
+
+  it('sorts by uptime by start time: rows joined at different times still sort by age', () => {
+    // A live snapshot keeps rows of earlier joins (keepUnchangedRows): their uptimeSeconds
+    // were counted at different times. Started at 100 (joined at 150: 50 s) is older than
+    // started at 120 (joined at 200: 80 s).
+    const rows = [
+      fakeRow(1, {startedAt: 100, uptimeSeconds: 50}),
+      fakeRow(2, {startedAt: 120, uptimeSeconds: 80}),
+      fakeRow(3, {startedAt: null, uptimeSeconds: null}),
+    ];
+    const order = (descending: boolean): number[] =>
+      selectRows(rows, {filter: {kind: 'none'}, sort: {column: 'uptime', descending}}).map(
+        (row) => row.port,
+      );
+    expect(order(false)).toEqual([3, 2, 1]);
+    expect(order(true)).toEqual([1, 2, 3]);
+  });
 });
 
 describe('escapeJsonForTerminal', () => {

@@ -352,3 +352,77 @@ function publishedWithoutHolder(
     };
   });
 }
+
+/** Whether two lists hold the same items in the same order (items compared by identity). */
+function isSameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a === b) {
+    return true;
+  }
+  if (a.length !== b.length) {
+    return false;
+  }
+  for (let index = 0; index < a.length; index++) {
+    if (a[index] !== b[index]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * How each field of two rows is compared by keepUnchangedRows. A record over every key of
+ * SnapshotRow, so a field added to rows must be given its comparison here. The uptime is
+ * left out: it is the age at the join that made the row, and `startedAt` (compared) gives it
+ * at any time.
+ */
+const sameField: {
+  readonly [Field in keyof Required<SnapshotRow>]: (a: SnapshotRow, b: SnapshotRow) => boolean;
+} = {
+  key: (a, b) => a.key === b.key,
+  protocol: (a, b) => a.protocol === b.protocol,
+  address: (a, b) => a.address === b.address,
+  addresses: (a, b) => isSameList(a.addresses, b.addresses),
+  port: (a, b) => a.port === b.port,
+  lastPort: (a, b) => a.lastPort === b.lastPort,
+  sockets: (a, b) => a.sockets === b.sockets,
+  pids: (a, b) => isSameList(a.pids, b.pids),
+  pid: (a, b) => a.pid === b.pid,
+  process: (a, b) => a.process === b.process,
+  user: (a, b) => a.user === b.user,
+  uptimeSeconds: () => true,
+  startedAt: (a, b) => a.startedAt === b.startedAt,
+  startTicks: (a, b) => a.startTicks === b.startTicks,
+  command: (a, b) => isSameList(a.command, b.command),
+  helper: (a, b) => a.helper === b.helper,
+  untrusted: (a, b) => a.untrusted === b.untrusted,
+  container: (a, b) => a.container === b.container,
+  ambiguous: (a, b) => a.ambiguous === b.ambiguous,
+  candidates: (a, b) => isSameList(a.candidates, b.candidates),
+};
+const fieldComparisons = Object.values(sameField);
+
+/**
+ * `rows` (a new join) with each row that equals the row of the same key in `previous` (every
+ * field but the uptime; a container by identity, as a list patch keeps the records of
+ * containers it did not touch) replaced by that earlier object. Under churn, one container
+ * started a second re-joins 600 rows of which two changed: the rest keep their objects, and
+ * with them what the screen worked out for them (their widths, their looks), which is keyed
+ * on the object. Replaces them in `rows` itself, and returns it.
+ */
+export function keepUnchangedRows(
+  rows: SnapshotRow[],
+  previous: ReadonlyMap<string, SnapshotRow>,
+): SnapshotRow[] {
+  for (let index = 0; index < rows.length; index++) {
+    const row = rows[index] as SnapshotRow;
+    const before = previous.get(row.key);
+    if (
+      before !== undefined &&
+      before !== row &&
+      fieldComparisons.every((isSame) => isSame(before, row))
+    ) {
+      rows[index] = before;
+    }
+  }
+  return rows;
+}

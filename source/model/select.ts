@@ -13,7 +13,9 @@ export interface RowOrder {
 const numeric = {
   port: (row) => row.port,
   pid: (row) => row.pid ?? -1,
-  uptime: (row) => row.uptimeSeconds ?? -1,
+  // By start time, not uptimeSeconds: a live snapshot keeps rows from earlier joins, whose
+  // uptimes were counted at different times (keepUnchangedRows). Older first is longer up.
+  uptime: (row) => (row.startedAt === null ? Number.NEGATIVE_INFINITY : -row.startedAt),
 } as const satisfies Partial<Record<ColumnId, (row: SnapshotRow) => number>>;
 
 /**

@@ -2,8 +2,8 @@ import {describe, expect, it} from 'vitest';
 import type {ContainerInfo, Protocol} from '../../source/model/container-info.js';
 import {ContainerPortMap} from '../../source/model/container-port-map.js';
 import type {HelperFinding, HelperKind} from '../../source/model/helper.js';
-import {joinSnapshot} from '../../source/model/join.js';
-import type {ListenerInput, ProcessInput} from '../../source/model/snapshot-row.js';
+import {joinSnapshot, keepUnchangedRows} from '../../source/model/join.js';
+import type {ListenerInput, ProcessInput, SnapshotRow} from '../../source/model/snapshot-row.js';
 import {fakeContainer} from '../helpers/snapshot-fixture.js';
 
 function container(id: string, ports: Array<[string | null, number, Protocol?]>): ContainerInfo {
@@ -300,5 +300,80 @@ describe('joinSnapshot', () => {
       now: 1060,
     });
     expect(row).toMatchObject({ambiguous: true, container: null, helper: 'rootlessport'});
+  });
+});
+
+describe('keepUnchangedRows', () => {
+  const processes = new Map<number, ProcessInput>([
+    [10, process(10, 'docker-proxy', proxyArgv('0.0.0.0'))],
+    [11, process(11, 'docker-proxy', proxyArgv('::'))],
+    [20, process(20, 'postgres')],
+  ]);
+  const listeners = [
+    listener('0.0.0.0', 8080, [10]),
+    listener('::', 8080, [11]),
+    listener('127.0.0.1', 5432, [20]),
+  ];
+  const join = (containers: ContainerPortMap, now: number, from = listeners): SnapshotRow[] =>
+    joinSnapshot({listeners: from, processes, containers, helpers: trusted(processes), now});
+  const byKey = (rows: readonly SnapshotRow[]): Map<string, SnapshotRow> =>
+    new Map(rows.map((row) => [row.key, row]));
+
+  it('keeps the earlier object of every row whose fields are the same, uptime aside', () => {
+    const before = join(map, 1060);
+    const after = keepUnchangedRows(join(map, 1090), byKey(before));
+    expect(after).toHaveLength(before.length);
+    after.forEach((row, index) => {
+      expect(row).toBe(before[index]);
+    });
+    // The uptime is the one of the join that made the row; its start time gives it now.
+    expect(after.find((row) => row.port === 5432)?.uptimeSeconds).toBe(60);
+  });
+
+  it('takes the new row when anything else moved', () => {
+    const before = join(map, 1060);
+    const moved = [listener('0.0.0.0', 8080, [10]), listener('127.0.0.1', 5432, [20, 21])];
+    // Another record of the same container (a fresh list) is another container object.
+    const relisted = ContainerPortMap.fromContainers([web, db, {...ghost}]);
+    const after = keepUnchangedRows(join(relisted, 1060, moved), byKey(before));
+    const proxy = after.find((row) => row.port === 8080);
+    expect(proxy?.addresses).toEqual(['0.0.0.0']); // one twin left
+    expect(before).not.toContain(proxy);
+    const postgres = after.find((row) => row.port === 5432);
+    expect(postgres?.pids).toEqual([20, 21]);
+    expect(before).not.toContain(postgres);
+    // A container's record changed (a list patch) while its port row stayed: a new row.
+    const published = after.find((row) => row.pids.length === 0 && row.port === 9000);
+    expect(published).toBeDefined();
+    expect(before).not.toContain(published);
+  });
+
+  it('compares every field a row has: a change of any one of them makes a new row', () => {
+    const [row] = join(map, 1060).filter((each) => each.port === 5432) as [SnapshotRow];
+    const changes: Partial<SnapshotRow>[] = [
+      {protocol: 'udp'},
+      {address: '::1'},
+      {addresses: ['::1']},
+      {lastPort: 5433},
+      {sockets: 2},
+      {pids: [21]},
+      {pid: 21},
+      {process: 'other'},
+      {user: 'nobody'},
+      {startedAt: 999},
+      {startTicks: 1},
+      {command: ['other']},
+      {helper: 'conmon'},
+      {untrusted: 'not root'},
+      {container: web},
+      {ambiguous: true},
+      {candidates: [db]},
+    ];
+    for (const change of changes) {
+      const [kept] = keepUnchangedRows([{...row, ...change}], byKey([row]));
+      expect(kept, JSON.stringify(change)).not.toBe(row);
+    }
+    const [same] = keepUnchangedRows([{...row, uptimeSeconds: 999}], byKey([row]));
+    expect(same).toBe(row);
   });
 });
