@@ -206,6 +206,13 @@ const syncTableBytes = 256 * 1024;
 const fdReadAllEveryMs = 600_000;
 
 /**
+ * fds read in the first batch of a search for a new socket's holder among older processes;
+ * each batch after reads twice as many, up to lastSearchBatchFds.
+ */
+const firstSearchBatchFds = 128;
+const lastSearchBatchFds = 2000;
+
+/**
  * The kernel's counts of TCP and UDP sockets in use (IPv4 and IPv6) as one string, or
  * undefined when /proc/net/sockstat cannot be read. A listener opened or closed moves them.
  */
@@ -272,7 +279,7 @@ interface CachedProcess {
  * scan's objects. The socket tables are read when the counters moved (and now and then
  * regardless, see #readSocketTables). A socket inode not seen before is looked for in the new
  * processes, their parents, the processes started since the listing, and then in the older
- * processes, fewest fds first, until it has a holder. Every `fullScanEveryMs` the processes
+ * processes, the latest started first (then fewest fds), until it has a holder. Every `fullScanEveryMs` the processes
  * whose fd count moved are read again (every process every 10 minutes), for sockets passed
  * between processes.
  */
@@ -288,6 +295,8 @@ export class HostScanner {
   /** Owner pids of each listening socket inode seen so far. */
   #owners = new Map<number, readonly number[]>();
   #knownPids = new Set<number>();
+  /** When each process was first listed (ms), for processes listed after the first scan. */
+  #seenAt = new Map<number, number>();
   #unreadablePids = new Set<number>();
   /** Each table's parsed sockets (its reader tells an unchanged table: #tableReaders). */
   #tables = new Map<string, HostSocket[]>();
@@ -445,6 +454,22 @@ export class HostScanner {
         }
       }
       this.#owners = owners;
+    }
+    if (!isFirst && (newPids.length > 0 || livePids.size > pids.length)) {
+      // The new processes, and those found late (started after the listing: #readLateHolders).
+      const now = performance.now();
+      for (const pid of livePids) {
+        if (!this.#knownPids.has(pid) && !this.#seenAt.has(pid)) {
+          this.#seenAt.set(pid, now);
+        }
+      }
+    }
+    if (lostPid) {
+      for (const pid of this.#seenAt.keys()) {
+        if (!livePids.has(pid)) {
+          this.#seenAt.delete(pid);
+        }
+      }
     }
     this.#knownPids = livePids;
     if (!ownersChanged && !fullScan && last !== undefined) {
@@ -719,7 +744,7 @@ export class HostScanner {
    * Finds the holders of listening sockets seen for the first time. New processes were read
    * already; a new socket they hold may also be held by the parent they inherited it from, so
    * those parents are read. A new socket no new process holds was opened (or received) by an
-   * older process: processes are read, fewest fds first, until every such socket has a holder,
+   * older process: processes are read, the latest started first (then fewest fds), until every such socket has a holder,
    * and all of them when one has none (a socket held by no process we can see).
    */
   async #findNewOwners(
@@ -802,25 +827,37 @@ export class HostScanner {
         return {addedOwner, readAll: false};
       }
     }
+    // Newest first, then fewest fds: a new socket's holder is most often a process that
+    // started a moment ago and was read before it bound (docker-proxy, read as a new process
+    // just before it took its port, keeps its fd count: a pipe it closed, the socket it
+    // opened). The first batches are small, so that holder costs a few processes' reads, not
+    // the host's 1,300.
     const counts = this.#fdCounts;
+    const seenAt = this.#seenAt;
     const candidates = [...this.#knownPids]
       .filter((pid) => !isNew.has(pid) && !readParents.has(pid))
-      .sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0));
+      .sort(
+        (a, b) =>
+          (seenAt.get(b) ?? 0) - (seenAt.get(a) ?? 0) ||
+          (counts.get(a) ?? 0) - (counts.get(b) ?? 0),
+      );
     let index = 0;
+    let batchFds = firstSearchBatchFds;
     while (index < candidates.length && wanted.size > 0) {
-      // Batches of about 2,000 fds: few round trips to the worker, little read past the find.
       const batch: number[] = [];
       let fds = 0;
       while (index < candidates.length) {
         const pid = candidates[index] as number;
         const count = counts.get(pid) ?? 0;
-        if (batch.length > 0 && fds + count > 2000) {
+        if (batch.length > 0 && fds + count > batchFds) {
           break;
         }
         batch.push(pid);
         fds += count;
         index++;
       }
+      // Then larger batches, up to about 2,000 fds: few round trips to the worker.
+      batchFds = Math.min(batchFds * 2, lastSearchBatchFds);
       await read(batch);
       for (const inode of wanted) {
         if ((owners.get(inode) ?? noPids).length > 0) {

@@ -176,6 +176,31 @@ describe('HostScanner: a scan costs what changed (fake procfs)', () => {
     expect(after.fullScan).toBe(false);
   });
 
+  it('looks first among the processes that started last: one read before it bound keeps its fd count', async () => {
+    const proc = fakeProc();
+    proc.listen(1001, 8080);
+    proc.process(10, 1, [1001]);
+    for (let pid = 30; pid < 40; pid++) {
+      proc.process(pid, 1, [], 200);
+    }
+    proc.write();
+    const scanner = new HostScanner({procRoot: proc.root, passwdPath: '/dev/null'});
+    await scanner.scan();
+    proc.process(70, 1, [], 1); // started: read as a new process with one fd (a pipe)
+    await scanner.scan();
+    for (let pid = 30; pid < 40; pid++) {
+      proc.spoilFds(pid); // reading an older process now would count it unreadable
+    }
+    // As docker-proxy does: the pipe closed and the port bound, so the same count of fds.
+    proc.listen(1002, 9090);
+    proc.process(70, 1, [1002]);
+    proc.write();
+    const after = await scanner.scan();
+    expect(pidsOf(after, 9090)).toEqual([70]);
+    expect(after.unreadableProcesses).toBe(0);
+    expect(after.fullScan).toBe(false);
+  });
+
   it('reads every process for a socket no process holds, once', async () => {
     const {proc, scanner} = webHost();
     await scanner.scan();
