@@ -279,9 +279,9 @@ interface CachedProcess {
  * scan's objects. The socket tables are read when the counters moved (and now and then
  * regardless, see #readSocketTables). A socket inode not seen before is looked for in the new
  * processes, their parents, the processes started since the listing, and then in the older
- * processes, the latest started first (then fewest fds), until it has a holder. Every `fullScanEveryMs` the processes
- * whose fd count moved are read again (every process every 10 minutes), for sockets passed
- * between processes.
+ * processes, the latest started first (then fewest fds), until it has a holder. Every
+ * `fullScanEveryMs` the processes whose fd count moved are read again (every process every 10
+ * minutes), for sockets passed between processes.
  */
 export class HostScanner {
   readonly #procRoot: string;
@@ -744,8 +744,9 @@ export class HostScanner {
    * Finds the holders of listening sockets seen for the first time. New processes were read
    * already; a new socket they hold may also be held by the parent they inherited it from, so
    * those parents are read. A new socket no new process holds was opened (or received) by an
-   * older process: processes are read, the latest started first (then fewest fds), until every such socket has a holder,
-   * and all of them when one has none (a socket held by no process we can see).
+   * older process: processes are read, the latest started first (then fewest fds), until every
+   * such socket has a holder, and all of them when one has none (a socket held by no process we
+   * can see).
    */
   async #findNewOwners(
     sockets: readonly HostSocket[],
