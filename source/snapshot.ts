@@ -246,8 +246,7 @@ export class LiveSnapshot {
         readonly listeners: HostScan['listeners'];
         readonly processes: HostScan['processes'];
         readonly helpers: ReadonlyMap<number, HelperFinding>;
-        /** The containers as a text, so a detection that found the same list is a match. */
-        readonly containers: string;
+        /** The containers (containersText tells a detection that found the same list). */
         readonly map: ContainerPortMap;
         readonly rows: readonly SnapshotRow[];
         readonly revision: number;
@@ -640,7 +639,7 @@ export class LiveSnapshot {
     if (last === undefined || containers === null || last.map === containers) {
       return false;
     }
-    return last.containers !== containersText(containers);
+    return containersText(last.map) !== containersText(containers);
   }
 
   /**
@@ -663,9 +662,9 @@ export class LiveSnapshot {
     if (sameHost && last.map === containers) {
       return {rows: last.rows, revision: last.revision};
     }
-    // A detection that found the same containers gives a new map of equal content.
-    const text = containersText(containers);
-    if (sameHost && last.containers === text) {
+    // A detection that found the same containers gives a new map of equal content. Its text
+    // is made only then: under churn the host has changed too, and the rows are joined anyway.
+    if (sameHost && containersText(last.map) === containersText(containers)) {
       // The same containers; only status texts ("Up 5 minutes") may have moved. The rows of
       // containers whose status did take the new record (the detail pane shows it); every
       // other row stays the same object, so a big host is not joined or laid out again.
@@ -691,7 +690,6 @@ export class LiveSnapshot {
       listeners: host.scan.listeners,
       processes: host.scan.processes,
       helpers: host.helpers,
-      containers: text,
       map: containers,
       rows,
       revision,
