@@ -110,6 +110,12 @@ const noPids: readonly number[] = [];
 const cheapParentFds = 256;
 /** …but at most this often, in ms (by default); a read put off is made at the first scan after it. */
 const defaultParentReadEveryMs = 10_000;
+/**
+ * Such a parent found holding no listener is read half as often after each read, down to
+ * once in this many ms: it has no listener to hand down. The full scan (every minute) reads
+ * it anyway when its fd count moved.
+ */
+const maxParentReadEveryMs = 60_000;
 
 /** Whether every socket of `sockets` has the same holders in `before` and `after`. */
 function isSameOwners(
@@ -315,6 +321,8 @@ export class HostScanner {
   #fdCounts = new Map<number, number>();
   /** When each process was last read as the parent of a new socket's holder (ms). */
   #parentReadAt = new Map<number, number>();
+  /** How often each parent with many fds is read now (#noteParentRead); absent: the default. */
+  #parentEveryMs = new Map<number, number>();
   /** Parents whose read was put off (cheapParentFds), read once parentReadEveryMs has passed. */
   #owedParents = new Set<number>();
   /** The last listing of /proc and the task cue it was made under (readTaskCue). */
@@ -442,6 +450,9 @@ export class HostScanner {
         if (this.#addOwners(parents, owners)) {
           ownersChanged = true;
         }
+        for (const pid of owed) {
+          this.#noteParentRead(pid, parents, owners);
+        }
       }
       if (changed) {
         const search = await this.#findNewOwners(sockets, owners, newPids, result, signal);
@@ -557,6 +568,7 @@ export class HostScanner {
     for (const pid of this.#parentReadAt.keys()) {
       if (!livePids.has(pid)) {
         this.#parentReadAt.delete(pid);
+        this.#parentEveryMs.delete(pid);
       }
     }
     if (last !== undefined && isSameScan(last, listeners, processes)) {
@@ -779,21 +791,24 @@ export class HostScanner {
       }
     }
     let addedOwner = false;
-    const read = async (pids: readonly number[]): Promise<void> => {
+    const read = async (pids: readonly number[]): Promise<FdScanResult> => {
       const result = await this.#fdScanner.scan(this.#procRoot, pids, signal);
       this.#noteFdCounts(result);
       if (this.#addOwners(result, owners)) {
         addedOwner = true;
       }
+      return result;
     };
     const now = performance.now();
     const readParents = new Set<number>();
+    const bigParents: number[] = [];
     for (const pid of parents) {
-      if (
-        (this.#fdCounts.get(pid) ?? 0) <= cheapParentFds ||
-        now - (this.#parentReadAt.get(pid) ?? Number.NEGATIVE_INFINITY) >= this.#parentReadEveryMs
-      ) {
+      const cheap = (this.#fdCounts.get(pid) ?? 0) <= cheapParentFds;
+      if (cheap || this.#isParentDue(pid, now)) {
         readParents.add(pid);
+        if (!cheap) {
+          bigParents.push(pid);
+        }
         this.#parentReadAt.set(pid, now);
         this.#owedParents.delete(pid);
       } else {
@@ -801,7 +816,10 @@ export class HostScanner {
       }
     }
     if (readParents.size > 0) {
-      await read([...readParents]);
+      const result = await read([...readParents]);
+      for (const pid of bigParents) {
+        this.#noteParentRead(pid, result, owners);
+      }
     }
     for (const inode of wanted) {
       if ((owners.get(inode) ?? noPids).length > 0) {
@@ -909,16 +927,41 @@ export class HostScanner {
       if (!livePids.has(pid)) {
         this.#owedParents.delete(pid);
         this.#parentReadAt.delete(pid);
-      } else if (
-        now - (this.#parentReadAt.get(pid) ?? Number.NEGATIVE_INFINITY) >=
-        this.#parentReadEveryMs
-      ) {
+      } else if (this.#isParentDue(pid, now)) {
         due.push(pid);
         this.#owedParents.delete(pid);
         this.#parentReadAt.set(pid, now);
       }
     }
     return due;
+  }
+
+  /** Whether a parent with many fds is due to be read again (#noteParentRead). */
+  #isParentDue(pid: number, now: number): boolean {
+    const every = this.#parentEveryMs.get(pid) ?? this.#parentReadEveryMs;
+    return now - (this.#parentReadAt.get(pid) ?? Number.NEGATIVE_INFINITY) >= every;
+  }
+
+  /**
+   * After a read of a parent with many fds: one that holds a listener is read at the usual
+   * pace; one that holds none (dockerd, the parent of every docker-proxy, 1,800 fds with 300
+   * containers) half as often each time, down to once in maxParentReadEveryMs.
+   */
+  #noteParentRead(
+    pid: number,
+    result: FdScanResult,
+    owners: ReadonlyMap<number, readonly number[]>,
+  ): void {
+    const holdsListener = (result.sockets.get(pid) ?? noPids).some((inode) => owners.has(inode));
+    if (holdsListener) {
+      this.#parentEveryMs.delete(pid);
+      return;
+    }
+    const every = this.#parentEveryMs.get(pid) ?? this.#parentReadEveryMs;
+    this.#parentEveryMs.set(
+      pid,
+      Math.min(every * 2, Math.max(maxParentReadEveryMs, this.#parentReadEveryMs)),
+    );
   }
 
   /** The parent pid of a process, from /proc/PID/stat; undefined when it exited. */

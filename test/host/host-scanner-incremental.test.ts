@@ -156,6 +156,36 @@ describe('HostScanner: a scan costs what changed (fake procfs)', () => {
     expect(pidsOf(await scanner.scan(), 9091)).toEqual([20, 22]);
   });
 
+  it('reads a parent with many fds that holds no listener half as often after each read', async () => {
+    const proc = fakeProc();
+    proc.listen(1001, 8080);
+    proc.process(10, 1, [1001]);
+    proc.process(20, 1, [], 300); // an engine with no listener of its own, parent of the helpers
+    proc.write();
+    const scanner = new HostScanner({
+      procRoot: proc.root,
+      passwdPath: '/dev/null',
+      parentReadEveryMs: 150,
+    });
+    await scanner.scan();
+    const child = async (pid: number, inode: number, port: number) => {
+      proc.listen(inode, port);
+      proc.process(pid, 20, [inode]);
+      proc.write();
+      return await scanner.scan();
+    };
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // The first child's parent is read, and holds nothing: its next read waits 300 ms.
+    expect((await child(21, 1002, 9090)).unreadableProcesses).toBe(0);
+    proc.spoilFds(20); // a read of the parent from now on counts it unreadable
+    await sleep(200); // past the usual 150 ms, short of 300
+    const second = await child(22, 1003, 9091);
+    expect(pidsOf(second, 9091)).toEqual([22]);
+    expect(second.unreadableProcesses).toBe(0);
+    await sleep(150); // 350 ms since its read: due, and read at the next scan
+    expect((await child(23, 1004, 9092)).unreadableProcesses).toBe(1);
+  });
+
   it('looks for the holder of a new socket among older processes, fewest fds first, and stops there', async () => {
     const proc = fakeProc();
     proc.listen(1001, 8080);
