@@ -391,80 +391,12 @@ export class HostScanner {
     // Parents whose read was put off (cheapParentFds) and is due now; a full scan reads all.
     const owed = fullScan ? [] : this.#takeOwedParentsDue(livePids);
     if (fullScan) {
-      const owners = new Map<number, readonly number[]>();
-      for (const socket of sockets) {
-        owners.set(socket.inode, noPids);
-      }
-      this.#unreadablePids = new Set();
-      // Every process is read at the first scan and every fdReadAllEveryMs; between, a
-      // process with as many fds as at its last read is taken to hold what it held then.
-      const readAll = isFirst || performance.now() - this.#lastReadAllAt >= fdReadAllEveryMs;
-      const result = await (firstFds ??
-        this.#fdScanner.scan(this.#procRoot, pids, signal, readAll ? undefined : this.#fdCounts));
-      const lastCounts = this.#fdCounts;
-      this.#fdCounts = new Map();
-      this.#owedParents.clear();
-      this.#noteFdCounts(result);
-      this.#addOwners(result, owners);
-      if (result.unchanged.length > 0) {
-        this.#keepOwners(result.unchanged, lastCounts, owners);
-      }
-      for (const pid of (await this.#readLateHolders(owners, livePids, signal)).late) {
-        livePids.add(pid);
-      }
-      ownersChanged = changed || !isSameOwners(this.#owners, owners, sockets);
-      this.#owners = owners;
-      this.#lastFullScanAt = performance.now();
-      if (readAll) {
-        this.#lastReadAllAt = this.#lastFullScanAt;
-      }
+      ownersChanged =
+        (await this.#readAllOwners(sockets, pids, livePids, isFirst, firstFds, signal)) || changed;
     } else if (changed || lostPid || newPids.length > 0 || owed.length > 0) {
-      // Keep what is known, minus what is gone; read only the processes that are new
-      // (a fork inherits its parent's sockets).
-      const owners = new Map<number, readonly number[]>();
-      const isLive = (pid: number): boolean => livePids.has(pid);
-      for (const socket of sockets) {
-        const known = this.#owners.get(socket.inode);
-        if (known === undefined) {
-          owners.set(socket.inode, noPids);
-        } else if (known.every(isLive)) {
-          owners.set(socket.inode, known);
-        } else {
-          owners.set(socket.inode, known.filter(isLive));
-          ownersChanged = true;
-        }
-      }
-      for (const pid of this.#unreadablePids) {
-        if (!livePids.has(pid)) {
-          this.#unreadablePids.delete(pid);
-        }
-      }
-      const result = await this.#fdScanner.scan(this.#procRoot, newPids, signal);
-      this.#noteFdCounts(result);
-      if (this.#addOwners(result, owners)) {
-        ownersChanged = true;
-      }
-      if (owed.length > 0) {
-        const parents = await this.#fdScanner.scan(this.#procRoot, owed, signal);
-        this.#noteFdCounts(parents);
-        if (this.#addOwners(parents, owners)) {
-          ownersChanged = true;
-        }
-        for (const pid of owed) {
-          this.#noteParentRead(pid, parents, owners);
-        }
-      }
-      if (changed) {
-        const search = await this.#findNewOwners(sockets, owners, newPids, result, signal);
-        if (search.addedOwner) {
-          ownersChanged = true;
-        }
-        if (search.readAll) {
-          fullScan = true;
-          this.#lastFullScanAt = performance.now();
-        }
-      }
-      this.#owners = owners;
+      const update = await this.#updateOwners(sockets, livePids, newPids, owed, changed, signal);
+      ownersChanged = ownersChanged || update.ownersChanged;
+      fullScan = fullScan || update.fullScan;
     }
     if (!isFirst && (newPids.length > 0 || livePids.size > pids.length)) {
       // The new processes, and those found late (started after the listing: #readLateHolders).
@@ -495,66 +427,12 @@ export class HostScanner {
     }
     this.#refreshUsers();
 
-    const processes = new Map<number, HostProcess>();
-    const ownerPids = new Set<number>();
-    for (const socket of sockets) {
-      for (const pid of this.#owners.get(socket.inode) ?? noPids) {
-        ownerPids.add(pid);
-      }
-    }
-    let sliceStart = performance.now();
-    // A holder already known and still listed is the same process (its sockets would have
-    // gone with it): only new holders are read, and every one at a full scan (names and
-    // parents may change).
-    const known = fullScan ? undefined : last?.processes;
-    for (const pid of ownerPids) {
-      const info = known?.get(pid) ?? this.#readProcess(pid);
-      if (info !== undefined) {
-        processes.set(pid, info);
-      }
-      if (performance.now() - sliceStart >= this.#sliceMs) {
-        await yieldToEventLoop();
-        signal?.throwIfAborted();
-        sliceStart = performance.now();
-      }
-    }
-    const listeners: HostListener[] = [];
-    const previous = this.#listeners;
-    this.#listeners = new Map();
-    for (let index = 0; index < sockets.length; index++) {
-      const socket = sockets[index] as HostSocket;
-      const owners = this.#owners.get(socket.inode) ?? noPids;
-      const allAlive = owners.every((pid) => processes.has(pid));
-      // Reuse last scan's object when nothing about the socket changed: a steady host
-      // then allocates almost nothing per scan.
-      const known = previous.get(socket.inode);
-      let listener: HostListener;
-      if (known !== undefined && allAlive && isSameListener(known, socket, owners)) {
-        listener = known;
-      } else {
-        const pids =
-          allAlive && owners.length <= 1
-            ? owners
-            : owners.filter((pid) => processes.has(pid)).sort((a, b) => a - b);
-        listener = {
-          protocol: socket.protocol,
-          family: socket.family,
-          address: socket.address,
-          port: socket.port,
-          inode: socket.inode,
-          uid: socket.uid,
-          pids,
-        };
-      }
-      this.#listeners.set(socket.inode, listener);
-      listeners.push(listener);
-      // The clock every 256 sockets: reading it costs more than a step of this loop.
-      if ((index & 255) === 255 && performance.now() - sliceStart >= this.#sliceMs) {
-        await yieldToEventLoop();
-        signal?.throwIfAborted();
-        sliceStart = performance.now();
-      }
-    }
+    const processes = await this.#readOwnerProcesses(
+      sockets,
+      fullScan ? undefined : last?.processes,
+      signal,
+    );
+    const listeners = await this.#makeListeners(sockets, processes, signal);
     for (const pid of this.#processCache.keys()) {
       if (!livePids.has(pid)) {
         this.#processCache.delete(pid);
@@ -620,6 +498,201 @@ export class HostScanner {
       }
     }
     return sockets;
+  }
+
+  /**
+   * A full scan's owners: every process's fds read (or, between two reads of all, only those
+   * whose fd count moved), and the late holders. True when the owners changed.
+   */
+  async #readAllOwners(
+    sockets: readonly HostSocket[],
+    pids: readonly number[],
+    livePids: Set<number>,
+    isFirst: boolean,
+    firstFds: Promise<FdScanResult | undefined> | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
+    const owners = new Map<number, readonly number[]>();
+    for (const socket of sockets) {
+      owners.set(socket.inode, noPids);
+    }
+    this.#unreadablePids = new Set();
+    // Every process is read at the first scan and every fdReadAllEveryMs; between, a
+    // process with as many fds as at its last read is taken to hold what it held then.
+    const readAll = isFirst || performance.now() - this.#lastReadAllAt >= fdReadAllEveryMs;
+    const result =
+      (await firstFds) ??
+      (await this.#fdScanner.scan(
+        this.#procRoot,
+        pids,
+        signal,
+        readAll ? undefined : this.#fdCounts,
+      ));
+    const lastCounts = this.#fdCounts;
+    this.#fdCounts = new Map();
+    this.#owedParents.clear();
+    this.#noteFdCounts(result);
+    this.#addOwners(result, owners);
+    if (result.unchanged.length > 0) {
+      this.#keepOwners(result.unchanged, lastCounts, owners);
+    }
+    for (const pid of (await this.#readLateHolders(owners, livePids, signal)).late) {
+      livePids.add(pid);
+    }
+    const ownersChanged = !isSameOwners(this.#owners, owners, sockets);
+    this.#owners = owners;
+    this.#lastFullScanAt = performance.now();
+    if (readAll) {
+      this.#lastReadAllAt = this.#lastFullScanAt;
+    }
+    return ownersChanged;
+  }
+
+  /**
+   * The owners between full scans: what is known, minus what is gone, plus what the new
+   * processes and due parents hold, and the holders of new sockets (#findNewOwners).
+   * `fullScan`: true when that search read every process.
+   */
+  async #updateOwners(
+    sockets: readonly HostSocket[],
+    livePids: ReadonlySet<number>,
+    newPids: readonly number[],
+    owed: readonly number[],
+    changed: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<{ownersChanged: boolean; fullScan: boolean}> {
+    let ownersChanged = false;
+    let fullScan = false;
+    // Keep what is known, minus what is gone; read only the processes that are new
+    // (a fork inherits its parent's sockets).
+    const owners = new Map<number, readonly number[]>();
+    const isLive = (pid: number): boolean => livePids.has(pid);
+    for (const socket of sockets) {
+      const known = this.#owners.get(socket.inode);
+      if (known === undefined) {
+        owners.set(socket.inode, noPids);
+      } else if (known.every(isLive)) {
+        owners.set(socket.inode, known);
+      } else {
+        owners.set(socket.inode, known.filter(isLive));
+        ownersChanged = true;
+      }
+    }
+    for (const pid of this.#unreadablePids) {
+      if (!livePids.has(pid)) {
+        this.#unreadablePids.delete(pid);
+      }
+    }
+    const result = await this.#fdScanner.scan(this.#procRoot, newPids, signal);
+    this.#noteFdCounts(result);
+    if (this.#addOwners(result, owners)) {
+      ownersChanged = true;
+    }
+    if (owed.length > 0) {
+      const parents = await this.#fdScanner.scan(this.#procRoot, owed, signal);
+      this.#noteFdCounts(parents);
+      if (this.#addOwners(parents, owners)) {
+        ownersChanged = true;
+      }
+      for (const pid of owed) {
+        this.#noteParentRead(pid, parents, owners);
+      }
+    }
+    if (changed) {
+      const search = await this.#findNewOwners(sockets, owners, newPids, result, signal);
+      if (search.addedOwner) {
+        ownersChanged = true;
+      }
+      if (search.readAll) {
+        fullScan = true;
+        this.#lastFullScanAt = performance.now();
+      }
+    }
+    this.#owners = owners;
+    return {ownersChanged, fullScan};
+  }
+
+  /**
+   * The processes holding `sockets`: a holder already known (`known`: the last scan's, none
+   * at a full scan, when names and parents may have changed) and still listed is the same
+   * process (its sockets would have gone with it); only new holders are read. In slices of
+   * sliceMs.
+   */
+  async #readOwnerProcesses(
+    sockets: readonly HostSocket[],
+    known: ReadonlyMap<number, HostProcess> | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Map<number, HostProcess>> {
+    const processes = new Map<number, HostProcess>();
+    const ownerPids = new Set<number>();
+    for (const socket of sockets) {
+      for (const pid of this.#owners.get(socket.inode) ?? noPids) {
+        ownerPids.add(pid);
+      }
+    }
+    let sliceStart = performance.now();
+    for (const pid of ownerPids) {
+      const info = known?.get(pid) ?? this.#readProcess(pid);
+      if (info !== undefined) {
+        processes.set(pid, info);
+      }
+      if (performance.now() - sliceStart >= this.#sliceMs) {
+        await yieldToEventLoop();
+        signal?.throwIfAborted();
+        sliceStart = performance.now();
+      }
+    }
+    return processes;
+  }
+
+  /**
+   * A listener per socket, with its live holders; last scan's object where nothing about the
+   * socket changed (a steady host then allocates almost nothing per scan). In slices.
+   */
+  async #makeListeners(
+    sockets: readonly HostSocket[],
+    processes: ReadonlyMap<number, HostProcess>,
+    signal: AbortSignal | undefined,
+  ): Promise<HostListener[]> {
+    let sliceStart = performance.now();
+    const listeners: HostListener[] = [];
+    const previous = this.#listeners;
+    this.#listeners = new Map();
+    for (let index = 0; index < sockets.length; index++) {
+      const socket = sockets[index] as HostSocket;
+      const owners = this.#owners.get(socket.inode) ?? noPids;
+      const allAlive = owners.every((pid) => processes.has(pid));
+      // Reuse last scan's object when nothing about the socket changed: a steady host
+      // then allocates almost nothing per scan.
+      const known = previous.get(socket.inode);
+      let listener: HostListener;
+      if (known !== undefined && allAlive && isSameListener(known, socket, owners)) {
+        listener = known;
+      } else {
+        const pids =
+          allAlive && owners.length <= 1
+            ? owners
+            : owners.filter((pid) => processes.has(pid)).sort((a, b) => a - b);
+        listener = {
+          protocol: socket.protocol,
+          family: socket.family,
+          address: socket.address,
+          port: socket.port,
+          inode: socket.inode,
+          uid: socket.uid,
+          pids,
+        };
+      }
+      this.#listeners.set(socket.inode, listener);
+      listeners.push(listener);
+      // The clock every 256 sockets: reading it costs more than a step of this loop.
+      if ((index & 255) === 255 && performance.now() - sliceStart >= this.#sliceMs) {
+        await yieldToEventLoop();
+        signal?.throwIfAborted();
+        sliceStart = performance.now();
+      }
+    }
+    return listeners;
   }
 
   /**
