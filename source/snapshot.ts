@@ -41,8 +41,9 @@ export interface Snapshot {
   readonly enginesPending: boolean;
   /**
    * Changes whenever the rows change. A LiveSnapshot keeps the rows of a refresh that changed
-   * nothing (same revision, same array): their `uptimeSeconds` are as of the snapshot that
-   * made them, and `startedAt` gives the uptime at any later time.
+   * nothing (same revision, same array), and after a change every row that did not (the same
+   * object): a row's `uptimeSeconds` is as of the snapshot that made it, and `startedAt` gives
+   * the uptime at any later time (uptimeAt).
    */
   readonly rowsRevision: number;
 }

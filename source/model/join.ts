@@ -2,6 +2,7 @@ import type {ContainerInfo, Protocol} from './container-info.js';
 import type {ContainerPortMap} from './container-port-map.js';
 import {type HelperFinding, type HelperKind, parseDockerProxyArgs} from './helper.js';
 import {lookupPublishedContainer} from './lookup.js';
+import {isSameList} from './same-list.js';
 import type {ListenerInput, ProcessInput, SnapshotRow} from './snapshot-row.js';
 
 /** What joinSnapshot joins. */
@@ -371,22 +372,6 @@ function publishedWithoutHolder(
       candidates: [],
     };
   });
-}
-
-/** Whether two lists hold the same items in the same order (items compared by identity). */
-function isSameList<T>(a: readonly T[], b: readonly T[]): boolean {
-  if (a === b) {
-    return true;
-  }
-  if (a.length !== b.length) {
-    return false;
-  }
-  for (let index = 0; index < a.length; index++) {
-    if (a[index] !== b[index]) {
-      return false;
-    }
-  }
-  return true;
 }
 
 /**

@@ -1,6 +1,7 @@
 import {existsSync, readFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
+import {isSameList} from '../model/same-list.js';
 
 /**
  * The one patch of Ink's internals (README, Performance: "Ink's frame"), for Ink 6.8.0 only.
@@ -294,7 +295,7 @@ function cachedGet(
       const cells = (grid[y] as StyledChar[]).filter((cell) => cell !== undefined);
       const last = lastRows[y];
       const text =
-        last !== undefined && isSameCells(last.cells, cells)
+        last !== undefined && isSameList(last.cells, cells)
           ? last.text
           : rowText(cells, tokenizer).trimEnd();
       rows.push({cells, text});
@@ -303,16 +304,4 @@ function cachedGet(
     lastRows = rows;
     return {output: texts.join('\n'), height: grid.length};
   };
-}
-
-function isSameCells(a: readonly StyledChar[], b: readonly StyledChar[]): boolean {
-  if (a.length !== b.length) {
-    return false;
-  }
-  for (let index = 0; index < a.length; index++) {
-    if (a[index] !== b[index]) {
-      return false;
-    }
-  }
-  return true;
 }
