@@ -1,6 +1,7 @@
 import {readFileSync, statSync} from 'node:fs';
 import {readdir} from 'node:fs/promises';
 import type {Protocol} from '../model/container-info.js';
+import {isSameList} from '../model/same-list.js';
 import {type FdPrefetch, type FdScanResult, sharedFdScanner} from './fd-scan.js';
 import {
   type HostSocket,
@@ -145,13 +146,8 @@ function isSameScan(
   listeners: readonly HostListener[],
   processes: ReadonlyMap<number, HostProcess>,
 ): boolean {
-  if (last.listeners.length !== listeners.length || last.processes.size !== processes.size) {
+  if (last.processes.size !== processes.size || !isSameList(last.listeners, listeners)) {
     return false;
-  }
-  for (let index = 0; index < listeners.length; index++) {
-    if (last.listeners[index] !== listeners[index]) {
-      return false;
-    }
   }
   for (const [pid, process] of processes) {
     if (last.processes.get(pid) !== process) {
@@ -319,10 +315,11 @@ export class HostScanner {
   #processCache = new Map<number, CachedProcess>();
   /** How many fds each process had when its fds were last read. */
   #fdCounts = new Map<number, number>();
-  /** When each process was last read as the parent of a new socket's holder (ms). */
-  #parentReadAt = new Map<number, number>();
-  /** How often each parent with many fds is read now (#noteParentRead); absent: the default. */
-  #parentEveryMs = new Map<number, number>();
+  /**
+   * When each process was last read as the parent of a new socket's holder (ms), and, for a
+   * parent with many fds, how often it is read now (#noteParentRead; absent: the default).
+   */
+  #parentReads = new Map<number, {at: number; everyMs?: number}>();
   /** Parents whose read was put off (cheapParentFds), read once parentReadEveryMs has passed. */
   #owedParents = new Set<number>();
   /** The last listing of /proc and the task cue it was made under (readTaskCue). */
@@ -443,10 +440,9 @@ export class HostScanner {
         this.#fdCounts.delete(pid);
       }
     }
-    for (const pid of this.#parentReadAt.keys()) {
+    for (const pid of this.#parentReads.keys()) {
       if (!livePids.has(pid)) {
-        this.#parentReadAt.delete(pid);
-        this.#parentEveryMs.delete(pid);
+        this.#parentReads.delete(pid);
       }
     }
     if (last !== undefined && isSameScan(last, listeners, processes)) {
@@ -882,7 +878,7 @@ export class HostScanner {
         if (!cheap) {
           bigParents.push(pid);
         }
-        this.#parentReadAt.set(pid, now);
+        this.#noteParentReadAt(pid, now);
         this.#owedParents.delete(pid);
       } else {
         this.#owedParents.add(pid);
@@ -999,11 +995,11 @@ export class HostScanner {
     for (const pid of this.#owedParents) {
       if (!livePids.has(pid)) {
         this.#owedParents.delete(pid);
-        this.#parentReadAt.delete(pid);
+        this.#parentReads.delete(pid);
       } else if (this.#isParentDue(pid, now)) {
         due.push(pid);
         this.#owedParents.delete(pid);
-        this.#parentReadAt.set(pid, now);
+        this.#noteParentReadAt(pid, now);
       }
     }
     return due;
@@ -1011,8 +1007,18 @@ export class HostScanner {
 
   /** Whether a parent with many fds is due to be read again (#noteParentRead). */
   #isParentDue(pid: number, now: number): boolean {
-    const every = this.#parentEveryMs.get(pid) ?? this.#parentReadEveryMs;
-    return now - (this.#parentReadAt.get(pid) ?? Number.NEGATIVE_INFINITY) >= every;
+    const read = this.#parentReads.get(pid);
+    return read === undefined || now - read.at >= (read.everyMs ?? this.#parentReadEveryMs);
+  }
+
+  /** Notes that a parent is read now, keeping the pace #noteParentRead set for it. */
+  #noteParentReadAt(pid: number, now: number): void {
+    const read = this.#parentReads.get(pid);
+    if (read === undefined) {
+      this.#parentReads.set(pid, {at: now});
+    } else {
+      read.at = now;
+    }
   }
 
   /**
@@ -1025,16 +1031,15 @@ export class HostScanner {
     result: FdScanResult,
     owners: ReadonlyMap<number, readonly number[]>,
   ): void {
-    const holdsListener = (result.sockets.get(pid) ?? noPids).some((inode) => owners.has(inode));
-    if (holdsListener) {
-      this.#parentEveryMs.delete(pid);
-      return;
+    const read = this.#parentReads.get(pid);
+    if (read === undefined) {
+      return; // noted when its read began (#noteParentReadAt); gone since
     }
-    const every = this.#parentEveryMs.get(pid) ?? this.#parentReadEveryMs;
-    this.#parentEveryMs.set(
-      pid,
-      Math.min(every * 2, Math.max(maxParentReadEveryMs, this.#parentReadEveryMs)),
-    );
+    const holdsListener = (result.sockets.get(pid) ?? noPids).some((inode) => owners.has(inode));
+    const every = read.everyMs ?? this.#parentReadEveryMs;
+    read.everyMs = holdsListener
+      ? undefined
+      : Math.min(every * 2, Math.max(maxParentReadEveryMs, this.#parentReadEveryMs));
   }
 
   /** The parent pid of a process, from /proc/PID/stat; undefined when it exited. */
