@@ -1,5 +1,5 @@
 // Issue 11's scale table (run by bench.mjs at its end, or alone):
-//   node scripts/bench-scale.mjs [--only containers|churn|sockets] [--churn-minutes 2]
+//   node scripts/bench-scale.mjs [--only containers|churn|sockets] [--churn-minutes 3]
 //                                [--window-seconds 60] [--containers 300] [--listeners 19900]
 // Needs `npm run build`, tmux and the lab's Docker (sudo npm run lab). In one run, each figure
 // next to a reference measured in the same run:
@@ -8,8 +8,8 @@
 //     processes; load-fixture.mjs); CPU (/proc/PID/stat utime+stime over one window) and RSS. A
 //     bare Ink app (bench-bare-ink.mjs) runs beside it in every window: its CPU says how busy
 //     the machine was, its RSS is the floor of any Ink app;
-//   churn: the 300 stopped and started one a second for --churn-minutes (default 2; the issue
-//     measured 3): the dashboard's CPU over the churn, its RSS after the first minute and at
+//   churn: the 300 stopped and started one a second for --churn-minutes (default 3, the issue's
+//     situation): the dashboard's CPU over the churn, its RSS after the first minute and at
 //     the end, and whether its row count then equals a `--json` one's;
 //   sockets: a helper holding 19,900 listening sockets on 127.0.0.1 from 20000
 //     (load-fixture.mjs): the dashboard's first frame, idle CPU and RSS, key-to-screen latency
@@ -58,7 +58,7 @@ const parts = ['containers', 'churn', 'sockets'];
 function parseArgs(args) {
   const options = {
     only: null,
-    churnMinutes: 2,
+    churnMinutes: 3,
     windowSeconds: 60,
     containers: load.maxContainers,
     listeners: load.maxListeners,
@@ -76,7 +76,7 @@ function parseArgs(args) {
     else if (flag in numbers && Number(value) > 0) options[numbers[flag]] = Number(value);
     else {
       process.stderr.write(
-        'usage: node scripts/bench-scale.mjs [--only containers|churn|sockets] [--churn-minutes 2] [--window-seconds 60] [--containers 300] [--listeners 19900]\n',
+        'usage: node scripts/bench-scale.mjs [--only containers|churn|sockets] [--churn-minutes 3] [--window-seconds 60] [--containers 300] [--listeners 19900]\n',
       );
       process.exit(2);
     }
