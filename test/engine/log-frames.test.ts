@@ -1,0 +1,224 @@
+import fc from 'fast-check';
+import {describe, expect, it} from 'vitest';
+import {
+  type FrameStream,
+  LogFrameDecoder,
+  LogLineSplitter,
+  maxLogFrameBytes,
+} from '../../source/engine/log-frames.js';
+import {LogFrameError} from '../../source/errors/log-frame-error.js';
+
+function frame(stream: number, payload: string | Buffer): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const header = Buffer.alloc(8);
+  header[0] = stream;
+  header.writeUInt32BE(body.length, 4);
+  return Buffer.concat([header, body]);
+}
+
+/** Decodes `chunks`, joining the pieces of each stream in order. */
+function decode(chunks: readonly Buffer[]): Array<[FrameStream, string]> {
+  const decoder = new LogFrameDecoder();
+  const out: Array<[FrameStream, Buffer[]]> = [];
+  for (const chunk of chunks) {
+    for (const piece of decoder.push(chunk)) {
+      const last = out.at(-1);
+      // Copied: a piece is a view of the chunk.
+      if (last !== undefined && last[0] === piece.stream) {
+        last[1].push(Buffer.from(piece.data));
+      } else {
+        out.push([piece.stream, [Buffer.from(piece.data)]]);
+      }
+    }
+  }
+  decoder.end();
+  return out.map(([stream, parts]) => [stream, Buffer.concat(parts).toString('utf8')]);
+}
+
+describe('LogFrameDecoder', () => {
+  const stream = Buffer.concat([
+    frame(1, 'line 0\n'),
+    frame(2, 'err\n'),
+    frame(1, ''),
+    frame(1, 'é and 😀\n'),
+  ]);
+
+  it('decodes frames pushed whole', () => {
+    expect(decode([stream])).toEqual([
+      [1, 'line 0\n'],
+      [2, 'err\n'],
+      [1, 'é and 😀\n'],
+    ]);
+  });
+
+  it('decodes the same when the stream is split in two at every byte offset', () => {
+    const whole = decode([stream]);
+    for (let at = 0; at <= stream.length; at++) {
+      expect(decode([stream.subarray(0, at), stream.subarray(at)])).toEqual(whole);
+    }
+  });
+
+  it('decodes the same one byte at a time', () => {
+    const bytes = [...stream].map((byte) => Buffer.from([byte]));
+    expect(decode(bytes)).toEqual(decode([stream]));
+  });
+
+  it('passes a frame larger than a chunk on in pieces, holding none of it', () => {
+    const big = Buffer.alloc(200_000, 0x61);
+    const framed = frame(2, big);
+    const decoder = new LogFrameDecoder();
+    let total = 0;
+    for (let at = 0; at < framed.length; at += 16_384) {
+      const pieces = decoder.push(framed.subarray(at, at + 16_384));
+      for (const piece of pieces) {
+        expect(piece.stream).toBe(2);
+        total += piece.data.length;
+      }
+    }
+    decoder.end();
+    expect(total).toBe(big.length);
+  });
+
+  it('property: any split of any frames gives the same bytes per stream', () => {
+    const frames = fc.array(
+      fc.record({
+        stream: fc.constantFrom(1, 2),
+        payload: fc.uint8Array({maxLength: 40}),
+      }),
+      {maxLength: 12},
+    );
+    fc.assert(
+      fc.property(frames, fc.array(fc.nat(), {maxLength: 10}), (list, cuts) => {
+        const bytes = Buffer.concat(
+          list.map((item) => frame(item.stream, Buffer.from(item.payload))),
+        );
+        const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort(
+          (a, b) => a - b,
+        );
+        const chunks: Buffer[] = [];
+        let previous = 0;
+        for (const point of [...points, bytes.length]) {
+          chunks.push(bytes.subarray(previous, point));
+          previous = point;
+        }
+        const decoder = new LogFrameDecoder();
+        const got: Record<number, Buffer[]> = {1: [], 2: []};
+        for (const chunk of chunks) {
+          for (const piece of decoder.push(chunk)) {
+            got[piece.stream]?.push(Buffer.from(piece.data));
+          }
+        }
+        decoder.end();
+        for (const name of [1, 2]) {
+          const expected = Buffer.concat(
+            list.filter((item) => item.stream === name).map((item) => Buffer.from(item.payload)),
+          );
+          expect(Buffer.concat(got[name] ?? [])).toEqual(expected);
+        }
+      }),
+    );
+  });
+
+  it('refuses an unknown stream byte (a raw TTY stream read as framed) with a typed error', () => {
+    const decoder = new LogFrameDecoder();
+    expect(() => decoder.push(Buffer.from('2026-12-01T21:54:53Z line\n'))).toThrow(LogFrameError);
+    try {
+      new LogFrameDecoder().push(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0]));
+    } catch (error) {
+      expect(error).toMatchObject({name: 'LogFrameError', fault: 'stream', offset: 8});
+    }
+    // Broken once, broken for good.
+    expect(() => decoder.push(frame(1, 'ok\n'))).toThrow(LogFrameError);
+  });
+
+  it('refuses non-zero padding and an absurd length', () => {
+    expect(() => new LogFrameDecoder().push(Buffer.from([1, 0, 1, 0, 0, 0, 0, 1]))).toThrow(
+      expect.objectContaining({fault: 'header'}),
+    );
+    const huge = Buffer.alloc(8);
+    huge[0] = 1;
+    huge.writeUInt32BE(maxLogFrameBytes + 1, 4);
+    expect(() => new LogFrameDecoder().push(huge)).toThrow(
+      expect.objectContaining({fault: 'length'}),
+    );
+    const exact = Buffer.alloc(8);
+    exact[0] = 1;
+    exact.writeUInt32BE(maxLogFrameBytes, 4);
+    expect(new LogFrameDecoder().push(exact)).toEqual([]);
+  });
+
+  it('says when the stream ends inside a header or a payload', () => {
+    const inHeader = new LogFrameDecoder();
+    inHeader.push(frame(1, 'abc').subarray(0, 5));
+    expect(() => inHeader.end()).toThrow(expect.objectContaining({fault: 'truncated'}));
+    const inPayload = new LogFrameDecoder();
+    inPayload.push(frame(1, 'abc').subarray(0, 9));
+    expect(() => inPayload.end()).toThrow(/2 bytes before the end/);
+  });
+});
+
+describe('LogLineSplitter', () => {
+  it('splits lines and reads the engines timestamps off (Docker nanoseconds, Podman seconds)', () => {
+    const splitter = new LogLineSplitter({timestamps: true});
+    expect(
+      splitter.push(
+        Buffer.from(
+          '2026-12-01T21:54:53.191477682Z line 17\n2026-12-01T21:54:53Z err 11\n2026-12-01T21:54:53+01:00 x y\n',
+        ),
+      ),
+    ).toEqual([
+      {timestamp: '2026-12-01T21:54:53.191477682Z', text: 'line 17', truncated: false},
+      {timestamp: '2026-12-01T21:54:53Z', text: 'err 11', truncated: false},
+      {timestamp: '2026-12-01T21:54:53+01:00', text: 'x y', truncated: false},
+    ]);
+  });
+
+  it('leaves a line without a timestamp whole, and never strips when timestamps are off', () => {
+    expect(new LogLineSplitter({timestamps: true}).push(Buffer.from('not a time x\n\n'))).toEqual([
+      {timestamp: null, text: 'not a time x', truncated: false},
+      {timestamp: null, text: '', truncated: false},
+    ]);
+    expect(new LogLineSplitter().push(Buffer.from('2026-12-01T21:54:53Z kept\n'))[0]?.text).toBe(
+      '2026-12-01T21:54:53Z kept',
+    );
+  });
+
+  it('joins a UTF-8 character and a timestamp split across pieces', () => {
+    const bytes = Buffer.from('2026-12-01T21:54:53.1Z é😀\n');
+    for (let at = 0; at <= bytes.length; at++) {
+      const splitter = new LogLineSplitter({timestamps: true});
+      const lines = [...splitter.push(bytes.subarray(0, at)), ...splitter.push(bytes.subarray(at))];
+      expect(lines).toEqual([{timestamp: '2026-12-01T21:54:53.1Z', text: 'é😀', truncated: false}]);
+    }
+  });
+
+  it('drops the carriage return a terminal adds when asked', () => {
+    const splitter = new LogLineSplitter({stripCarriageReturn: true, timestamps: true});
+    expect(splitter.push(Buffer.from('2026-12-01T21:54:53Z tline 14\r\nterr\r\n'))).toEqual([
+      {timestamp: '2026-12-01T21:54:53Z', text: 'tline 14', truncated: false},
+      {timestamp: null, text: 'terr', truncated: false},
+    ]);
+  });
+
+  it('cuts a long line at the limit on a character boundary, drops its rest, marks it', () => {
+    const long = `${'a'.repeat(39)}é${'b'.repeat(1000)}\nnext\n`;
+    // 7-byte pieces: the cut falls inside the two bytes of é.
+    const splitter = new LogLineSplitter({maxLineBytes: 40});
+    const bytes = Buffer.from(long);
+    const byBytes = [];
+    for (let at = 0; at < bytes.length; at += 7) {
+      byBytes.push(...splitter.push(bytes.subarray(at, at + 7)));
+    }
+    expect(byBytes).toEqual([
+      {timestamp: null, text: 'a'.repeat(39), truncated: true},
+      {timestamp: null, text: 'next', truncated: false},
+    ]);
+  });
+
+  it('gives the last line without a newline at the end', () => {
+    const splitter = new LogLineSplitter();
+    expect(splitter.push(Buffer.from('a\nb'))).toHaveLength(1);
+    expect(splitter.end()).toEqual({timestamp: null, text: 'b', truncated: false});
+    expect(splitter.end()).toBeNull();
+  });
+});
