@@ -1,10 +1,9 @@
-import {readFile} from 'node:fs/promises';
-import {homedir} from 'node:os';
+import {ownerCliUser, profileSockets, routeContainer} from './container-route.js';
 import type {DetectOptions} from './engine/detect.js';
-import {type Endpoint, parseEngineAddress, resolveEndpoints} from './engine/endpoint.js';
 import {readEngineKind} from './engine/engine-kind.js';
 import type {EngineResponse} from './engine/http.js';
-import {type PodmanUser, runPodman} from './engine/podman-cli.js';
+import {runPodman} from './engine/podman-cli.js';
+import {searchEngines} from './engine/search.js';
 import {
   type EndpointStopAnswer,
   isNoEngineThere,
@@ -14,13 +13,11 @@ import {
   requestStop,
 } from './engine/stop.js';
 import {NanodockError} from './errors/nanodock-error.js';
-import {parsePasswd} from './host/proc-process.js';
 import type {ContainerInfo} from './model/container-info.js';
 import type {StopAction, StopReport, StopStatusTable} from './model/stop-outcome.js';
 import {dockerProfile} from './profiles/docker.js';
-import {rootlessEndpointPrefix} from './profiles/podman-rootless.js';
 import type {EngineProfile} from './profiles/profile.js';
-import {profileOfEndpoint, profiles} from './profiles/registry.js';
+import {profiles} from './profiles/registry.js';
 
 /** The status table of the engine kind that answered (Docker's for an unknown one). */
 function tableOf(response: EngineResponse): StopStatusTable {
@@ -62,40 +59,18 @@ export async function stopContainerWithReport(
   if (!isSafeContainerId(id)) {
     return refuseUnsafeId(id);
   }
-  const plan = resolveEndpoints(options);
-  let firstFailure: {endpoint: string | null; error: Error} | null =
-    plan.problems[0] === undefined ? null : {endpoint: null, error: plan.problems[0].error};
-  let unreachable: {endpoint: string; error: Error} | null = null;
-  let notFoundCount = 0;
-  for (const endpoint of plan.endpoints) {
+  const result = await searchEngines(options, async (endpoint) => {
     const answer = await requestStop(endpoint, id, actionOf(force), tableOf, options);
-    if (answer.kind === 'outcome') {
-      return reportOf(answer, endpoint.address);
-    }
-    if (answer.kind === 'not-found') {
-      notFoundCount++;
-      continue;
-    }
-    if (options.signal?.aborted) {
-      return reportOf(answer, endpoint.address);
-    }
-    if (isNoEngineThere(answer) && !plan.exclusive) {
-      // No engine at this well-known address: it cannot hold the container.
-      unreachable ??= {endpoint: endpoint.address, error: answer.error};
-      continue;
-    }
-    // A 500 from one engine does not prove the container lives there; keep asking.
-    firstFailure ??= {endpoint: endpoint.address, error: answer.error};
+    return answer.kind === 'outcome' ? {kind: 'found', value: answer.outcome} : answer;
+  });
+  switch (result.kind) {
+    case 'found':
+      return {outcome: result.value, endpoint: result.endpoint, error: null};
+    case 'not-found':
+      return {outcome: 'not-found', endpoint: null, error: null};
+    case 'failed':
+      return {outcome: 'failed', endpoint: result.endpoint, error: result.error};
   }
-  if (firstFailure === null && notFoundCount > 0) {
-    return {outcome: 'not-found', endpoint: null, error: null};
-  }
-  const failure = firstFailure ?? unreachable;
-  return {
-    outcome: 'failed',
-    endpoint: failure?.endpoint ?? null,
-    error: failure?.error ?? new NanodockError('no container engine to ask'),
-  };
 }
 
 /** stopContainerWithReport's outcome alone. Never rejects. */
@@ -105,40 +80,6 @@ export async function stopContainer(
   options: DetectOptions = {},
 ): Promise<StopReport['outcome']> {
   return (await stopContainerWithReport(id, force, options)).outcome;
-}
-
-/** The engine a container came from, as a request can reach it (with its TLS material). */
-function findEndpoint(address: string, options: DetectOptions): Endpoint | Error {
-  const known = resolveEndpoints(options).endpoints.find(
-    (endpoint) => endpoint.address === address,
-  );
-  if (known !== undefined) {
-    return known;
-  }
-  try {
-    const endpoint = parseEngineAddress(address, 'container');
-    if (endpoint.kind === 'tcp') {
-      // Its TLS material came with the configuration that found it, which is gone.
-      return new NanodockError(
-        `${address} is no longer among the configured engines (DOCKER_HOST or the docker context changed)`,
-      );
-    }
-    return endpoint;
-  } catch (error) {
-    return error as Error;
-  }
-}
-
-const fullId = /^[0-9a-f]{64}$/;
-
-async function readUser(name: string): Promise<PodmanUser | null> {
-  const users = parsePasswd(await readFile('/etc/passwd', 'utf8').catch(() => ''));
-  for (const [uid, user] of users) {
-    if (user.name === name && user.gid !== null) {
-      return {uid, gid: user.gid, name, home: user.home};
-    }
-  }
-  return null;
 }
 
 /**
@@ -158,24 +99,9 @@ async function stopWithOwnerCli(
     endpoint,
     error: cause instanceof Error && message === '' ? cause : new NanodockError(message, {cause}),
   });
-  if (!fullId.test(container.id)) {
-    return fail(`refused: ${container.name} has no full container id to act on (${container.id})`);
-  }
-  const myUid = process.getuid?.() ?? 0;
-  let user: PodmanUser | undefined;
-  if (owner !== null) {
-    const found = await readUser(owner);
-    if (found === null) {
-      return fail(`${container.name} belongs to user ${owner}, who is not in /etc/passwd`);
-    }
-    if (found.uid !== myUid) {
-      if (myUid !== 0) {
-        return fail(
-          `${container.name} belongs to user ${owner}'s rootless Podman: run nanodock-top as ${owner}, or with sudo, to ${force ? 'kill' : 'stop'} it`,
-        );
-      }
-      user = found;
-    }
+  const user = await ownerCliUser(container, owner, force ? 'kill' : 'stop');
+  if (user instanceof Error) {
+    return fail('', user);
   }
   const cli = {
     user,
@@ -225,10 +151,7 @@ async function stopThroughSockets(
   force: boolean,
   options: DetectOptions,
 ): Promise<StopReport | null> {
-  const uid = process.getuid?.() ?? 0;
-  const home = options.home ?? homedir();
-  for (const path of profile.sockets({uid, home, runtimeDirs: [`/run/user/${uid}`]})) {
-    const endpoint = parseEngineAddress(`unix://${path}`, 'default');
+  for (const endpoint of profileSockets(profile, options)) {
     const answer = await requestStop(endpoint, container.id, actionOf(force), () => table, options);
     if (!isNoEngineThere(answer)) {
       return reportOf(answer, endpoint.address);
@@ -254,35 +177,29 @@ export async function stopContainerOf(
   if (!isSafeContainerId(container.id)) {
     return refuseUnsafeId(container.id);
   }
-  const address = container.endpoint;
-  if (address === null) {
-    return stopContainerWithReport(container.id, force, options);
+  const route = routeContainer(container, options);
+  switch (route.kind) {
+    case 'search':
+      return stopContainerWithReport(container.id, force, options);
+    case 'failed':
+      return {outcome: 'failed', endpoint: route.endpoint, error: route.error};
+    case 'owner-cli':
+      return stopWithOwnerCli(container, route.owner, force, options);
+    case 'storage': {
+      if (route.profile.stop.via !== 'api') {
+        return stopWithOwnerCli(container, null, force, options);
+      }
+      const table = route.profile.stop.table;
+      const viaApi = await stopThroughSockets(route.profile, table, container, force, options);
+      return viaApi ?? stopWithOwnerCli(container, null, force, options);
+    }
+    case 'api': {
+      const stop = route.profile.stop;
+      const table: StopStatusTable = stop.via === 'api' ? stop.table : {stop: {}, kill: {}};
+      return reportOf(
+        await requestStop(route.endpoint, container.id, actionOf(force), () => table, options),
+        route.endpoint.address,
+      );
+    }
   }
-  const profile = profileOfEndpoint(address, container.engine);
-  if (profile === undefined) {
-    return {
-      outcome: 'failed',
-      endpoint: address,
-      error: new NanodockError(`no engine profile knows ${address}`),
-    };
-  }
-  if (profile.stop.via === 'owner-cli') {
-    const owner = address.startsWith(rootlessEndpointPrefix)
-      ? address.slice(rootlessEndpointPrefix.length)
-      : null;
-    return stopWithOwnerCli(container, owner, force, options);
-  }
-  if (address.startsWith('storage:')) {
-    const viaApi = await stopThroughSockets(profile, profile.stop.table, container, force, options);
-    return viaApi ?? stopWithOwnerCli(container, null, force, options);
-  }
-  const endpoint = findEndpoint(address, options);
-  if (endpoint instanceof Error) {
-    return {outcome: 'failed', endpoint: address, error: endpoint};
-  }
-  const table = profile.stop.table;
-  return reportOf(
-    await requestStop(endpoint, container.id, actionOf(force), () => table, options),
-    address,
-  );
 }
