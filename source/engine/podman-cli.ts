@@ -1,4 +1,5 @@
-import {execFile} from 'node:child_process';
+import {type ChildProcessByStdio, execFile, spawn} from 'node:child_process';
+import type {Readable} from 'node:stream';
 import {EngineRequestError} from '../errors/engine-request-error.js';
 
 /** The user whose own Podman runs a command (a rootless engine has no API socket to ask). */
@@ -35,17 +36,8 @@ const systemPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 /** Output past this is cut: the commands used here print a word or an id. */
 const maxOutputBytes = 1024 * 1024;
 
-/**
- * Runs `podman ARGS` with a clean environment (system PATH, the user's HOME and
- * XDG_RUNTIME_DIR, nothing inherited), as `options.user` when given, from `/`. Resolves with
- * the exit code and output; rejects with EngineRequestError (`connect`) when podman cannot be
- * started, (`timeout`) past the time limit, (`aborted`) on abort.
- */
-export function runPodman(
-  args: readonly string[],
-  options: PodmanCliOptions = {},
-): Promise<PodmanCliResult> {
-  const user = options.user;
+/** The clean environment podman runs with: system PATH, the user's HOME and XDG_RUNTIME_DIR. */
+function podmanEnv(user: PodmanUser | undefined): Record<string, string> {
   const uid = user?.uid ?? process.getuid?.() ?? 0;
   const env: Record<string, string> = {
     PATH: systemPath,
@@ -60,6 +52,21 @@ export function runPodman(
     env.USER = user.name;
     env.LOGNAME = user.name;
   }
+  return env;
+}
+
+/**
+ * Runs `podman ARGS` with a clean environment (system PATH, the user's HOME and
+ * XDG_RUNTIME_DIR, nothing inherited), as `options.user` when given, from `/`. Resolves with
+ * the exit code and output; rejects with EngineRequestError (`connect`) when podman cannot be
+ * started, (`timeout`) past the time limit, (`aborted`) on abort.
+ */
+export function runPodman(
+  args: readonly string[],
+  options: PodmanCliOptions = {},
+): Promise<PodmanCliResult> {
+  const user = options.user;
+  const env = podmanEnv(user);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const label = user === undefined ? 'podman' : `podman of ${user.name}`;
   return new Promise((resolve, reject) => {
@@ -113,4 +120,47 @@ export function runPodman(
       },
     );
   });
+}
+
+/** A podman command whose output is read as it comes (`podman logs --follow`). */
+export type PodmanProcess = ChildProcessByStdio<null, Readable, Readable>;
+
+/**
+ * Starts `podman ARGS` as runPodman does (clean environment, as `options.user` when given,
+ * from `/`, stdin closed) but hands its stdout and stderr over as streams, with no time
+ * limit: the caller reads, pauses and ends it (an aborted `signal` kills it with SIGTERM).
+ * A podman that cannot be started emits 'error' (see describePodmanSpawnError).
+ */
+export function spawnPodman(
+  args: readonly string[],
+  options: Pick<PodmanCliOptions, 'user' | 'signal'> = {},
+): PodmanProcess {
+  const user = options.user;
+  return spawn('podman', [...args], {
+    cwd: '/',
+    env: podmanEnv(user),
+    ...(user === undefined ? {} : {uid: user.uid, gid: user.gid}),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    signal: options.signal,
+    killSignal: 'SIGTERM',
+  });
+}
+
+/** The EngineRequestError for a podman that could not be started (or was aborted). */
+export function describePodmanSpawnError(
+  error: NodeJS.ErrnoException,
+  user: PodmanUser | undefined,
+): EngineRequestError {
+  const label = user === undefined ? 'podman' : `podman of ${user.name}`;
+  if (error.name === 'AbortError') {
+    return new EngineRequestError(label, 'aborted', `${label}: aborted`, {cause: error});
+  }
+  return new EngineRequestError(
+    label,
+    'connect',
+    error.code === 'ENOENT'
+      ? `podman is not installed in ${systemPath}`
+      : `${label} could not be started: ${error.message}`,
+    {cause: error, code: error.code},
+  );
 }

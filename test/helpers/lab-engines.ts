@@ -1,13 +1,20 @@
+import type {EngineKind} from '../../source/model/container-info.js';
 import {
   isRootlessRunning,
   isRunning,
+  killContainer,
   lab,
   publishRootlessScratch,
   publishScratchContainer,
   removeContainer,
   removeRootlessContainer,
+  rootlessPodman,
+  rootlessStartedAt,
+  runRootlessCommand,
   shouldSkipLab,
   shouldSkipRootlessLab,
+  startCommandContainer,
+  startedAtOf,
 } from './lab.js';
 
 /** The TLS engine's own Unix socket: the same daemon, for setting up and checking. */
@@ -26,6 +33,14 @@ export interface LabEngine {
   start(name: string, port: number): Promise<string>;
   isRunning(id: string): Promise<boolean>;
   remove(id: string): Promise<void>;
+  /** The kind its containers' rows carry. */
+  readonly engine?: EngineKind;
+  /** Starts a container running `cmd` (with a terminal when `tty`); its full id. */
+  runCommand?(name: string, cmd: readonly string[], tty?: boolean): Promise<string>;
+  /** State.StartedAt of a container, as the engine writes it. */
+  startedAt?(id: string): Promise<string>;
+  /** Kills a container at once (SIGKILL). */
+  kill?(id: string): Promise<void>;
 }
 
 /** The lab's four engines: Docker, Docker over TLS, rootful Podman, rootless Podman (no API). */
@@ -39,6 +54,11 @@ export async function labEngines(isRoot: boolean): Promise<LabEngine[]> {
       start: (name, port) => publishScratchContainer(lab.docker.address, lab.image, name, port),
       isRunning: (id) => isRunning(lab.docker.address, id),
       remove: (id) => removeContainer(lab.docker.address, id),
+      engine: 'docker',
+      runCommand: (name, cmd, tty) =>
+        startCommandContainer(lab.docker.address, lab.image, name, cmd, tty),
+      startedAt: (id) => startedAtOf(lab.docker.address, id),
+      kill: (id) => killContainer(lab.docker.address, id),
     },
     {
       name: 'Docker over TLS (tcp://127.0.0.1:2376)',
@@ -48,6 +68,10 @@ export async function labEngines(isRoot: boolean): Promise<LabEngine[]> {
       start: (name, port) => publishScratchContainer(tlsSocket, lab.image, name, port, '127.0.0.1'),
       isRunning: (id) => isRunning(tlsSocket, id),
       remove: (id) => removeContainer(tlsSocket, id),
+      engine: 'docker',
+      runCommand: (name, cmd, tty) => startCommandContainer(tlsSocket, lab.image, name, cmd, tty),
+      startedAt: (id) => startedAtOf(tlsSocket, id),
+      kill: (id) => killContainer(tlsSocket, id),
     },
     {
       name: 'Podman rootful (API socket)',
@@ -58,6 +82,11 @@ export async function labEngines(isRoot: boolean): Promise<LabEngine[]> {
         publishScratchContainer(lab.podman.address, lab.podmanImage, name, port),
       isRunning: (id) => isRunning(lab.podman.address, id),
       remove: (id) => removeContainer(lab.podman.address, id),
+      engine: 'podman',
+      runCommand: (name, cmd, tty) =>
+        startCommandContainer(lab.podman.address, lab.podmanImage, name, cmd, tty),
+      startedAt: (id) => startedAtOf(lab.podman.address, id),
+      kill: (id) => killContainer(lab.podman.address, id),
     },
     {
       name: `Podman rootless (user ${lab.rootless.user}, no API socket)`,
@@ -68,6 +97,12 @@ export async function labEngines(isRoot: boolean): Promise<LabEngine[]> {
       start: (name, port) => publishRootlessScratch(name, port),
       isRunning: (id) => isRootlessRunning(id),
       remove: (id) => removeRootlessContainer(id),
+      engine: 'podman',
+      runCommand: (name, cmd, tty) => runRootlessCommand(name, cmd, tty),
+      startedAt: (id) => rootlessStartedAt(id),
+      kill: async (id) => {
+        await rootlessPodman(['kill', id]);
+      },
     },
   ];
 }

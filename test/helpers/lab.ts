@@ -284,3 +284,73 @@ export async function isRootlessRunning(id: string): Promise<boolean> {
 export async function removeRootlessContainer(id: string): Promise<void> {
   await rootlessPodman(['rm', '-f', '--ignore', '--time', '0', id]);
 }
+
+/**
+ * Creates and starts a container running `cmd` on a lab engine (with a terminal when `tty`),
+ * any older one of that name removed first; returns its full id. Removed by removeContainer.
+ */
+export function startCommandContainer(
+  address: string,
+  image: string,
+  name: string,
+  cmd: readonly string[],
+  tty = false,
+): Promise<string> {
+  return createScratch(address, name, {
+    Image: image,
+    Cmd: [...cmd],
+    Tty: tty,
+    Labels: {'nanodock.test': '1'},
+  });
+}
+
+/** State.StartedAt of a container of a lab engine. */
+export async function startedAtOf(address: string, id: string): Promise<string> {
+  const inspect = await engineApi(address, 'GET', `/containers/${id}/json`);
+  return (inspect.json as {State: {StartedAt: string}}).State.StartedAt;
+}
+
+/** Kills a container of a lab engine (SIGKILL: it is gone at once). */
+export async function killContainer(address: string, id: string): Promise<void> {
+  await engineApi(address, 'POST', `/containers/${id}/kill`);
+}
+
+/**
+ * Starts a container of the rootless user running `cmd` (with a terminal when `tty`), any
+ * older one of that name removed first; returns its full id.
+ */
+export async function runRootlessCommand(
+  name: string,
+  cmd: readonly string[],
+  tty = false,
+): Promise<string> {
+  await rootlessPodman(['rm', '-f', '--ignore', '--time', '0', name]);
+  const run = await rootlessPodman([
+    'run',
+    '-d',
+    ...(tty ? ['-t'] : []),
+    '--name',
+    name,
+    '--label',
+    'nanodock.test=1',
+    lab.podmanImage,
+    ...cmd,
+  ]);
+  const id = run.stdout.trim();
+  if (run.code !== 0 || !/^[0-9a-f]{64}$/.test(id)) {
+    throw new Error(`podman run ${name} as ${lab.rootless.user}: ${run.stderr.trim()}`);
+  }
+  return id;
+}
+
+/** State.StartedAt of a rootless container, as its podman says it. */
+export async function rootlessStartedAt(id: string): Promise<string> {
+  const inspect = await rootlessPodman([
+    'container',
+    'inspect',
+    '--format',
+    '{{.State.StartedAt}}',
+    id,
+  ]);
+  return inspect.stdout.trim();
+}
