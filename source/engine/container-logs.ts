@@ -134,9 +134,10 @@ class LogLineSink {
     this.#decoder = framed ? new LogFrameDecoder() : null;
   }
 
-  /** Bytes of a framed stream. Throws LogFrameError. */
+  /** Bytes of a framed stream. Throws LogFrameError, once the lines before it are queued. */
   pushFramed(chunk: Buffer): void {
-    for (const piece of (this.#decoder as LogFrameDecoder).push(chunk)) {
+    const decoder = this.#decoder as LogFrameDecoder;
+    for (const piece of decoder.push(chunk)) {
       if (piece.stream === 3) {
         if (this.#systemErrorBytes < maxSystemErrorBytes) {
           this.#systemError.push(Buffer.from(piece.data));
@@ -146,6 +147,9 @@ class LogLineSink {
       }
       // Stream 0 (stdin) is written as stdout, as Docker's own client does.
       this.pushRaw(piece.stream === 2 ? 'stderr' : 'stdout', piece.data);
+    }
+    if (decoder.error !== undefined) {
+      throw decoder.error;
     }
   }
 

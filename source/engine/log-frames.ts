@@ -49,8 +49,9 @@ const headerBytes = 8;
  * frames of an 8-byte header (stream byte, three zero bytes, big-endian uint32 payload
  * length) then the payload. Incremental: a frame may be split across chunks at any byte,
  * the header included; zero-length frames are skipped. Holds at most 8 header bytes between
- * pushes. Throws LogFrameError on an unknown stream byte, non-zero padding or a length over
- * `maxFrameBytes`; after a throw, every push throws again.
+ * pushes. An unknown stream byte, non-zero padding or a length over `maxFrameBytes` stops
+ * the decoding: that push returns the pieces before the bad header and sets `error` (a
+ * LogFrameError), and every later push or end throws it.
  */
 export class LogFrameDecoder {
   readonly #header = Buffer.alloc(headerBytes);
@@ -66,7 +67,12 @@ export class LogFrameDecoder {
     this.#maxFrameBytes = maxFrameBytes;
   }
 
-  /** The payload pieces completed or continued by `chunk`, in order. */
+  /** Why the stream cannot be decoded (see the class), or undefined while it can. */
+  get error(): LogFrameError | undefined {
+    return this.#error;
+  }
+
+  /** The payload pieces completed or continued by `chunk`, in order (see `error`). */
   push(chunk: Buffer): FramePiece[] {
     if (this.#error !== undefined) {
       throw this.#error;
@@ -87,7 +93,9 @@ export class LogFrameDecoder {
       index += take;
       if (this.#headerFilled === headerBytes) {
         this.#headerFilled = 0;
-        this.#readHeader(this.#offset + index - headerBytes);
+        if (!this.#readHeader(this.#offset + index - headerBytes)) {
+          return pieces;
+        }
       }
     }
     this.#offset += chunk.length;
@@ -111,7 +119,8 @@ export class LogFrameDecoder {
     }
   }
 
-  #readHeader(at: number): void {
+  /** Reads a complete header; false (and `error` set) when it is not a valid one. */
+  #readHeader(at: number): boolean {
     const header = this.#header;
     const stream = header[0] ?? 0;
     if (stream > 3) {
@@ -133,10 +142,10 @@ export class LogFrameDecoder {
       } else {
         this.#stream = stream as FrameStream;
         this.#remaining = length;
-        return;
+        return true;
       }
     }
-    throw this.#error;
+    return false;
   }
 }
 

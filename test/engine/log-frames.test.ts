@@ -119,32 +119,37 @@ describe('LogFrameDecoder', () => {
     );
   });
 
-  it('refuses an unknown stream byte (a raw TTY stream read as framed) with a typed error', () => {
+  it('stops at an unknown stream byte (a raw TTY stream read as framed) with a typed error', () => {
+    const raw = new LogFrameDecoder();
+    expect(raw.push(Buffer.from('2026-12-01T21:54:53Z line\n'))).toEqual([]);
+    expect(raw.error).toBeInstanceOf(LogFrameError);
+    // The pieces before the bad header come out; the error is then set, and thrown after.
     const decoder = new LogFrameDecoder();
-    expect(() => decoder.push(Buffer.from('2026-12-01T21:54:53Z line\n'))).toThrow(LogFrameError);
-    try {
-      new LogFrameDecoder().push(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0]));
-    } catch (error) {
-      expect(error).toMatchObject({name: 'LogFrameError', fault: 'stream', offset: 8});
-    }
-    // Broken once, broken for good.
+    const pieces = decoder.push(
+      Buffer.concat([frame(1, 'ok\n'), Buffer.from([7, 0, 0, 0, 0, 0, 0, 0])]),
+    );
+    expect(pieces.map((piece) => piece.data.toString())).toEqual(['ok\n']);
+    expect(decoder.error).toMatchObject({name: 'LogFrameError', fault: 'stream', offset: 11});
     expect(() => decoder.push(frame(1, 'ok\n'))).toThrow(LogFrameError);
+    expect(() => decoder.end()).toThrow(LogFrameError);
   });
 
   it('refuses non-zero padding and an absurd length', () => {
-    expect(() => new LogFrameDecoder().push(Buffer.from([1, 0, 1, 0, 0, 0, 0, 1]))).toThrow(
-      expect.objectContaining({fault: 'header'}),
-    );
+    const padded = new LogFrameDecoder();
+    padded.push(Buffer.from([1, 0, 1, 0, 0, 0, 0, 1]));
+    expect(padded.error).toMatchObject({fault: 'header'});
     const huge = Buffer.alloc(8);
     huge[0] = 1;
     huge.writeUInt32BE(maxLogFrameBytes + 1, 4);
-    expect(() => new LogFrameDecoder().push(huge)).toThrow(
-      expect.objectContaining({fault: 'length'}),
-    );
+    const absurd = new LogFrameDecoder();
+    absurd.push(huge);
+    expect(absurd.error).toMatchObject({fault: 'length'});
     const exact = Buffer.alloc(8);
     exact[0] = 1;
     exact.writeUInt32BE(maxLogFrameBytes, 4);
-    expect(new LogFrameDecoder().push(exact)).toEqual([]);
+    const capped = new LogFrameDecoder();
+    expect(capped.push(exact)).toEqual([]);
+    expect(capped.error).toBeUndefined();
   });
 
   it('says when the stream ends inside a header or a payload', () => {
