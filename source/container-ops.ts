@@ -44,7 +44,14 @@ export interface ContainerLogsOptions extends DetectOptions {
   readonly follow?: boolean;
   /** Lines from the end of the log to start with, or `'all'`. Default: 200. */
   readonly tail?: number | 'all';
-  /** Ask the engine for each line's time (LogLine.timestamp). Default: true. */
+  /**
+   * Ask the engine for each line's time (LogLine.timestamp). Default: true. Engines store a
+   * long line (or one written in several writes) as several messages, each with its own
+   * time: through the API's frames those inner times are dropped, but a terminal (TTY)
+   * container's raw stream and `podman logs --timestamps` (rootless) give no way to tell
+   * them from the container's text, so there they stay in the line (measured: Docker cuts
+   * at 16 KiB, Podman at 8 KiB or at each terminal read). Turn timestamps off for such logs.
+   */
   readonly timestamps?: boolean;
   /** Longest line kept, in bytes; the rest is dropped (LogLine.truncated). Default: 64 KiB. */
   readonly maxLineBytes?: number;

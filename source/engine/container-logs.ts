@@ -146,15 +146,15 @@ class LogLineSink {
         continue;
       }
       // Stream 0 (stdin) is written as stdout, as Docker's own client does.
-      this.pushRaw(piece.stream === 2 ? 'stderr' : 'stdout', piece.data);
+      this.pushRaw(piece.stream === 2 ? 'stderr' : 'stdout', piece.data, piece.start);
     }
     if (decoder.error !== undefined) {
       throw decoder.error;
     }
   }
 
-  /** Bytes of one unframed stream. */
-  pushRaw(stream: LogStreamName, data: Buffer): void {
+  /** Bytes of one stream (`frameStart`: they begin a frame). */
+  pushRaw(stream: LogStreamName, data: Buffer, frameStart = false): void {
     let splitter = this.#splitters.get(stream);
     if (splitter === undefined) {
       splitter = new LogLineSplitter({
@@ -163,6 +163,9 @@ class LogLineSink {
         stripCarriageReturn: stream === 'tty',
       });
       this.#splitters.set(stream, splitter);
+    }
+    if (frameStart) {
+      splitter.frameStart();
     }
     for (const line of splitter.push(data)) {
       this.#queue.push(toLogLine(stream, line));

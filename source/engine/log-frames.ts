@@ -40,6 +40,8 @@ export interface FramePiece {
   readonly stream: FrameStream;
   /** A view into the pushed chunk: use it before the next push. */
   readonly data: Buffer;
+  /** True for the first piece of a frame (a frame split across chunks comes in several). */
+  readonly start: boolean;
 }
 
 const headerBytes = 8;
@@ -57,6 +59,8 @@ export class LogFrameDecoder {
   readonly #header = Buffer.alloc(headerBytes);
   #headerFilled = 0;
   #remaining = 0;
+  /** The next payload byte is its frame's first. */
+  #atFrameStart = false;
   #stream: FrameStream = 1;
   /** Bytes pushed so far, for error offsets. */
   #offset = 0;
@@ -82,7 +86,12 @@ export class LogFrameDecoder {
     while (index < chunk.length) {
       if (this.#remaining > 0) {
         const take = Math.min(this.#remaining, chunk.length - index);
-        pieces.push({stream: this.#stream, data: chunk.subarray(index, index + take)});
+        pieces.push({
+          stream: this.#stream,
+          data: chunk.subarray(index, index + take),
+          start: this.#atFrameStart,
+        });
+        this.#atFrameStart = false;
         this.#remaining -= take;
         index += take;
         continue;
@@ -142,6 +151,7 @@ export class LogFrameDecoder {
       } else {
         this.#stream = stream as FrameStream;
         this.#remaining = length;
+        this.#atFrameStart = true;
         return true;
       }
     }
@@ -185,6 +195,8 @@ export class LogLineSplitter {
   #filled = 0;
   /** The current line went over the limit: its rest is being skipped. */
   #overflowed = false;
+  /** Where a frame continuing the line began, its own timestamp not yet dropped; else -1. */
+  #skipFrom = -1;
   readonly #timestamps: boolean;
   readonly #stripCarriageReturn: boolean;
 
@@ -195,6 +207,22 @@ export class LogLineSplitter {
     );
     this.#timestamps = options.timestamps === true;
     this.#stripCarriageReturn = options.stripCarriageReturn === true;
+  }
+
+  /**
+   * A new frame begins (framed streams). Engines split a long line into several log messages
+   * (Docker every 16 KiB, Podman every 8 KiB, measured) and, with timestamps, each frame
+   * starts with its own: when the frame continues an unfinished line, that timestamp is
+   * dropped so that the line reads as the container wrote it.
+   */
+  frameStart(): void {
+    if (!this.#timestamps) {
+      return;
+    }
+    this.#dropContinuationTimestamp();
+    if (this.#filled > 0 || this.#overflowed) {
+      this.#skipFrom = this.#filled;
+    }
   }
 
   /** The lines that `data` completes, in order. */
@@ -228,9 +256,30 @@ export class LogLineSplitter {
     const take = Math.min(length, room);
     data.copy(this.#pending, this.#filled, start, start + take);
     this.#filled += take;
+    if (this.#skipFrom >= 0 && this.#filled - this.#skipFrom >= maxTimestampBytes) {
+      this.#dropContinuationTimestamp();
+    }
+  }
+
+  /** Drops the `TIMESTAMP ` a continuing frame began with, once its bytes are in. */
+  #dropContinuationTimestamp(): void {
+    const from = this.#skipFrom;
+    if (from < 0) {
+      return;
+    }
+    this.#skipFrom = -1;
+    const pending = this.#pending;
+    const space = pending
+      .subarray(from, Math.min(this.#filled, from + maxTimestampBytes))
+      .indexOf(0x20);
+    if (space > 0 && timestampPattern.test(pending.toString('latin1', from, from + space))) {
+      pending.copyWithin(from, from + space + 1, this.#filled);
+      this.#filled -= space + 1;
+    }
   }
 
   #takeLine(): SplitLine {
+    this.#dropContinuationTimestamp();
     const pending = this.#pending;
     let end = this.#filled;
     const truncated = this.#overflowed;

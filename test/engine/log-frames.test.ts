@@ -226,4 +226,49 @@ describe('LogLineSplitter', () => {
     expect(splitter.end()).toEqual({timestamp: null, text: 'b', truncated: false});
     expect(splitter.end()).toBeNull();
   });
+
+  it("drops the timestamp of a frame that continues a line (an engine's split long line)", () => {
+    const line = 'a'.repeat(50);
+    // Docker: 16 KiB messages, each with its timestamp; Podman: 8 KiB, and the newline alone.
+    const frames = [
+      `2026-12-01T22:09:53.454457671Z ${line.slice(0, 30)}`,
+      `2026-12-01T22:09:53.454457671Z ${line.slice(30)}`,
+      '2026-12-01T22:09:57Z \n',
+      '2026-12-01T22:09:57Z short\n',
+    ];
+    const bytes = Buffer.concat(frames.map((text) => Buffer.from(text)));
+    const starts = new Set<number>();
+    let offset = 0;
+    for (const text of frames) {
+      starts.add(offset);
+      offset += Buffer.byteLength(text);
+    }
+    // Pushed in pieces of every size: frame starts fall inside and between the pieces.
+    for (const size of [1, 2, 7, 31, bytes.length]) {
+      const splitter = new LogLineSplitter({timestamps: true});
+      const lines = [];
+      for (let at = 0; at < bytes.length; ) {
+        const end = Math.min(bytes.length, at + size, ...[...starts].filter((start) => start > at));
+        if (starts.has(at)) {
+          splitter.frameStart();
+        }
+        lines.push(...splitter.push(bytes.subarray(at, end)));
+        at = end;
+      }
+      expect(lines).toEqual([
+        {timestamp: '2026-12-01T22:09:53.454457671Z', text: line, truncated: false},
+        {timestamp: '2026-12-01T22:09:57Z', text: 'short', truncated: false},
+      ]);
+    }
+  });
+
+  it('keeps what follows a frame start in a line when it is not a timestamp', () => {
+    const splitter = new LogLineSplitter({timestamps: true});
+    splitter.frameStart();
+    splitter.push(Buffer.from('2026-12-01T22:09:57Z one '));
+    splitter.frameStart();
+    expect(splitter.push(Buffer.from('two\n'))).toEqual([
+      {timestamp: '2026-12-01T22:09:57Z', text: 'one two', truncated: false},
+    ]);
+  });
 });
