@@ -9,8 +9,9 @@ export const helpText = `
   Flags
     --interval T       Refresh every T: 500ms, 2s, 1m (default 2s)
     --port N|A-B       Start filtered to port N, or ports A to B
-    --sort COLUMN      Sort by proto, address, port, pid, process, user, container, image
-                       or uptime; -COLUMN sorts descending, as in --sort -uptime (default port)
+    --sort COLUMN      Sort by proto, address, port, pid, process, user, container, compose,
+                       image or uptime; -COLUMN sorts descending, as in --sort -uptime
+                       (default port)
     --once             Print the table once and exit (the default when stdout is not a
                        terminal); the summary line goes to stderr, helper rows are marked *
     --json             Print the rows as a JSON array and exit

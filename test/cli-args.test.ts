@@ -130,6 +130,20 @@ describe('sort columns (model/select.ts)', () => {
     }
   });
 
+  it('sorts by compose project, rows without one as -', () => {
+    const rows = [
+      fakeRow(1, {container: fakeContainer('a', 'a'.repeat(64), {composeProject: 'zoo'})}),
+      fakeRow(2, {container: null}),
+      fakeRow(3, {container: fakeContainer('b', 'b'.repeat(64), {composeProject: 'app'})}),
+    ];
+    const order = (descending: boolean): number[] =>
+      selectRows(rows, {filter: {kind: 'none'}, sort: {column: 'compose', descending}}).map(
+        (row) => row.port,
+      );
+    expect(order(false)).toEqual([2, 3, 1]);
+    expect(order(true)).toEqual([1, 3, 2]);
+  });
+
   it('sorts by uptime by start time: rows joined at different times still sort by age', () => {
     // A live snapshot keeps rows of earlier joins (keepUnchangedRows): their uptimeSeconds
     // were counted at different times. Started at 100 (joined at 150: 50 s) is older than

@@ -1,6 +1,7 @@
 import stringWidth from 'string-width';
 import {
   formatAddresses,
+  formatCompose,
   formatContainer,
   formatPort,
   formatProcess,
@@ -18,6 +19,7 @@ export type ColumnId =
   | 'process'
   | 'user'
   | 'container'
+  | 'compose'
   | 'image'
   | 'uptime';
 
@@ -110,6 +112,17 @@ export const columns: readonly Column[] = [
     align: 'left',
     priority: 8,
     cell: formatContainer,
+  },
+  {
+    id: 'compose',
+    title: 'COMPOSE',
+    min: 7,
+    max: 20,
+    align: 'left',
+    // Gives way before IMAGE: the project is a label most rows share (or have none of), and
+    // the grouped view names it in its headers; at 80 columns the table stays as it was.
+    priority: 0,
+    cell: formatCompose,
   },
   {
     id: 'image',

@@ -49,7 +49,8 @@ export function parsePortFilter(text: string): RowFilter | string {
  * The filter a user typed at the `/` prompt. Digits are a port prefix (`1808` shows 1808 and
  * 18080-18089 …, so what the prompt shows while typing is what stays after Enter); `=1808`
  * is that port exactly; `A-B` is a range; anything else is text (case-insensitive) matched
- * against process, container, image, user and helper. Empty means none. Never throws.
+ * against process, container, compose project, image, user and helper. Empty means none.
+ * Never throws.
  */
 export function parseFilter(text: string): RowFilter {
   const trimmed = text.trim();
@@ -85,7 +86,15 @@ export function matchesFilter(row: SnapshotRow, filter: RowFilter): boolean {
       return hasPortWithPrefix(row.port, row.lastPort, filter.prefix);
     case 'text': {
       const needle = foldCase(filter.needle);
-      const fields = [row.process, row.user, row.container?.name, row.container?.image, row.helper];
+      const container = row.container;
+      const fields = [
+        row.process,
+        row.user,
+        container?.name,
+        container?.composeProject,
+        container?.image,
+        row.helper,
+      ];
       return fields.some((field) => (field == null ? false : foldCase(field).includes(needle)));
     }
   }

@@ -77,6 +77,11 @@ export function formatContainer(row: SnapshotRow): string {
   return '-';
 }
 
+/** The compose cell: the container's compose project, or `-` (no container, or no project). */
+export function formatCompose(row: SnapshotRow): string {
+  return row.container?.composeProject ?? '-';
+}
+
 /** The process cell: the process name, with helpers marked by what they are. */
 export function formatProcess(row: SnapshotRow): string {
   // A process under a helper's name that is not the real helper: marked, never a helper row.

@@ -1,6 +1,6 @@
 import type {ColumnId} from './columns.js';
 import {matchesFilter, type RowFilter} from './filter.js';
-import {formatAddresses, formatContainer, formatProcess} from './format.js';
+import {formatAddresses, formatCompose, formatContainer, formatProcess} from './format.js';
 import {compareRows} from './join.js';
 import type {SnapshotRow} from './snapshot-row.js';
 
@@ -29,6 +29,7 @@ const textual: Record<Exclude<ColumnId, keyof typeof numeric>, (row: SnapshotRow
   process: formatProcess,
   user: (row) => row.user ?? '-',
   container: formatContainer,
+  compose: formatCompose,
   image: (row) => row.container?.image || '-',
 };
 
@@ -41,6 +42,7 @@ export const sortColumns: readonly ColumnId[] = [
   'process',
   'user',
   'container',
+  'compose',
   'image',
   'uptime',
 ];

@@ -16,7 +16,7 @@ import {
 } from '../../source/model/filter.js';
 import {formatUptime} from '../../source/model/format.js';
 import type {SnapshotRow} from '../../source/model/snapshot-row.js';
-import {fakeRow} from '../helpers/snapshot-fixture.js';
+import {fakeContainer, fakeRow} from '../helpers/snapshot-fixture.js';
 
 const row = (port: number, extra: Partial<SnapshotRow> = {}): SnapshotRow => ({
   key: `k${port}`,
@@ -70,6 +70,16 @@ describe('filters', () => {
     expect(matchesFilter(row(80), parseFilter('postgres'))).toBe(false);
     expect(formatFilter(parseFilter('3000-4000'))).toBe('3000-4000');
   });
+
+  it('matches text against the compose project too', () => {
+    const shop = fakeRow(80, {container: fakeContainer('web', 'a'.repeat(64))});
+    const bare = fakeRow(81, {
+      container: fakeContainer('db', 'b'.repeat(64), {composeProject: null, labels: {}}),
+    });
+    expect(matchesFilter(shop, parseFilter('SHOP'))).toBe(true);
+    expect(matchesFilter(bare, parseFilter('shop'))).toBe(false);
+    expect(matchesFilter(fakeRow(82), parseFilter('shop'))).toBe(false);
+  });
 });
 
 describe('columns and formatting', () => {
@@ -110,9 +120,9 @@ describe('columns and formatting', () => {
     expect(
       formatTable([row(80), row(5432, {process: 'postgres', uptimeSeconds: 42})], null),
     ).toEqual([
-      'PROTO ADDRESS PORT PID PROCESS  USER     CONTAINER IMAGE UPTIME',
-      'tcp   0.0.0.0   80   1 nginx    www-data -         -      1h02m',
-      'tcp   0.0.0.0 5432   1 postgres www-data -         -        42s',
+      'PROTO ADDRESS PORT PID PROCESS  USER     CONTAINER COMPOSE IMAGE UPTIME',
+      'tcp   0.0.0.0   80   1 nginx    www-data -         -       -      1h02m',
+      'tcp   0.0.0.0 5432   1 postgres www-data -         -       -        42s',
     ]);
     // Titles are never cut: at 30 cells the columns that do not fit go whole.
     expect(formatTable([row(80)], 30)).toEqual([

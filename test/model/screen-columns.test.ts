@@ -64,6 +64,7 @@ describe('column layout: titles and the sort mark are never cut while there is r
       'PROCESS',
       'USER',
       'CONTAINER',
+      'COMPOSE',
       'IMAGE',
       'UPTIME▼',
     ]);
@@ -83,6 +84,7 @@ describe('column layout: titles and the sort mark are never cut while there is r
       'PROCESS▲',
       'USER',
       'CONTAINER',
+      'COMPOSE',
       'IMAGE',
       'UPTIME',
     ]);
@@ -104,6 +106,26 @@ describe('column layout: titles and the sort mark are never cut while there is r
       }
     });
   }
+
+  it('COMPOSE gives way first: at 80 columns the table shows what it showed before COMPOSE; at 120 it shows', () => {
+    const ids = (terminal: number): string[] =>
+      layoutFor(labRows, listWidth(terminal), 'port').map((entry) => entry.column.id);
+    expect(ids(80)).toEqual([
+      'proto',
+      'address',
+      'port',
+      'pid',
+      'process',
+      'user',
+      'container',
+      'uptime',
+    ]);
+    expect(ids(120)).toEqual(columns.map((column) => column.id));
+    const at120 = layoutFor(labRows, listWidth(120), 'port');
+    const line = rowLine(labRows[2] as SnapshotRow, at120, {}, 119);
+    expect(line).toMatch(/nd-web\s+shop\s+nanodock-lab\/busybox:latest/);
+    expect(rowLine(labRows[0] as SnapshotRow, at120, {}, 119).trimEnd()).toMatch(/-\s+-\s+-\s+-$/);
+  });
 
   it('at 80 columns IMAGE goes before CONTAINER is cut; at 100 IMAGE shrinks, CONTAINER stays whole', () => {
     const at80 = layoutFor(labRows, listWidth(80), 'port');

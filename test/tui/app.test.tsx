@@ -34,10 +34,12 @@ describe('App (ink-testing-library, sized terminal)', () => {
     expect(frame[0]).toMatch(/^nanodock-top {2}testhost {2}3 rows {2}every 2s {2}refresh 12ms/);
     expect(frame[1]).toContain('engines: docker unix:///var/run/docker.sock (1)');
     expect(frame[2]).toMatch(
-      /PROTO\s+ADDRESS\s+PORT▲\s+PID\s+PROCESS\s+USER\s+CONTAINER\s+IMAGE\s+UPTIME/,
+      /PROTO\s+ADDRESS\s+PORT▲\s+PID\s+PROCESS\s+USER\s+CONTAINER\s+COMPOSE\s+IMAGE\s+UPTIME/,
     );
     const proxy = frame.find((line) => line.includes('18080'));
-    expect(proxy).toMatch(/^\* tcp\s+\*\s+18080\s+501 docker-proxy\s+root\s+web\s+web-image:1/);
+    expect(proxy).toMatch(
+      /^\* tcp\s+\*\s+18080\s+501 docker-proxy\s+root\s+web\s+shop\s+web-image:1/,
+    );
     expect(frame.find((line) => line.includes('5432'))).toMatch(/^ {2}tcp/);
     expect(frame.at(-1)).toContain('/ filter');
     expect(frame.at(-1)).toContain('q ^C quit');
