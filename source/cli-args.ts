@@ -5,7 +5,7 @@
  * the whole `--version` budget, and it splits `--sort -uptime` into the short flags
  * -u -p -t -i -m -e. Node's `util.parseArgs` costs nothing to load but, in strict mode,
  * refuses a value that starts with '-' as ambiguous, and it silently keeps the last of a
- * repeated flag. Six flags need neither: here a flag that takes a value takes the next
+ * repeated flag. Our few flags need neither: here a flag that takes a value takes the next
  * argument whatever it starts with (as getopt does), unless that is a long flag (`--port
  * --json` is a missing value, not the port "--json").
  */
@@ -19,6 +19,8 @@ export interface CliFlags {
   readonly color: boolean;
   readonly interval: string | undefined;
   readonly sort: string | undefined;
+  /** True when `--group` was given: rows grouped under compose project, container or process. */
+  readonly group: boolean;
 }
 
 /** What a command line asks for, or a one-line reason it is wrong (the caller exits 2). */
@@ -40,7 +42,16 @@ export type ParsedArgs =
   | {readonly kind: 'run'; readonly flags: CliFlags}
   | {readonly kind: 'error'; readonly reason: string};
 
-type FlagId = 'once' | 'json' | 'noColor' | 'port' | 'interval' | 'sort' | 'help' | 'version';
+type FlagId =
+  | 'once'
+  | 'json'
+  | 'noColor'
+  | 'group'
+  | 'port'
+  | 'interval'
+  | 'sort'
+  | 'help'
+  | 'version';
 
 interface FlagSpec {
   readonly id: FlagId;
@@ -55,6 +66,7 @@ const flagSpecs: readonly FlagSpec[] = [
   {id: 'once', names: ['--once']},
   {id: 'json', names: ['--json']},
   {id: 'noColor', names: ['--no-color']},
+  {id: 'group', names: ['--group']},
   {id: 'port', names: ['--port'], example: '--port 8080 or --port 8000-8099'},
   {id: 'interval', names: ['--interval'], example: '--interval 2s'},
   {id: 'sort', names: ['--sort'], example: '--sort port or --sort -uptime'},
@@ -137,6 +149,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       color: !values.has('noColor'),
       interval: text('interval'),
       sort: text('sort'),
+      group: values.has('group'),
     },
   };
 }

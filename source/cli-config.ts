@@ -11,6 +11,12 @@ export interface CliConfig {
   readonly intervalMs: number;
   readonly sort: ColumnId;
   readonly descending: boolean;
+  /**
+   * `--group`: rows grouped under their compose project, container or process (model/tree.ts).
+   * `--once` prints the tree, the dashboard starts grouped; `--json` is unchanged by it (its rows
+   * are flat data, and a script that adds the flag should get the same JSON).
+   */
+  readonly group: boolean;
 }
 
 /** Shortest and longest refresh interval accepted, in ms. */
@@ -78,5 +84,6 @@ export function resolveCliConfig(
     intervalMs,
     sort: sort.column,
     descending: sort.descending,
+    group: flags.group,
   };
 }

@@ -12,6 +12,8 @@ export const helpText = `
     --sort COLUMN      Sort by proto, address, port, pid, process, user, container, compose,
                        image or uptime; -COLUMN sorts descending, as in --sort -uptime
                        (default port)
+    --group            Group rows under their compose project, container or process
+                       (--once prints the tree; --json is unchanged)
     --once             Print the table once and exit (the default when stdout is not a
                        terminal); the summary line goes to stderr, helper rows are marked *
     --json             Print the rows as a JSON array and exit

@@ -2,6 +2,7 @@ import type {CliConfig} from './cli-config.js';
 import {writeJsonRows} from './cli-json.js';
 import {HostScanner} from './host/host-scanner.js';
 import {selectRows} from './model/select.js';
+import type {SnapshotRow} from './model/snapshot-row.js';
 import {collectSnapshot, isAbsentEngine, type Snapshot} from './snapshot.js';
 
 /** Width of the marker column in front of each row: `* ` marks a port helper, as on screen. */
@@ -21,9 +22,36 @@ function engineSummary(snapshot: Snapshot): string {
 }
 
 /**
+ * `--once --group`: the grouped view's lines (model/tree.ts, every group expanded), fitted to
+ * `width` cells (null: as wide as needed); the titles and group headers bold and helper rows
+ * yellow when `highlight`.
+ */
+async function formatGroupedOutput(
+  rows: readonly SnapshotRow[],
+  width: number | null,
+  highlight: boolean,
+): Promise<string> {
+  const {buildTree, formatTreeTable} = await import('./model/tree.js');
+  const tree = buildTree(rows, new Set());
+  const texts = formatTreeTable(tree, width);
+  const out = texts.map((text, index) => {
+    const line = index === 0 ? undefined : tree[index - 1];
+    if (!highlight) {
+      return text;
+    }
+    if (line === undefined || line.kind === 'group') {
+      return `\u001B[1m${text}\u001B[22m`;
+    }
+    return line.row.helper ? `\u001B[33m${text}\u001B[39m` : text;
+  });
+  return `${out.join('\n')}\n`;
+}
+
+/**
  * `--once` and `--json`: one snapshot printed on stdout. Warnings and, for `--once`, the
  * summary line (host, row count, engines) go to stderr, so stdout is only the table or the
- * JSON. Resolves to the exit code: 1 when `--port` matched no row (as grep and lsof), else 0.
+ * JSON. With `--group`, `--once` prints the rows grouped (formatGroupedOutput) and `--json` is
+ * unchanged. Resolves to the exit code: 1 when `--port` matched no row (as grep and lsof), else 0.
  */
 export async function printOnce(config: CliConfig): Promise<number> {
   // One scan, nothing else to run meanwhile: the socket tables are read without yielding.
@@ -51,10 +79,15 @@ export async function printOnce(config: CliConfig): Promise<number> {
   process.stderr.write(
     `${printable(`${snapshot.hostname}: ${rows.length} ${rows.length === 1 ? 'row' : 'rows'}; ${engineSummary(snapshot)}`)}\n`,
   );
+  const highlight = config.color && Boolean(process.stdout.isTTY);
+  if (config.group) {
+    const width = process.stdout.isTTY ? Math.max(10, process.stdout.columns) : null;
+    process.stdout.write(await formatGroupedOutput(rows, width, highlight));
+    return exitCode;
+  }
   const width = process.stdout.isTTY ? Math.max(10, process.stdout.columns - markerWidth) : null;
   const {formatTable} = await import('./model/columns.js');
   const lines = formatTable(rows, width);
-  const highlight = config.color && Boolean(process.stdout.isTTY);
   const out = lines.map((line, index) => {
     const row = index === 0 ? undefined : rows[index - 1];
     const marked = `${row?.helper ? '*' : ' '} ${line}`;

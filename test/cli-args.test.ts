@@ -37,6 +37,18 @@ describe('parseCliArgs', () => {
     expect(flagsOf(['--json', '--port=3000-4000'])).toMatchObject({json: true, port: '3000-4000'});
   });
 
+  it('reads --group as a switch: no value, once at most', () => {
+    expect(flagsOf(['--group'])).toEqual({...noFlags, group: true});
+    expect(flagsOf(['--once', '--group', '--sort', 'compose'])).toMatchObject({
+      once: true,
+      group: true,
+      sort: 'compose',
+    });
+    expect(reasonOf(['--group=yes'])).toBe('--group takes no value (got "--group=yes")');
+    expect(reasonOf(['--group', '--group'])).toMatch(/^--group given twice/);
+    expect(reasonOf(['-group'])).toBe('unknown flag -group (did you mean --group?)');
+  });
+
   it('takes a value that starts with - as the value: --sort -uptime, as the README writes it', () => {
     expect(flagsOf(['--sort', '-uptime'])).toMatchObject({sort: '-uptime'});
     expect(flagsOf(['--sort=-uptime'])).toMatchObject({sort: '-uptime'});

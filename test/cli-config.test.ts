@@ -49,4 +49,14 @@ describe('resolveCliConfig', () => {
     expect(reason).toMatch(/^--sort: "-size" is not a column \(proto, address, port, pid,/);
     expect(reason).toContain('prefix - for descending');
   });
+
+  it('carries --group to every mode; --json --group is accepted (its JSON is unchanged)', () => {
+    expect(resolve({})).toMatchObject({group: false});
+    expect(resolve({group: true})).toMatchObject({mode: 'interactive', group: true});
+    expect(resolve({group: true, once: true})).toMatchObject({mode: 'once', group: true});
+    expect(resolve({group: true, json: true})).toMatchObject({mode: 'json', group: true});
+    expect(
+      resolveCliConfig({...noFlags, group: true}, {isTty: false, noColorEnv: false}),
+    ).toMatchObject({mode: 'once', group: true});
+  });
 });

@@ -83,6 +83,41 @@ describe('--once and --json for scripts (built CLI)', () => {
   });
 });
 
+describe('--group (built CLI)', () => {
+  it('--once --group: the process group header, then its row under the titles', async () => {
+    const {code, stdout, stderr} = await run([
+      '--once',
+      '--group',
+      '--port',
+      String(listener.port),
+    ]);
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^ {4}PROTO\s+ADDRESS\s+PORT/);
+    expect(lines[1]).toMatch(
+      new RegExp(`^▾ \\S+ \\(pid ${process.pid}, \\S+\\)  (up \\S+  )?1 port$`),
+    );
+    expect(lines[2]).toMatch(
+      new RegExp(`^ {4}tcp\\s+127\\.0\\.0\\.1\\s+${listener.port}\\s+${process.pid} `),
+    );
+    // The columns line up under their titles.
+    expect(lines[2]?.indexOf('tcp')).toBe(lines[0]?.indexOf('PROTO'));
+    expect(stderr).toMatch(/^\S+: 1 row; /m);
+  });
+
+  it('--json --group writes the same JSON as --json', async () => {
+    const port = String(listener.port);
+    const plain = await run(['--json', '--port', port]);
+    const grouped = await run(['--json', '--group', '--port', port]);
+    expect(grouped.code).toBe(0);
+    const strip = (text: string) =>
+      (JSON.parse(text) as JsonRow[]).map(({uptimeSeconds: _, ...row}) => row);
+    expect(strip(grouped.stdout)).toEqual(strip(plain.stdout));
+    expect(grouped.stdout).not.toContain('group');
+  });
+});
+
 const skipLab = await shouldSkipLab('Docker', lab.docker.address);
 describe.skipIf(skipLab)('--once against the lab', () => {
   it('helper rows keep their * mark, without colour', async () => {
@@ -91,6 +126,26 @@ describe.skipIf(skipLab)('--once against the lab', () => {
     const rows = stdout.trimEnd().split('\n').slice(1);
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((line) => /^\* tcp\s+\S+\s+18080\s+\d+ docker-proxy /.test(line))).toBe(true);
+    expect(stdout).not.toContain('\u001B');
+  });
+
+  it('--once --group puts nd-web under its compose project, its helper rows under it', async () => {
+    const {code, stdout} = await run(['--once', '--group', '--port', '18080-18084']);
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[1]).toBe('▾ compose ndlab  (1 container, 5 ports)');
+    expect(lines[2]).toMatch(
+      new RegExp(
+        `^  ▾ ${lab.docker.container}  [0-9a-f]{12}  ${lab.image}  docker  running  Up .+  5 ports$`,
+      ),
+    );
+    const rows = lines.slice(3);
+    expect(rows).toHaveLength(5);
+    for (const line of rows) {
+      expect(line).toMatch(
+        /^ {4}\* (tcp|udp)\s+\S+\s+1808[0-4]\s+\d+ docker-proxy .* nd-web\s+ndlab /,
+      );
+    }
     expect(stdout).not.toContain('\u001B');
   });
 });

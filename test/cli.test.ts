@@ -51,7 +51,7 @@ describe('nanodock-top (built CLI)', () => {
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(
-      /^ {2}PROTO\s+ADDRESS\s+PORT\s+PID\s+PROCESS\s+USER\s+CONTAINER\s+IMAGE\s+UPTIME$/,
+      /^ {2}PROTO\s+ADDRESS\s+PORT\s+PID\s+PROCESS\s+USER\s+CONTAINER\s+COMPOSE\s+IMAGE\s+UPTIME$/,
     );
     expect(
       lines.some(

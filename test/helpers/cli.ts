@@ -59,4 +59,5 @@ export const noFlags: CliFlags = {
   color: true,
   interval: undefined,
   sort: undefined,
+  group: false,
 };
