@@ -229,6 +229,13 @@ export class LiveSnapshot {
    * engines only, for those containers only, and takes the others' last answers.
    */
   readonly #staleEngines = new Map<string, Set<string> | null>();
+  /**
+   * Containers an event named, asked about once more at the next detection. An engine sends
+   * `kill` and `die` a moment before its list stops showing the container as running (seen
+   * with Docker 20.10: a list asked right after `die` still has it), so the first answer to an
+   * event can be the state before it; the second look, a refresh later, sees it settled.
+   */
+  #secondLooks = new Map<string, ReadonlySet<string>>();
   /** Each address's answer at the last detection (empty before the first, or after a failed one). */
   #answers: ReadonlyMap<string, EngineAnswer> = new Map();
   readonly #containersMaxAgeMs: () => number;
@@ -289,7 +296,12 @@ export class LiveSnapshot {
     let detection = this.#detection;
     let isListing = false;
     if (detection === null) {
-      if (isCurrent && this.#containers !== null && this.#staleEngines.size === 0) {
+      if (
+        isCurrent &&
+        this.#containers !== null &&
+        this.#staleEngines.size === 0 &&
+        this.#secondLooks.size === 0
+      ) {
         detection = Promise.resolve(this.#containers);
         // The list is cached (events keep it current): still ask each engine whether it
         // answers at all, or a hung engine with its event stream open would look healthy.
@@ -470,7 +482,14 @@ export class LiveSnapshot {
     const reuse = new Map<string, EngineAnswer>();
     const changed = new Map<string, readonly string[]>();
     for (const [address, answer] of this.#answers) {
-      const ids = this.#staleEngines.get(address);
+      const named = this.#staleEngines.get(address);
+      const again = this.#secondLooks.get(address);
+      const ids =
+        named === null
+          ? null
+          : named === undefined && again === undefined
+            ? undefined
+            : new Set([...(named ?? []), ...(again ?? [])]);
       if (!answer.report.ok || ids === null || (ids !== undefined && ids.size > maxPatchIds)) {
         continue;
       }
@@ -491,6 +510,17 @@ export class LiveSnapshot {
   #startDetection(basis: DetectionBasis): Promise<ContainerPortMap> {
     const reuse = basis.reuse;
     this.#isStale = false;
+    // The containers events named get their second look at the next detection; those on
+    // their second look now are done. A whole list (no reuse) needs none.
+    const firstLooks = new Map<string, ReadonlySet<string>>();
+    if (reuse !== undefined) {
+      for (const [address, ids] of this.#staleEngines) {
+        if (ids !== null && basis.changed?.has(address) === true) {
+          firstLooks.set(address, ids);
+        }
+      }
+    }
+    this.#secondLooks = new Map();
     this.#staleEngines.clear();
     const handle = startDetection({
       ...this.#options,
@@ -518,6 +548,10 @@ export class LiveSnapshot {
         }
       }
       this.#containers = map;
+      for (const [address, ids] of firstLooks) {
+        const pending = this.#secondLooks.get(address);
+        this.#secondLooks.set(address, pending === undefined ? ids : new Set([...pending, ...ids]));
+      }
       if (reuse === undefined) {
         // The age that containersMaxAgeMs bounds is the age of the oldest list in use.
         this.#detectedAt = performance.now();

@@ -14,6 +14,7 @@ import {
 } from '../source/snapshot.js';
 import {stopContainerOf} from '../source/stop.js';
 import {
+  engineApi,
   lab,
   probeEngine,
   publishScratchContainer,
@@ -31,6 +32,12 @@ import {
 import {startSocketProxy} from './helpers/socket-proxy.js';
 
 const isRoot = !shouldSkipUnlessRoot('host-view lab tests');
+
+/** Kills a container of the lab's Docker (SIGKILL), waiting for the engine's answer. */
+async function engineKill(id: string): Promise<void> {
+  const answer = await engineApi(lab.docker.address, 'POST', `/containers/${id}/kill`);
+  expect(answer.status).toBe(204);
+}
 const skipDocker = await shouldSkipLab('Docker', lab.docker.address);
 const skipPodman = await shouldSkipLab('rootful Podman', lab.podman.address);
 const bareHome = mkdtempSync(join(tmpdir(), 'nanodock-snapshot-home-'));
@@ -310,6 +317,28 @@ describe.skipIf(skipDocker || skipPodman || !isRoot)('an event asks only its own
       }
     }
   });
+  it('asks again, one refresh later, about a container whose event came before the engine listed it so', async () => {
+    // Docker sends kill and die a moment before its list stops showing the container running:
+    // a list asked right after the event can still show it. Here the order is made certain:
+    // the container is named, asked about while it still runs, and only then killed.
+    const live = new LiveSnapshot({...discovery, containersMaxAgeMs: () => 60_000});
+    const last = (): Promise<Snapshot> => finalSnapshot(live);
+    await last();
+    const port = 18_267;
+    const id = await publishScratchContainer(lab.docker.address, lab.image, 'nd-event-late', port);
+    try {
+      live.invalidateContainers(lab.docker.address, id);
+      const early = await last();
+      expect(early.rows.find((row) => row.port === port)?.container?.id).toBe(id);
+      await engineKill(id);
+      // No event this time: the second look finds it gone.
+      const later = await last();
+      expect(later.rows.some((row) => row.container?.id === id)).toBe(false);
+    } finally {
+      await removeContainer(lab.docker.address, id);
+    }
+  });
+
   it('asks rootful Podman about the one container its event named', async () => {
     const live = new LiveSnapshot({...discovery, containersMaxAgeMs: () => 60_000});
     const last = (): Promise<Snapshot> => finalSnapshot(live);
