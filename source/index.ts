@@ -3,6 +3,19 @@
  * published ports, socket-to-container lookup, stop and kill, for Docker and Podman.
  */
 export {
+  type ContainerLogsOptions,
+  type ContainerRef,
+  containerLogs,
+  containerLogsOf,
+  containerStats,
+  containerStatsOf,
+  isContainerNotFound,
+  type RestartOptions,
+  restartContainer,
+  restartContainerOf,
+  type StatsOptions,
+} from './container-ops.js';
+export {
   awaitDetection,
   awaitScan,
   type DetectionHandle,
@@ -36,6 +49,19 @@ export {
 } from './engine/events.js';
 export {maxBodyBytes, maxHeaderBytes} from './engine/http.js';
 export {
+  defaultMaxLogLineBytes,
+  type FramePiece,
+  type FrameStream,
+  LogFrameDecoder,
+  type LogLine,
+  LogLineSplitter,
+  type LogLineSplitterOptions,
+  type LogStreamName,
+  maxLogFrameBytes,
+  type SplitLine,
+} from './engine/log-frames.js';
+export {type ContainerLogStream, maxQueuedLogLines} from './engine/log-stream.js';
+export {
   type ContainerList,
   parseContainerList,
   parseContainersJson,
@@ -43,6 +69,12 @@ export {
   type ReadContainerListOptions,
   readContainerList,
 } from './engine/parse-containers.js';
+export {
+  defaultRestartStopSeconds,
+  restartDeadlineMs,
+  restartStatusTable,
+} from './engine/restart.js';
+export {parseEngineStats, parsePodmanCliStats} from './engine/stats.js';
 export {isSafeContainerId, minStopTimeoutMs} from './engine/stop.js';
 export * from './errors/index.js';
 export {matchedContainer} from './host/helper-resolution.js';
@@ -81,6 +113,7 @@ export {
   type SignalReport,
   signalProcess,
 } from './host/signal.js';
+export type {RestartOutcome, RestartReport, StatsReport} from './model/action-reports.js';
 export {
   type ContainerInfo,
   type ContainerOrigin,
@@ -97,6 +130,7 @@ export {
   type PortRange,
   type PortRangeKey,
 } from './model/container-port-map.js';
+export {type ContainerStats, type CpuCounters, cpuPercentBetween} from './model/container-stats.js';
 export {
   type HelperFinding,
   type HelperKind,
@@ -107,6 +141,7 @@ export {
 } from './model/helper.js';
 export {parseHostIp, parseIpAddress} from './model/ip.js';
 export {type JoinInput, joinSnapshot} from './model/join.js';
+export {LineRing} from './model/line-ring.js';
 export {lookupPublishedContainer, type PublishedContainerMatch} from './model/lookup.js';
 export type {SnapshotRow} from './model/snapshot-row.js';
 export type {StopOutcome, StopReport} from './model/stop-outcome.js';
