@@ -35,6 +35,7 @@ export async function runDashboard(config: CliConfig): Promise<void> {
         sort: config.sort,
         descending: config.descending,
         intervalMs: config.intervalMs,
+        group: config.group,
       }}
     />,
     {

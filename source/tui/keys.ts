@@ -16,6 +16,13 @@ export type Command =
   | 'detail'
   | 'kill'
   | 'stop'
+  | 'restart'
+  | 'tag'
+  | 'untag-all'
+  | 'logs'
+  | 'group'
+  | 'expand'
+  | 'collapse'
   | 'pause'
   | 'help'
   | 'redraw'
@@ -183,6 +190,62 @@ export const bindings: readonly Binding[] = [
     inFooter: true,
   },
   {
+    command: 'restart',
+    short: 'restart',
+    keys: 'r',
+    description: 'restart the container',
+    matchers: [char('r')],
+    inFooter: false,
+  },
+  {
+    command: 'logs',
+    short: 'logs',
+    keys: 'l',
+    description: "the container's logs, following (f pauses, / searches, Esc closes)",
+    matchers: [char('l')],
+    inFooter: true,
+  },
+  {
+    command: 'tag',
+    short: 'tag',
+    keys: 'Space',
+    description: 'tag or untag the container: k, s and r then act on every tagged one',
+    matchers: [char(' ')],
+    inFooter: true,
+  },
+  {
+    command: 'untag-all',
+    short: 'untag',
+    keys: 'U',
+    description: 'untag every container',
+    matchers: [char('U')],
+    inFooter: false,
+  },
+  {
+    command: 'group',
+    short: 'group',
+    keys: 't F5',
+    description: 'group by compose project, container and process (a tree), or list ports',
+    matchers: [char('t'), functionKey(5)],
+    inFooter: true,
+  },
+  {
+    command: 'expand',
+    short: 'expand',
+    keys: '→ +',
+    description: 'expand the group (Enter on a group toggles it)',
+    matchers: [special('rightArrow'), char('+')],
+    inFooter: false,
+  },
+  {
+    command: 'collapse',
+    short: 'collapse',
+    keys: '← -',
+    description: 'collapse the group (on a row: go to its group)',
+    matchers: [special('leftArrow'), char('-')],
+    inFooter: false,
+  },
+  {
     command: 'sort-previous',
     short: 'sort',
     keys: '<',
@@ -262,6 +325,13 @@ const commandActions: Partial<Record<Command, AppAction>> = {
   detail: {type: 'detail-toggle'},
   kill: {type: 'request', verb: 'kill'},
   stop: {type: 'request', verb: 'stop'},
+  restart: {type: 'request', verb: 'restart'},
+  tag: {type: 'tag-toggle'},
+  'untag-all': {type: 'tags-clear'},
+  logs: {type: 'logs-open'},
+  group: {type: 'group-toggle'},
+  expand: {type: 'group-expand', expanded: true},
+  collapse: {type: 'group-expand', expanded: false},
   pause: {type: 'pause-toggle'},
   help: {type: 'help-toggle'},
   redraw: {type: 'redraw'},
@@ -326,6 +396,7 @@ export function interpretKey(mode: Mode, press: KeyPress): AppAction | 'quit' | 
       }
       return undefined;
     case 'confirm':
+    case 'confirm-many':
       if (input === 'y' || input === 'Y') {
         return {type: 'confirm', yes: true};
       }
@@ -339,6 +410,36 @@ export function interpretKey(mode: Mode, press: KeyPress): AppAction | 'quit' | 
         return {type: 'choose-signal', signal: 'SIGKILL'};
       }
       return {type: 'close'};
+    case 'logs-search':
+      if (key.return) {
+        return {type: 'logs-search-commit'};
+      }
+      if (key.escape) {
+        return {type: 'logs-search-cancel'};
+      }
+      if (key.backspace || key.delete) {
+        return {type: 'logs-search-input', text: mode.draft.slice(0, -1)};
+      }
+      if (input !== '' && !key.ctrl && !key.meta && !key.upArrow && !key.downArrow) {
+        return {type: 'logs-search-input', text: mode.draft + input};
+      }
+      return undefined;
+    case 'logs': {
+      const scroll = paneScrollFor(press);
+      if (scroll !== undefined) {
+        return {type: 'pane-scroll', to: scroll};
+      }
+      if (input === 'f' && !key.ctrl && !key.meta) {
+        return {type: 'logs-follow-toggle'};
+      }
+      if (input === '/' || press.functionKey === 3) {
+        return {type: 'logs-search-open'};
+      }
+      if (key.escape || input === 'q' || input === 'l' || key.leftArrow) {
+        return {type: 'close'};
+      }
+      return undefined;
+    }
     case 'help':
     case 'detail': {
       const scroll = paneScrollFor(press);

@@ -1,11 +1,13 @@
+import {containerLogsOf, containerStatsOf, restartContainerOf} from '../container-ops.js';
 import type {DetectOptions} from '../engine/detect.js';
 import {watchEngineEvents} from '../engine/events.js';
 import {signalProcess} from '../host/signal.js';
+import {type CpuCounters, cpuPercentBetween} from '../model/container-stats.js';
 import {LiveSnapshot} from '../snapshot.js';
 import {stopContainerOf} from '../stop.js';
 import {describeTarget} from './pending-action.js';
 import type {DashboardServices} from './services.js';
-import type {PendingAction, StatusMessage} from './types.js';
+import type {ContainerTarget, PendingAction, StatusMessage} from './types.js';
 
 const outcomeText = {
   stopped: (verb: 'kill' | 'stop') => (verb === 'kill' ? 'killed' : 'stopped'),
@@ -13,15 +15,41 @@ const outcomeText = {
   'not-found': () => 'not found on any engine',
 } as const;
 
+/** The container an action names, as the library takes it. */
+function containerOf(target: ContainerTarget) {
+  return {
+    id: target.containerId,
+    name: target.name,
+    endpoint: target.endpoint,
+    engine: target.engine,
+  };
+}
+
+async function runRestart(target: ContainerTarget, options: DetectOptions): Promise<StatusMessage> {
+  const report = await restartContainerOf(containerOf(target), options);
+  const name = describeTarget(target);
+  switch (report.outcome) {
+    case 'restarted':
+      return {text: `restarted ${name}`, tone: 'ok'};
+    case 'not-found':
+      return {text: `${name} ${outcomeText['not-found']()}`, tone: 'error'};
+    case 'failed':
+      return {
+        text: `restart ${name} failed: ${report.error?.message ?? 'no engine answered'}`,
+        tone: 'error',
+      };
+  }
+}
+
 async function runContainerAction(
   action: Extract<PendingAction, {kind: 'container'}>,
   options: DetectOptions,
 ): Promise<StatusMessage> {
-  const report = await stopContainerOf(
-    {id: action.containerId, name: action.name, endpoint: action.endpoint, engine: action.engine},
-    action.verb === 'kill',
-    options,
-  );
+  if (action.verb === 'restart') {
+    return runRestart(action, options);
+  }
+  const verb = action.verb;
+  const report = await stopContainerOf(containerOf(action), verb === 'kill', options);
   const target = describeTarget(action);
   if (report.outcome === 'failed') {
     return {
@@ -30,13 +58,20 @@ async function runContainerAction(
     };
   }
   if (report.outcome === 'stopped') {
-    return {text: `${outcomeText.stopped(action.verb)} ${target}`, tone: 'ok'};
+    return {text: `${outcomeText.stopped(verb)} ${target}`, tone: 'ok'};
   }
   return {
     text: `${target} ${outcomeText[report.outcome]()}`,
     tone: report.outcome === 'not-found' ? 'error' : 'info',
   };
 }
+
+/** Why a stats sample has no figures, for the detail pane. */
+const statsProblem = {
+  'not-running': () => 'the container is not running',
+  'not-found': () => 'not found on its engine',
+  failed: (error: Error | null) => error?.message ?? 'no engine answered',
+} as const;
 
 /** How old the container list may get while every engine streams its events. */
 const containersSafetyAgeMs = 15_000;
@@ -47,6 +82,8 @@ export function createLiveServices(options: DetectOptions = {}): DashboardServic
   // change arrives as an event, and the engines need asking only now and then (a safety net);
   // otherwise they are asked at every refresh.
   const streaming = new Set<string>();
+  // The last CPU counters of the container the detail pane shows (one at a time).
+  const lastCpu = new Map<string, CpuCounters>();
   const live: LiveSnapshot = new LiveSnapshot({
     ...options,
     containersMaxAgeMs: (): number => {
@@ -69,6 +106,61 @@ export function createLiveServices(options: DetectOptions = {}): DashboardServic
         describeTarget(action),
       );
       return {text: report.message, tone: report.ok ? 'ok' : 'error'};
+    },
+    openLogs: (target, logOptions) => {
+      const stream = containerLogsOf(containerOf(target), {
+        ...options,
+        follow: true,
+        tail: logOptions.tail,
+        timestamps: true,
+      });
+      return {
+        close: () => stream.close(),
+        async *[Symbol.asyncIterator]() {
+          for await (const line of stream) {
+            yield {
+              // A TTY's one stream reads as stdout.
+              stream: line.stream === 'stderr' ? 'stderr' : 'stdout',
+              timestamp: line.timestamp,
+              text: line.text,
+            };
+          }
+        },
+      };
+    },
+    readStats: async (target, signal) => {
+      const report = await containerStatsOf(containerOf(target), {...options, signal});
+      if (report.outcome !== 'ok') {
+        lastCpu.delete(target.containerId);
+        return {
+          containerId: target.containerId,
+          stats: null,
+          error: statsProblem[report.outcome](report.error),
+        };
+      }
+      const stats = report.stats;
+      // Podman's single sample has no earlier CPU reading: the pane's previous sample is one.
+      const earlier = lastCpu.get(target.containerId);
+      let cpuPercent = stats.cpuPercent;
+      if (cpuPercent === null && earlier !== undefined && stats.cpu !== null) {
+        cpuPercent = cpuPercentBetween(earlier, stats.cpu);
+      }
+      lastCpu.clear();
+      if (stats.cpu !== null) {
+        lastCpu.set(target.containerId, stats.cpu);
+      }
+      return {
+        containerId: target.containerId,
+        stats: {
+          cpuPercent,
+          memoryBytes: stats.memoryBytes,
+          memoryLimitBytes: stats.memoryLimitBytes,
+          networkRxBytes: stats.networkRxBytes,
+          networkTxBytes: stats.networkTxBytes,
+          pids: stats.pids,
+        },
+        error: null,
+      };
     },
     watchEvents: (onChange) => {
       const watcher = watchEngineEvents({

@@ -19,7 +19,7 @@ export function paneText(state: AppState): string[] | null {
   }
   if (state.mode.kind === 'detail') {
     const row = selectDetailRow(state);
-    return row === undefined ? null : detailText(row);
+    return row === undefined ? null : detailText(row, state.stats);
   }
   return null;
 }

@@ -1,20 +1,28 @@
 import {type ColumnId, columns} from '../model/columns.js';
+import type {ContainerInfo} from '../model/container-info.js';
 import {formatFilter, parseFilter, type RowFilter} from '../model/filter.js';
+import type {SnapshotRow} from '../model/snapshot-row.js';
 import {splitKeyBurst} from './key-burst.js';
 import {interpretKey, isBlank} from './keys.js';
-import {scrollPane} from './pane.js';
-import {actionKey, describeTarget} from './pending-action.js';
+import {appendLogs, openLogsState, scrollLogs, toggleFollow} from './logs-pane.js';
+import {paneHeight, scrollPane} from './pane.js';
+import {actionKey, describeTarget, progressWord, summarizeBatch} from './pending-action.js';
 import {isSameDetail, isSameHeader, isSameScreen, isSameUptimes} from './screen-diff.js';
 import {
+  isTreeLine,
   listHeight,
   placeSelection,
   reselect,
+  rowOfLine,
+  selectedGroup,
   selectedIndexOf,
+  selectedLine,
   selectedRow,
-  selectVisibleRows,
+  selectVisibleLines,
   selectWindowRows,
 } from './selection.js';
-import type {AppAction, AppState} from './types.js';
+import {byName, pruneTags, taggedTargets, targetOf, toggleTags} from './tags.js';
+import type {AppAction, AppState, ContainerVerb, PendingAction, QueuedAction} from './types.js';
 
 /** Options of initialState. */
 export interface InitialOptions {
@@ -24,6 +32,8 @@ export interface InitialOptions {
   readonly intervalMs?: number;
   readonly columns?: number;
   readonly rows?: number;
+  /** Start with the rows grouped (`--group`). */
+  readonly group?: boolean;
 }
 
 /** The state before the first snapshot. */
@@ -48,6 +58,12 @@ export function initialState(options: InitialOptions = {}): AppState {
     quitting: false,
     paneScroll: 0,
     redraws: 0,
+    tags: {},
+    batches: {},
+    grouped: options.group ?? false,
+    collapsed: {},
+    logs: null,
+    stats: null,
   };
 }
 
@@ -58,8 +74,28 @@ function sortStep(state: AppState, step: 1 | -1): AppState {
   return {...state, sort: {...state.sort, column}};
 }
 
-function requestAction(state: AppState, verb: 'kill' | 'stop'): AppState {
-  const row = selectedRow(state);
+const verbNames: Record<ContainerVerb, string> = {
+  kill: 'k kills',
+  stop: 's stops',
+  restart: 'r restarts',
+};
+
+function requestAction(state: AppState, verb: ContainerVerb): AppState {
+  const tagged = taggedTargets(state.tags);
+  if (tagged.length > 0) {
+    // With tags, the action is for every tagged container, whichever row is selected.
+    return {...state, mode: {kind: 'confirm-many', verb, targets: tagged}, status: null};
+  }
+  const group = selectedGroup(state);
+  if (group?.group === 'project') {
+    // A compose project: every container of it, after one prompt that names them.
+    const targets = byName(containersOf(group.rows).map(targetOf));
+    return targets.length === 0
+      ? {...state, status: {text: 'this project has no container to act on', tone: 'info'}}
+      : {...state, mode: {kind: 'confirm-many', verb, targets}, status: null};
+  }
+  // A container's group acts on the container; a process's on the process (its first row).
+  const row = group?.rows[0] ?? selectedRow(state);
   if (row === undefined) {
     return {...state, status: {text: 'no row selected', tone: 'info'}};
   }
@@ -98,10 +134,13 @@ function requestAction(state: AppState, verb: 'kill' | 'stop'): AppState {
       },
     };
   }
-  if (verb === 'stop') {
+  if (verb !== 'kill') {
     return {
       ...state,
-      status: {text: 's stops containers; this port has none (k sends a signal)', tone: 'info'},
+      status: {
+        text: `${verbNames[verb]} containers; this port has none (k sends a signal)`,
+        tone: 'info',
+      },
     };
   }
   if (row.pid === null) {
@@ -128,21 +167,59 @@ function requestAction(state: AppState, verb: 'kill' | 'stop'): AppState {
   };
 }
 
+/** The tagged containers' actions, queued as one batch whose outcomes are shown together. */
+function confirmMany(state: AppState): AppState {
+  if (state.mode.kind !== 'confirm-many') {
+    return state;
+  }
+  const {verb, targets} = state.mode;
+  const batch = state.nextActionId;
+  let nextActionId = batch + 1;
+  const inProgress = {...state.inProgress};
+  const queued: QueuedAction[] = [];
+  let skipped = 0;
+  for (const target of targets) {
+    if (inProgress[target.containerId] !== undefined) {
+      // Already being acted on: the running action's outcome will say how it went.
+      skipped++;
+      continue;
+    }
+    const action: PendingAction = {kind: 'container', verb, ...target};
+    queued.push({id: nextActionId++, action, batch});
+    inProgress[target.containerId] = progressWord(action);
+  }
+  const total = queued.length;
+  const busy = skipped === 0 ? '' : ` (${skipped} busy already, left alone)`;
+  if (total === 0) {
+    return {...state, mode: {kind: 'list'}, status: {text: `nothing to do${busy}`, tone: 'info'}};
+  }
+  return {
+    ...state,
+    mode: {kind: 'list'},
+    queue: [...state.queue, ...queued],
+    nextActionId,
+    inProgress,
+    batches: {...state.batches, [batch]: {verb, total, outcomes: []}},
+    status: {
+      text: `${progressWord(queued[0]?.action as PendingAction)} ${total} ${total === 1 ? 'container' : 'containers'}${busy}: in progress…`,
+      tone: 'progress',
+    },
+  };
+}
+
 function confirm(state: AppState, yes: boolean): AppState {
-  if (state.mode.kind !== 'confirm') {
+  if (state.mode.kind !== 'confirm' && state.mode.kind !== 'confirm-many') {
     return state;
   }
   if (!yes) {
     return {...state, mode: {kind: 'list'}, status: {text: 'cancelled', tone: 'info'}};
   }
+  if (state.mode.kind === 'confirm-many') {
+    return confirmMany(state);
+  }
   const action = state.mode.action;
   const key = actionKey(action);
-  const label =
-    action.kind === 'container'
-      ? action.verb === 'kill'
-        ? 'killing'
-        : 'stopping'
-      : `sending ${action.signal}`;
+  const label = progressWord(action);
   return {
     ...state,
     mode: {kind: 'list'},
@@ -175,6 +252,153 @@ function openDetail(state: AppState): AppState {
   };
 }
 
+/** An action's outcome: on the status line, or with its batch's others. */
+function finishAction(
+  state: AppState,
+  action: Extract<AppAction, {type: 'action-finished'}>,
+): AppState {
+  const {[action.key]: _finished, ...inProgress} = state.inProgress;
+  const batch = action.batch === undefined ? undefined : state.batches[action.batch];
+  if (batch === undefined || action.batch === undefined) {
+    return {...state, inProgress, status: action.status};
+  }
+  const next = {...batch, outcomes: [...batch.outcomes, action.status]};
+  const {[action.batch]: _done, ...rest} = state.batches;
+  const batches = next.outcomes.length >= next.total ? rest : {...rest, [action.batch]: next};
+  return {...state, inProgress, batches, status: summarizeBatch(next)};
+}
+
+/** The distinct containers of `rows`, in their order. */
+function containersOf(rows: readonly SnapshotRow[]): ContainerInfo[] {
+  const seen = new Map<string, ContainerInfo>();
+  for (const row of rows) {
+    if (row.container !== null && row.container.id !== '' && !seen.has(row.container.id)) {
+      seen.set(row.container.id, row.container);
+    }
+  }
+  return [...seen.values()];
+}
+
+/** The container of the selected row, or of the selected container group; else null. */
+function selectedContainer(state: AppState): ContainerInfo | null {
+  const group = selectedGroup(state);
+  if (group !== undefined) {
+    return group.group === 'container' ? group.container : null;
+  }
+  return selectedRow(state)?.container ?? null;
+}
+
+/** Space: tags or untags the selected container (on a project: all of its containers). */
+function toggleTag(state: AppState): AppState {
+  const group = selectedGroup(state);
+  const containers =
+    group?.group === 'project' ? containersOf(group.rows) : [selectedContainer(state)];
+  const taggable = containers.filter(
+    (container): container is ContainerInfo => container !== null && container.id !== '',
+  );
+  if (taggable.length === 0) {
+    return {
+      ...state,
+      status: {text: 'only containers can be tagged (this row has none)', tone: 'info'},
+    };
+  }
+  return {...state, tags: toggleTags(state.tags, taggable)};
+}
+
+/**
+ * t, F5: the tree, or the flat list, with the selection on the same thing: a row stays
+ * selected (or its collapsed group takes the selection); a group gives it to its first row.
+ */
+function toggleGrouped(state: AppState): AppState {
+  const line = selectedLine(state);
+  const grouped = !state.grouped;
+  const next = {...state, grouped};
+  if (line === undefined) {
+    return reselect(next);
+  }
+  let key = line.key;
+  if (!grouped) {
+    key = (rowOfLine(line) ?? selectedGroup(state)?.rows[0])?.key ?? key;
+  } else {
+    const lines = selectVisibleLines(next);
+    if (!lines.some((candidate) => candidate.key === key)) {
+      // The row is inside a collapsed group: select the group (the last one above it).
+      // The innermost group holding it: the last of those above it.
+      for (const candidate of lines) {
+        if (
+          isTreeLine(candidate) &&
+          candidate.kind === 'group' &&
+          candidate.rows.some((row) => row.key === line.key)
+        ) {
+          key = candidate.key;
+        }
+      }
+    }
+  }
+  return reselect({...next, selectedKey: key});
+}
+
+/**
+ * → (true), ← (false) or Enter (null, toggles) on a group; ← on a row of the tree goes to
+ * its group.
+ */
+function expandGroup(state: AppState, expanded: boolean | null): AppState {
+  if (!state.grouped) {
+    return expanded === null
+      ? state
+      : {
+          ...state,
+          status: {text: 't groups the rows first (then → and ← open and close)', tone: 'info'},
+        };
+  }
+  const group = selectedGroup(state);
+  if (group === undefined) {
+    if (expanded !== false) {
+      return state;
+    }
+    // ← on a row: to the nearest group above it, one level up.
+    const lines = selectVisibleLines(state);
+    const index = selectedIndexOf(state, lines);
+    const here = lines[index];
+    const depth = here !== undefined && isTreeLine(here) ? here.depth : 0;
+    for (let at = index - 1; at >= 0; at--) {
+      const line = lines[at];
+      if (line !== undefined && isTreeLine(line) && line.kind === 'group' && line.depth < depth) {
+        return placeSelection(state, at);
+      }
+    }
+    return state;
+  }
+  const open = expanded ?? !group.expanded;
+  if (open === group.expanded) {
+    return state;
+  }
+  const {[group.key]: _was, ...collapsed} = state.collapsed;
+  return reselect({
+    ...state,
+    collapsed: open ? collapsed : {...collapsed, [group.key]: true},
+    selectedKey: group.key,
+  });
+}
+
+/** `l`: the logs pane of the selected container. */
+function openLogs(state: AppState): AppState {
+  const container = selectedContainer(state);
+  if (container === null || container.id === '') {
+    return {
+      ...state,
+      status: {text: "l shows a container's logs; this row has none", tone: 'info'},
+    };
+  }
+  return {
+    ...state,
+    mode: {kind: 'logs'},
+    logs: openLogsState(targetOf(container), state.nextActionId),
+    nextActionId: state.nextActionId + 1,
+    status: null,
+  };
+}
+
 /** The dashboard's reducer: pure, every change of state goes through here. */
 export function reduce(state: AppState, action: AppAction): AppState {
   switch (action.type) {
@@ -203,7 +427,12 @@ export function reduce(state: AppState, action: AppAction): AppState {
           return state;
         }
       }
-      return reselect({...state, snapshot: next, refreshError: null});
+      return reselect({
+        ...state,
+        snapshot: next,
+        refreshError: null,
+        tags: pruneTags(state.tags, next),
+      });
     }
     case 'refresh-failed':
       return {...state, refreshError: action.message};
@@ -221,11 +450,11 @@ export function reduce(state: AppState, action: AppAction): AppState {
     case 'redraw':
       return {...state, redraws: state.redraws + 1};
     case 'move':
-      return placeSelection(state, selectedIndexOf(state, selectVisibleRows(state)) + action.by);
+      return placeSelection(state, selectedIndexOf(state, selectVisibleLines(state)) + action.by);
     case 'page':
       return placeSelection(
         state,
-        selectedIndexOf(state, selectVisibleRows(state)) + action.direction * listHeight(state),
+        selectedIndexOf(state, selectVisibleLines(state)) + action.direction * listHeight(state),
       );
     case 'move-to':
       return placeSelection(state, action.where === 'top' ? 0 : Number.MAX_SAFE_INTEGER);
@@ -256,16 +485,77 @@ export function reduce(state: AppState, action: AppAction): AppState {
         mode: state.mode.kind === 'help' ? {kind: 'list'} : {kind: 'help'},
         paneScroll: 0,
       };
+    case 'group-toggle':
+      return toggleGrouped(state);
+    case 'group-expand':
+      return expandGroup(state, action.expanded);
     case 'detail-toggle':
+      if (state.mode.kind !== 'detail' && selectedGroup(state) !== undefined) {
+        // Enter on a group opens or closes it.
+        return expandGroup(state, null);
+      }
       return state.mode.kind === 'detail'
-        ? {...state, mode: {kind: 'list'}, paneScroll: 0}
-        : {...openDetail(state), paneScroll: 0};
+        ? {...state, mode: {kind: 'list'}, paneScroll: 0, stats: null}
+        : {...openDetail(state), paneScroll: 0, stats: null};
     case 'close':
-      return state.mode.kind === 'confirm' || state.mode.kind === 'choose-signal'
+      if (state.mode.kind === 'logs-search') {
+        return {...state, mode: {kind: 'logs'}};
+      }
+      return state.mode.kind === 'confirm' ||
+        state.mode.kind === 'confirm-many' ||
+        state.mode.kind === 'choose-signal'
         ? {...state, mode: {kind: 'list'}, status: {text: 'cancelled', tone: 'info'}}
-        : {...state, mode: {kind: 'list'}, paneScroll: 0};
+        : {...state, mode: {kind: 'list'}, paneScroll: 0, logs: null, stats: null};
     case 'pane-scroll':
+      if (state.mode.kind === 'logs' && state.logs !== null) {
+        return {...state, logs: scrollLogs(state.logs, action.to, paneHeight(state))};
+      }
       return scrollPane(state, action.to);
+    case 'tag-toggle':
+      return toggleTag(state);
+    case 'tags-clear': {
+      const count = Object.keys(state.tags).length;
+      return count === 0
+        ? {...state, status: {text: 'no container is tagged', tone: 'info'}}
+        : {...state, tags: {}, status: {text: `${count} untagged`, tone: 'info'}};
+    }
+    case 'logs-open':
+      return openLogs(state);
+    case 'logs-lines':
+      return state.logs?.session === action.session
+        ? {...state, logs: appendLogs(state.logs, action.lines, action.dropped)}
+        : state;
+    case 'logs-ended':
+      return state.logs?.session === action.session
+        ? {...state, logs: {...state.logs, ended: {text: action.text, isError: action.isError}}}
+        : state;
+    case 'logs-follow-toggle':
+      return state.logs === null
+        ? state
+        : {...state, logs: toggleFollow(state.logs, paneHeight(state))};
+    case 'logs-search-open':
+      return state.logs === null
+        ? state
+        : {...state, mode: {kind: 'logs-search', draft: state.logs.search}};
+    case 'logs-search-input':
+      // Searches live as you type, from the newest lines.
+      return state.logs === null
+        ? state
+        : {
+            ...state,
+            mode: {kind: 'logs-search', draft: action.text},
+            logs: {...state.logs, search: action.text, follow: true},
+          };
+    case 'logs-search-commit':
+      return {...state, mode: {kind: 'logs'}};
+    case 'logs-search-cancel':
+      return state.logs === null
+        ? state
+        : {...state, mode: {kind: 'logs'}, logs: {...state.logs, search: ''}};
+    case 'stats':
+      return state.mode.kind === 'detail' && state.mode.containerId === action.stats.containerId
+        ? {...state, stats: action.stats}
+        : state;
     case 'request':
       return requestAction(state, action.verb);
     case 'choose-signal':
@@ -288,10 +578,8 @@ export function reduce(state: AppState, action: AppAction): AppState {
       return confirm(state, action.yes);
     case 'action-started':
       return {...state, queue: state.queue.filter((queued) => queued.id !== action.id)};
-    case 'action-finished': {
-      const {[action.key]: _finished, ...inProgress} = state.inProgress;
-      return {...state, inProgress, status: action.status};
-    }
+    case 'action-finished':
+      return finishAction(state, action);
     case 'status':
       return {...state, status: action.status};
     case 'status-expired':

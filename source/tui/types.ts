@@ -12,21 +12,25 @@ export interface KeyPress {
   readonly functionKey?: number;
 }
 
+/** What a container action names: the container as the screen showed it. */
+export interface ContainerTarget {
+  /** Full container id. */
+  readonly containerId: string;
+  readonly name: string;
+  /** The engine that reported the container (its ContainerInfo's), or null for a bare body. */
+  readonly endpoint: string | null;
+  readonly engine: EngineKind;
+}
+
+/** What `k`, `s` and `r` do to a container. */
+export type ContainerVerb = 'kill' | 'stop' | 'restart';
+
 /**
  * A container action or a signal to a host process, awaiting its yes. Each keeps the identity
  * of what the screen showed, so the one acted on is the one the user confirmed.
  */
 export type PendingAction =
-  | {
-      readonly kind: 'container';
-      readonly verb: 'kill' | 'stop';
-      /** Full container id. */
-      readonly containerId: string;
-      readonly name: string;
-      /** The engine that reported the container (its ContainerInfo's), or null for a bare body. */
-      readonly endpoint: string | null;
-      readonly engine: EngineKind;
-    }
+  | ({readonly kind: 'container'; readonly verb: ContainerVerb} & ContainerTarget)
   | {
       readonly kind: 'process';
       readonly pid: number;
@@ -59,12 +63,74 @@ export type Mode =
       readonly startTicks: number | null;
       readonly name: string;
     }
-  | {readonly kind: 'confirm'; readonly action: PendingAction};
+  | {readonly kind: 'confirm'; readonly action: PendingAction}
+  /** One prompt for the tagged containers: each becomes its own action on yes. */
+  | {
+      readonly kind: 'confirm-many';
+      readonly verb: ContainerVerb;
+      readonly targets: readonly ContainerTarget[];
+    }
+  /** The logs pane of `state.logs`; `search-draft` while its search prompt is open. */
+  | {readonly kind: 'logs'}
+  | {readonly kind: 'logs-search'; readonly draft: string};
+
+/** One log line as the logs pane keeps it. */
+export interface LogLineView {
+  readonly stream: 'stdout' | 'stderr';
+  /** The engine's RFC 3339 time of the line, or null. */
+  readonly timestamp: string | null;
+  readonly text: string;
+}
+
+/** The open logs pane: whose, what came, and how it is looked at. */
+export interface LogsState {
+  /** Counts the panes opened: the reader of an older pane is told apart and ignored. */
+  readonly session: number;
+  readonly target: ContainerTarget;
+  /** The newest lines (a ring in the reader: older ones are dropped beyond its capacity). */
+  readonly lines: readonly LogLineView[];
+  /** Lines dropped from the front so far. */
+  readonly dropped: number;
+  /** Why no more lines will come (the container stopped, the engine failed), or null. */
+  readonly ended: {readonly text: string; readonly isError: boolean} | null;
+  /** Stays at the newest line as lines come. */
+  readonly follow: boolean;
+  /** First shown line among the lines the search keeps, when not following. */
+  readonly scroll: number;
+  /** Only the lines that contain this (case-insensitive) are shown; empty shows all. */
+  readonly search: string;
+}
+
+/** Resource use of the container the detail pane shows, from one stats sample. */
+export interface StatsView {
+  readonly cpuPercent: number | null;
+  readonly memoryBytes: number | null;
+  readonly memoryLimitBytes: number | null;
+  readonly networkRxBytes: number | null;
+  readonly networkTxBytes: number | null;
+  readonly pids: number | null;
+}
+
+/** The last stats sample (or why there is none) of the container the detail pane shows. */
+export interface StatsState {
+  readonly containerId: string;
+  readonly stats: StatsView | null;
+  readonly error: string | null;
+}
 
 /** An action the app must carry out (the reducer never does I/O; a hook runs these). */
 export interface QueuedAction {
   readonly id: number;
   readonly action: PendingAction;
+  /** The bulk action it belongs to (tagged containers), whose outcomes are shown together. */
+  readonly batch?: number;
+}
+
+/** A bulk action's outcomes so far. */
+export interface Batch {
+  readonly verb: ContainerVerb;
+  readonly total: number;
+  readonly outcomes: readonly StatusMessage[];
 }
 
 /**
@@ -105,6 +171,18 @@ export interface AppState {
   readonly quitting: boolean;
   /** First line of the open pane's (help, details) wrapped text that is shown. */
   readonly paneScroll: number;
+  /** Tagged containers by full id: `k`, `s` and `r` act on all of them when there are any. */
+  readonly tags: Readonly<Record<string, ContainerTarget>>;
+  /** Bulk actions running or done, by batch id (removed when all their outcomes are in). */
+  readonly batches: Readonly<Record<number, Batch>>;
+  /** Rows grouped by compose project, container and process (t, F5, `--group`). */
+  readonly grouped: boolean;
+  /** Keys of the groups the user collapsed (every group starts expanded). */
+  readonly collapsed: Readonly<Record<string, true>>;
+  /** The logs pane's state while it is open (mode `logs` or `logs-search`), else null. */
+  readonly logs: LogsState | null;
+  /** Resource use of the container the detail pane shows, or null. */
+  readonly stats: StatsState | null;
   /**
    * Full redraws asked for so far (a change of terminal size, Ctrl-L): each one clears the
    * terminal and writes the frame whole, so nothing of an earlier frame stays on screen.
@@ -133,7 +211,31 @@ export type AppAction =
   | {readonly type: 'help-toggle'}
   | {readonly type: 'detail-toggle'}
   | {readonly type: 'close'}
-  | {readonly type: 'request'; readonly verb: 'kill' | 'stop'}
+  | {readonly type: 'request'; readonly verb: ContainerVerb}
+  | {readonly type: 'tag-toggle'}
+  | {readonly type: 'tags-clear'}
+  | {readonly type: 'group-toggle'}
+  /** Expands (true), collapses (false) or toggles (null) the selected group. */
+  | {readonly type: 'group-expand'; readonly expanded: boolean | null}
+  | {readonly type: 'logs-open'}
+  | {
+      readonly type: 'logs-lines';
+      readonly session: number;
+      readonly lines: readonly LogLineView[];
+      readonly dropped: number;
+    }
+  | {
+      readonly type: 'logs-ended';
+      readonly session: number;
+      readonly text: string;
+      readonly isError: boolean;
+    }
+  | {readonly type: 'logs-follow-toggle'}
+  | {readonly type: 'logs-search-open'}
+  | {readonly type: 'logs-search-input'; readonly text: string}
+  | {readonly type: 'logs-search-commit'}
+  | {readonly type: 'logs-search-cancel'}
+  | {readonly type: 'stats'; readonly stats: StatsState}
   | {readonly type: 'choose-signal'; readonly signal: 'SIGTERM' | 'SIGKILL'}
   | {readonly type: 'confirm'; readonly yes: boolean}
   | {readonly type: 'action-started'; readonly id: number}
@@ -142,6 +244,7 @@ export type AppAction =
       readonly id: number;
       readonly key: string;
       readonly status: StatusMessage;
+      readonly batch?: number;
     }
   | {readonly type: 'status'; readonly status: StatusMessage | null}
   /** Clears this status if it is still the one shown (the expiry timer's). */

@@ -10,10 +10,11 @@ import {
 } from '../model/columns.js';
 import {formatPublishedPorts} from '../model/format.js';
 import type {SnapshotRow} from '../model/snapshot-row.js';
+import {groupHeaderText, type TreeGroupLine} from '../model/tree.js';
 import type {Snapshot} from '../snapshot.js';
 import {bindings} from './keys.js';
-import {describeTarget} from './pending-action.js';
-import type {Mode, StatusMessage} from './types.js';
+import {questionOf, questionOfMany} from './pending-action.js';
+import type {Mode, StatsState, StatusMessage} from './types.js';
 
 /**
  * The smallest terminal the dashboard draws in: the frame is five lines of chrome and at least
@@ -30,7 +31,7 @@ export function tooSmallLine(columns: number, rows: number): string {
   );
 }
 
-/** Width of the marker column in front of each row (`*` marks a port helper). */
+/** Width of the marker column in front of each row (`*` a port helper, `+` a tagged container). */
 const markerWidth = 2;
 
 /**
@@ -69,12 +70,23 @@ export function rowLine(
   inProgress: Readonly<Record<string, string>>,
   width: number,
   now?: number,
+  tagged = false,
 ): string {
-  const marker = row.helper === null ? '  ' : '* ';
+  const marker = `${row.helper === null ? ' ' : '*'}${tagged ? '+' : ' '}`;
   const cells = placed.map((entry) =>
     fitCell(cellText(row, entry.column, inProgress, now), entry.width, entry.column.align),
   );
   return padLine(marker + cells.join(' '), placedWidth(placed), width);
+}
+
+/** A group line of the tree, exactly `width` cells wide: its header text behind the marker (`+` tagged). */
+export function groupLine(
+  line: TreeGroupLine,
+  width: number,
+  now?: number,
+  tagged = false,
+): string {
+  return fitCell(`${tagged ? ' +' : '  '}${groupHeaderText(line, now)}`, width);
 }
 
 /** Cells the marker and the placed columns take: every fitted cell is exactly its width. */
@@ -113,7 +125,7 @@ function formatInterval(ms: number): string {
 export function headerLine(
   snapshot: Snapshot | null,
   shown: number,
-  state: {readonly paused: boolean; readonly intervalMs: number},
+  state: {readonly paused: boolean; readonly intervalMs: number; readonly tagged?: number},
   width: number,
 ): string {
   const parts = ['nanodock-top'];
@@ -126,6 +138,9 @@ export function headerLine(
     );
     parts.push(`every ${formatInterval(state.intervalMs)}`);
     parts.push(`refresh ${Math.round(snapshot.durationMs)}ms`);
+  }
+  if (state.tagged !== undefined && state.tagged > 0) {
+    parts.push(`${state.tagged} tagged (U untags)`);
   }
   if (state.paused) {
     parts.push('PAUSED (p resumes)');
@@ -165,16 +180,30 @@ function withoutFunctionKeys(keys: string): string {
     .join(' ');
 }
 
-/** The footer: the footer bindings, as many as fit. */
+/** Footer entries kept while others give way: how to get help and how to leave. */
+const footerKept = new Set(['help', 'quit']);
+
+/**
+ * The footer: the footer bindings, whole entries only. When they do not all fit, the later
+ * ones give way first, but help and quit stay (the help lists every key).
+ */
 export function footerLine(width: number): string {
-  return fitCell(
-    bindings
-      .filter((binding) => binding.inFooter)
-      // The function keys are in the help (F1): the footer keeps to the letters.
-      .map((binding) => `${withoutFunctionKeys(binding.keys)} ${binding.short}`)
-      .join('  '),
-    width,
-  );
+  const entries = bindings
+    .filter((binding) => binding.inFooter)
+    // The function keys are in the help (F1): the footer keeps to the letters.
+    .map((binding) => ({
+      text: `${withoutFunctionKeys(binding.keys)} ${binding.short}`,
+      kept: footerKept.has(binding.command),
+    }));
+  const joined = (): string => entries.map((entry) => entry.text).join('  ');
+  while (stringWidth(joined()) > width) {
+    const dropAt = entries.findLastIndex((entry) => !entry.kept);
+    if (dropAt === -1) {
+      break;
+    }
+    entries.splice(dropAt, 1);
+  }
+  return fitCell(joined(), width);
 }
 
 /** The line above the footer: the prompt of the mode, else the status, else the active filter. */
@@ -194,14 +223,15 @@ export function statusLine(
         ),
         tone: 'prompt',
       };
-    case 'confirm': {
-      const action = mode.action;
-      const question =
-        action.kind === 'container'
-          ? `${action.verb === 'kill' ? 'Kill' : 'Stop'} container ${describeTarget(action)}? [y/N]`
-          : `Send ${action.signal} to ${describeTarget(action)}? [y/N]`;
-      return {text: fitCell(question, width), tone: 'prompt'};
-    }
+    case 'confirm':
+      return {text: fitCell(questionOf(mode.action), width), tone: 'prompt'};
+    case 'confirm-many':
+      return {text: fitCell(questionOfMany(mode.verb, mode.targets), width), tone: 'prompt'};
+    case 'logs-search':
+      return {
+        text: fitCell(`/${mode.draft}█  search the logs · Enter keeps · Esc clears`, width),
+        tone: 'prompt',
+      };
     case 'choose-signal':
       return {
         text: fitCell(
@@ -237,6 +267,9 @@ export function helpText(): string[] {
     '',
     '  in the filter prompt: type to filter live (digits: ports that begin with them; =N: port N exactly; A-B: a range) · Enter keeps · Esc clears',
     '  in a question: y confirms · anything else cancels',
+    '  rows marked + belong to a tagged container; with tags, k s r ask once and act on every tagged container',
+    '  in the logs: f pauses or follows · / searches (shows the lines that contain it) · lines marked ! came on stderr · Esc closes',
+    '  in the tree (t): Enter, → and ← open and close a group; Space on a project tags its containers',
     '  rows marked * are held by a port helper (docker-proxy, conmon, rootlessport, pasta)',
     '  a process shown as !NAME runs under a helper name but is not the real helper',
     '  here and in the details: ↑ ↓ j, PgUp PgDn, Home End (g G) scroll',
@@ -272,7 +305,7 @@ export function helpLines(width: number, height: number, scroll = 0): string[] {
 }
 
 /** The detail pane's text for a row: its title, then every fact the row has, not yet wrapped. */
-export function detailText(row: SnapshotRow): string[] {
+export function detailText(row: SnapshotRow, stats?: StatsState | null): string[] {
   const container = row.container;
   const lines: string[] = [
     `${row.protocol} port ${row.port} on ${row.addresses.join(', ')}`,
@@ -297,6 +330,7 @@ export function detailText(row: SnapshotRow): string[] {
       `engine: ${container.engine} at ${container.endpoint ?? '?'}`,
       `state: ${container.state ?? '-'}${container.status ? ` (${container.status})` : ''}`,
       `compose project: ${container.composeProject ?? '-'}`,
+      statsLine(container.id, stats ?? null),
       ports.length === 0 ? 'ports: -' : 'ports:',
       ...ports.map((port) => `  ${port}`),
       'labels:',
@@ -312,12 +346,54 @@ export function detailText(row: SnapshotRow): string[] {
   return lines;
 }
 
+const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** Bytes as `docker stats` shows them: `12.3MiB`, `512B`. */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0
+    ? `${Math.round(value)}B`
+    : `${value.toFixed(value < 10 ? 2 : 1)}${units[unit]}`;
+}
+
+/** The resources line of the detail pane: from the last stats sample of this container. */
+export function statsLine(containerId: string, stats: StatsState | null): string {
+  if (stats === null || stats.containerId !== containerId) {
+    return 'resources: reading…';
+  }
+  if (stats.stats === null) {
+    return `resources: unavailable (${stats.error ?? 'no answer'})`;
+  }
+  const {cpuPercent, memoryBytes, memoryLimitBytes, networkRxBytes, networkTxBytes, pids} =
+    stats.stats;
+  const parts = [
+    `cpu ${cpuPercent === null ? '-' : `${cpuPercent.toFixed(1)}%`}`,
+    `memory ${memoryBytes === null ? '-' : formatBytes(memoryBytes)}${memoryLimitBytes === null ? '' : ` / ${formatBytes(memoryLimitBytes)}`}`,
+    `net rx ${networkRxBytes === null ? '-' : formatBytes(networkRxBytes)} tx ${networkTxBytes === null ? '-' : formatBytes(networkTxBytes)}`,
+  ];
+  if (pids !== null) {
+    parts.push(`pids ${pids}`);
+  }
+  return `resources: ${parts.join(' · ')}`;
+}
+
 /** What closes the detail pane, always on its last line. */
 export const detailCloseHint = 'Esc or Enter closes';
 
 /** The detail pane's lines for a row: title, the window of wrapped facts at `scroll`, position and how to close. */
-export function detailLines(row: SnapshotRow, width: number, height: number, scroll = 0): string[] {
-  return paneLines(detailText(row), detailCloseHint, width, height, scroll);
+export function detailLines(
+  row: SnapshotRow,
+  width: number,
+  height: number,
+  scroll = 0,
+  stats: StatsState | null = null,
+): string[] {
+  return paneLines(detailText(row, stats), detailCloseHint, width, height, scroll);
 }
 
 const graphemes = new Intl.Segmenter(undefined, {granularity: 'grapheme'});

@@ -3,6 +3,7 @@ import {cleanup} from 'ink-testing-library';
 import {afterEach, describe, expect, it} from 'vitest';
 import {App} from '../../source/tui/app.js';
 import type {DashboardServices} from '../../source/tui/services.js';
+import {quietContainerServices} from '../helpers/fake-services.js';
 import {renderSized} from '../helpers/ink.js';
 import {fakeSnapshot} from '../helpers/snapshot-fixture.js';
 
@@ -25,6 +26,7 @@ describe('an engine reporting events faster than a refresh takes', () => {
         completed++;
         onUpdate(fakeSnapshot());
       },
+      ...quietContainerServices,
       runAction: async () => ({text: '', tone: 'ok'}),
       watchEvents: (onChange) => {
         const timer = setInterval(onChange, eventEveryMs);

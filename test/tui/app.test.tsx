@@ -4,6 +4,7 @@ import type {Snapshot} from '../../source/snapshot.js';
 import {App} from '../../source/tui/app.js';
 import type {DashboardServices} from '../../source/tui/services.js';
 import type {PendingAction} from '../../source/tui/types.js';
+import {quietContainerServices} from '../helpers/fake-services.js';
 import {lines, renderSized, tick} from '../helpers/ink.js';
 import {fakeRow, fakeSnapshot} from '../helpers/snapshot-fixture.js';
 
@@ -17,6 +18,7 @@ function fakeServices(snapshot: Snapshot = fakeSnapshot()) {
       refreshes++;
       onUpdate(snapshot);
     },
+    ...quietContainerServices,
     runAction: vi.fn(async (action: PendingAction) => {
       actions.push(action);
       return {text: `done ${action.kind}`, tone: 'ok' as const};
@@ -177,7 +179,8 @@ describe('App (ink-testing-library, sized terminal)', () => {
 
   it('? shows every key binding; Enter shows the row details with labels and compose project', async () => {
     const {services} = fakeServices();
-    const app = await renderSized(<App services={services} color={false} />, 100, 30);
+    // Tall enough for the whole help (scrolling it is tested in panes.test.ts).
+    const app = await renderSized(<App services={services} color={false} />, 100, 60);
     app.stdin.write('?');
     await tick();
     const help = app.lastFrame() ?? '';

@@ -235,7 +235,7 @@ describe.skipIf(!canRun)('issue 10 keys and rows in a real terminal (tmux)', () 
   });
 
   it('function keys: F1 help, F3 filter, F9 signal prompt, status cleared after 4 s, F10 quits', async () => {
-    const tmux = await start(100, 30);
+    const tmux = await start(100, 40);
     await tmux.send('F1');
     const help = await tmux.waitFor((text) => text.includes('nanodock-top keys'), {
       message: 'F1 opens the help',

@@ -52,7 +52,7 @@ describe('function keys (issue 10 item 11)', () => {
     expect(readFunctionKeys('')).toEqual([]);
   });
 
-  it('binds F1 help, F3/F4 filter, F6 sort, F9 kill, F10 quit, and leaves F5 free', () => {
+  it('binds F1 help, F3/F4 filter, F6 sort, F9 kill, F10 quit, F5 the tree (as htop)', () => {
     const list = {kind: 'list'} as const;
     const press = (number: number) => interpretKey(list, {input: '', key: {}, functionKey: number});
     expect(press(1)).toEqual({type: 'help-toggle'});
@@ -61,7 +61,7 @@ describe('function keys (issue 10 item 11)', () => {
     expect(press(6)).toEqual({type: 'sort-next'});
     expect(press(9)).toEqual({type: 'request', verb: 'kill'});
     expect(press(10)).toBe('quit');
-    expect(press(5)).toBeUndefined();
+    expect(press(5)).toEqual({type: 'group-toggle'});
     expect(press(2)).toBeUndefined();
     // F1 closes the help it opened; F10 quits from the help and the detail pane too.
     expect(interpretKey({kind: 'help'}, {input: '', key: {}, functionKey: 1})).toEqual({

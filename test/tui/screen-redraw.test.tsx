@@ -8,6 +8,7 @@ import {initialState, reduce} from '../../source/tui/reducer.js';
 import type {DashboardServices} from '../../source/tui/services.js';
 import type {AppAction, AppState, Mode} from '../../source/tui/types.js';
 import {helpLines} from '../../source/tui/view.js';
+import {quietContainerServices} from '../helpers/fake-services.js';
 import {lines, renderSized, settle, tick} from '../helpers/ink.js';
 import {fakeSnapshot} from '../helpers/snapshot-fixture.js';
 
@@ -25,6 +26,7 @@ const base: AppState = reduce(initialState({columns: 100, rows: 20}), {
 
 const services: DashboardServices = {
   refresh: async (onUpdate) => onUpdate(fakeSnapshot()),
+  ...quietContainerServices,
   runAction: async () => ({text: 'done', tone: 'ok'}),
   watchEvents: () => () => {},
 };

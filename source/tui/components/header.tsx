@@ -9,19 +9,21 @@ export interface HeaderProps {
   readonly shown: number;
   readonly paused: boolean;
   readonly intervalMs: number;
+  /** Tagged containers (shown when any). */
+  readonly tagged?: number;
   readonly width: number;
   readonly color: boolean;
 }
 
 /** Two lines: host, rows, interval, refresh time, paused; then the engines and any problem. */
-export function Header({snapshot, shown, paused, intervalMs, width, color}: HeaderProps) {
+export function Header({snapshot, shown, paused, intervalMs, tagged, width, color}: HeaderProps) {
   const engines = enginesLine(snapshot, width);
   return (
     <Box flexDirection="column">
       <Line
         bold
         color={color && paused ? 'yellow' : undefined}
-        text={headerLine(snapshot, shown, {paused, intervalMs}, width)}
+        text={headerLine(snapshot, shown, {paused, intervalMs, tagged}, width)}
         width={width}
       />
       <Line

@@ -1,17 +1,19 @@
 import {Box} from 'ink';
 import {fitCell, type PlacedColumn} from '../../model/columns.js';
-import type {SnapshotRow} from '../../model/snapshot-row.js';
-import {rowLine, titleLine} from '../view.js';
+import {isTreeLine, type ListLine} from '../selection.js';
+import {groupLine, rowLine, titleLine} from '../view.js';
 import {Line} from './line.js';
 
 /** Props of RowList. */
 export interface RowListProps {
-  /** The rows in the window, already filtered, sorted and cut to the height. */
-  readonly rows: readonly SnapshotRow[];
+  /** The lines in the window (rows, or the tree's groups and rows), filtered, sorted and cut to the height. */
+  readonly rows: readonly ListLine[];
   readonly placed: readonly PlacedColumn[];
   readonly selectedKey: string | null;
   readonly sort: {readonly column: string; readonly descending: boolean};
   readonly inProgress: Readonly<Record<string, string>>;
+  /** Tagged containers by id: their rows are marked `+`. */
+  readonly tags: Readonly<Record<string, unknown>>;
   readonly width: number;
   readonly color: boolean;
   /** Shown instead of rows when there are none. */
@@ -27,6 +29,7 @@ export function RowList({
   selectedKey,
   sort,
   inProgress,
+  tags,
   width,
   color,
   emptyText,
@@ -44,13 +47,37 @@ export function RowList({
       {rows.length === 0 ? (
         <Line dimColor={color} text={fitCell(emptyText, width)} width={width} />
       ) : null}
-      {rows.map((row, index) => {
+      {rows.map((line, index) => {
         // The join makes keys unique; should two rows ever share one, only the first is the
         // selection and each still gets a React key of its own (a shared one breaks drawing).
-        const isDuplicate = rows.findIndex((other) => other.key === row.key) !== index;
-        const isSelected = row.key === selectedKey && !isDuplicate;
-        const tint =
-          row.untrusted !== null
+        const isDuplicate = rows.findIndex((other) => other.key === line.key) !== index;
+        const isSelected = line.key === selectedKey && !isDuplicate;
+        if (isTreeLine(line) && line.kind === 'group') {
+          const isTagged = line.container !== null && tags[line.container.id] !== undefined;
+          return (
+            <Line
+              key={isDuplicate ? `${line.key}#${index}` : line.key}
+              inverse={isSelected}
+              bold
+              color={
+                color
+                  ? isTagged
+                    ? 'magenta'
+                    : line.group === 'process'
+                      ? undefined
+                      : 'green'
+                  : undefined
+              }
+              text={groupLine(line, width, now, isTagged)}
+              width={width}
+            />
+          );
+        }
+        const row = isTreeLine(line) ? line.row : line;
+        const isTagged = row.container !== null && tags[row.container.id] !== undefined;
+        const tint = isTagged
+          ? 'magenta'
+          : row.untrusted !== null
             ? 'red'
             : row.helper !== null
               ? 'yellow'
@@ -59,10 +86,11 @@ export function RowList({
                 : undefined;
         return (
           <Line
-            key={isDuplicate ? `${row.key}#${index}` : row.key}
+            key={isDuplicate ? `${line.key}#${index}` : line.key}
             inverse={isSelected}
             color={color ? tint : undefined}
-            text={rowLine(row, placed, inProgress, width, now)}
+            bold={isTagged}
+            text={rowLine(row, placed, inProgress, width, now, isTagged)}
             width={width}
           />
         );

@@ -1,9 +1,15 @@
 import {Box} from 'ink';
 import {useMemo} from 'react';
 import {formatFilter} from '../../model/filter.js';
-import {selectWindow} from '../../model/select.js';
+import {logsPaneLines} from '../logs-pane.js';
 import {paneHeight, screenWidth} from '../pane.js';
-import {listHeight, selectDetailRow, selectedIndexOf, selectVisibleRows} from '../selection.js';
+import {
+  listHeight,
+  selectDetailRow,
+  selectedIndexOf,
+  selectVisibleLines,
+  selectVisibleRows,
+} from '../selection.js';
 import type {AppState} from '../types.js';
 import {
   detailGoneLines,
@@ -16,6 +22,7 @@ import {
 import {Footer} from './footer.js';
 import {Header} from './header.js';
 import {Line} from './line.js';
+import {LogsPane} from './logs-pane.js';
 import {RowList} from './row-list.js';
 import {StatusBar} from './status-bar.js';
 import {TextPane} from './text-pane.js';
@@ -42,8 +49,9 @@ function FullScreen({state, color}: {readonly state: AppState; readonly color: b
   const sortColumn = state.sort.column;
   const placed = useMemo(() => layoutFor(rows, width, sortColumn), [rows, width, sortColumn]);
   const height = listHeight(state);
-  const selectedIndex = Math.min(selectedIndexOf(state, rows), rows.length - 1);
-  const selected = rows[selectedIndex];
+  const lines = selectVisibleLines(state);
+  const selectedIndex = Math.min(selectedIndexOf(state, lines), lines.length - 1);
+  const selected = lines[selectedIndex];
   let body: React.ReactNode;
   if (state.mode.kind === 'help') {
     body = (
@@ -59,16 +67,28 @@ function FullScreen({state, color}: {readonly state: AppState; readonly color: b
     const lines =
       shown === undefined
         ? detailGoneLines(state.mode, state.snapshot?.rows ?? [], width, paneHeight(state))
-        : detailLines(shown, width, paneHeight(state), state.paneScroll);
+        : detailLines(shown, width, paneHeight(state), state.paneScroll, state.stats);
     body = <TextPane lines={lines} width={width} color={color} />;
+  } else if (
+    (state.mode.kind === 'logs' || state.mode.kind === 'logs-search') &&
+    state.logs !== null
+  ) {
+    body = (
+      <LogsPane
+        lines={logsPaneLines(state.logs, width, paneHeight(state))}
+        width={width}
+        color={color}
+      />
+    );
   } else {
     body = (
       <RowList
-        rows={selectWindow(rows, state.scrollTop, height)}
+        rows={lines.slice(state.scrollTop, state.scrollTop + height)}
         placed={placed}
         selectedKey={selected?.key ?? null}
         sort={state.sort}
         inProgress={state.inProgress}
+        tags={state.tags}
         width={width}
         color={color}
         emptyText={state.snapshot === null ? 'scanning…' : 'no rows match (Esc clears the filter)'}
@@ -83,6 +103,7 @@ function FullScreen({state, color}: {readonly state: AppState; readonly color: b
         shown={rows.length}
         paused={state.paused}
         intervalMs={state.intervalMs}
+        tagged={Object.keys(state.tags).length}
         width={width}
         color={color}
       />

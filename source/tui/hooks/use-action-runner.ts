@@ -15,11 +15,11 @@ export function useActionRunner(
   refreshNow: () => void,
 ): void {
   useEffect(() => {
-    for (const {id, action} of queue) {
+    for (const {id, action, batch} of queue) {
       dispatch({type: 'action-started', id});
       const key = actionKey(action);
       void services.runAction(action).then((status) => {
-        dispatch({type: 'action-finished', id, key, status});
+        dispatch({type: 'action-finished', id, key, status, batch});
         refreshNow();
       });
     }
