@@ -1,6 +1,5 @@
 import type {ClientRequest, IncomingMessage} from 'node:http';
 import {EngineRequestError} from '../errors/engine-request-error.js';
-import {EngineStatusError} from '../errors/engine-status-error.js';
 import {InvalidJsonError} from '../errors/invalid-json-error.js';
 import {LogFrameError} from '../errors/log-frame-error.js';
 import {NanodockError} from '../errors/nanodock-error.js';
@@ -8,8 +7,9 @@ import type {Endpoint} from './endpoint.js';
 import {
   createEngineRequest,
   describeSystemError,
-  readEngineMessage,
+  readStreamRefusal,
   requestEngine,
+  statusError,
 } from './http.js';
 import {
   LogFrameDecoder,
@@ -98,11 +98,7 @@ export async function inspectContainer(
     if (response.statusCode !== 200) {
       return {
         kind: 'failed',
-        error: new EngineStatusError(
-          endpoint.address,
-          response.statusCode,
-          readEngineMessage(response.body),
-        ),
+        error: statusError(endpoint.address, response),
       };
     }
     return {kind: 'found', value: parseInspectBody(response.body, endpoint.address)};
@@ -112,7 +108,6 @@ export async function inspectContainer(
 }
 
 /** A refusal body is only read for its message. */
-const maxRefusalBytes = 64 * 1024;
 /** An error the engine sends in the stream itself (Docker's stream 3) is kept up to this. */
 const maxSystemErrorBytes = 4096;
 
@@ -272,7 +267,7 @@ export function streamApiLogs(
   request.on('response', (response: IncomingMessage) => {
     clearTimeout(deadline);
     if (response.statusCode !== 200) {
-      readRefusal(response, endpoint.address, fail);
+      readStreamRefusal(response, endpoint.address, fail);
       return;
     }
     const sink = new LogLineSink(queue, settings, !container.tty);
@@ -329,34 +324,6 @@ function protocolError(address: string, error: Error): Error {
   return error instanceof LogFrameError
     ? new EngineRequestError(address, 'protocol', error.message, {cause: error})
     : error;
-}
-
-/**
- * Reads a refusal (404, 500...) for the engine's message, then fails with an
- * EngineStatusError: at the end of its body, or once maxRefusalBytes have come.
- */
-function readRefusal(
-  response: IncomingMessage,
-  address: string,
-  fail: (error: Error) => void,
-): void {
-  const status = response.statusCode ?? 0;
-  const chunks: Buffer[] = [];
-  let received = 0;
-  const refused = (): void => {
-    const body = Buffer.concat(chunks).subarray(0, maxRefusalBytes).toString('utf8');
-    fail(new EngineStatusError(address, status, readEngineMessage(body)));
-  };
-  response.on('data', (chunk: Buffer) => {
-    chunks.push(chunk);
-    received += chunk.length;
-    if (received >= maxRefusalBytes) {
-      refused();
-    }
-  });
-  response.on('end', refused);
-  response.on('error', refused);
-  response.on('close', refused);
 }
 
 /** Whether podman's stderr says the container does not exist. */

@@ -7,7 +7,7 @@ import type {ContainerInfo, EngineKind} from '../model/container-info.js';
 import {ContainerPortMap, type EngineReport, PortIndex} from '../model/container-port-map.js';
 import {type Endpoint, type EndpointOptions, resolveEndpoints} from './endpoint.js';
 import {readEngineKind} from './engine-kind.js';
-import {readEngineMessage, requestEngine} from './http.js';
+import {requestEngine, statusError} from './http.js';
 import {type ContainerList, readContainerList} from './parse-containers.js';
 
 /** Options of detectContainers, startDetection and stopContainer. */
@@ -83,11 +83,7 @@ async function askList(
   const response = await requestEngine(endpoint, path, {timeoutMs, startedAt: started, signal});
   const engine = readEngineKind(response.headers);
   if (response.statusCode !== 200) {
-    throw new EngineStatusError(
-      endpoint.address,
-      response.statusCode,
-      readEngineMessage(response.body),
-    );
+    throw statusError(endpoint.address, response);
   }
   const list = await readContainerList(
     response.body,

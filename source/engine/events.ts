@@ -1,10 +1,9 @@
 import type {ClientRequest, IncomingMessage} from 'node:http';
 import {EngineRequestError} from '../errors/engine-request-error.js';
-import {EngineStatusError} from '../errors/engine-status-error.js';
 import {NanodockError} from '../errors/nanodock-error.js';
 import {type DetectOptions, defaultDetectTimeoutMs} from './detect.js';
 import {type Endpoint, resolveEndpoints} from './endpoint.js';
-import {createEngineRequest, describeSystemError, readEngineMessage} from './http.js';
+import {createEngineRequest, describeSystemError, readStreamRefusal} from './http.js';
 
 /** One container event of an engine, from watchEngineEvents or parseEngineEvent. */
 export interface EngineEvent {
@@ -75,9 +74,6 @@ const defaultMaxRetryMs = 10_000;
 // Docker 20.10 and Podman 4's compat API both honour this filter; parseEngineEvent still
 // checks the type in case an engine or proxy ignores it.
 const eventsPath = `/events?filters=${encodeURIComponent(JSON.stringify({type: ['container']}))}`;
-
-/** A refusal body is only read for its message. */
-const maxRefusalBytes = 64 * 1024;
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null
@@ -268,7 +264,7 @@ class EventSubscription {
     });
     request.on('response', (response: IncomingMessage) => {
       if (response.statusCode !== 200) {
-        this.#readRefusal(response, fail);
+        readStreamRefusal(response, endpoint.address, fail);
         return;
       }
       clearTimeout(this.#deadline);
@@ -322,31 +318,6 @@ class EventSubscription {
     const request = this.#request;
     this.#request = null;
     request?.destroy();
-  }
-
-  /**
-   * Reads a refusal (404, 500...) for the engine's message, then fails with it: at the end of
-   * its body, or once maxRefusalBytes have come (the rest is not read: a huge refusal body
-   * must neither be drained nor turn the refusal into a timeout).
-   */
-  #readRefusal(response: IncomingMessage, fail: (error: Error) => void): void {
-    const status = response.statusCode ?? 0;
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const refused = (): void => {
-      const body = Buffer.concat(chunks).subarray(0, maxRefusalBytes).toString('utf8');
-      fail(new EngineStatusError(this.#endpoint.address, status, readEngineMessage(body)));
-    };
-    response.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      received += chunk.length;
-      if (received >= maxRefusalBytes) {
-        refused();
-      }
-    });
-    response.on('end', refused);
-    response.on('error', refused);
-    response.on('close', refused);
   }
 
   #fail(request: ClientRequest | null, error: Error, connectedAt: number | null): void {

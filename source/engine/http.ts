@@ -1,12 +1,14 @@
 import http, {
   type ClientRequest,
   type IncomingHttpHeaders,
+  type IncomingMessage,
   type OutgoingHttpHeaders,
 } from 'node:http';
 import https from 'node:https';
 import net, {type Socket} from 'node:net';
 import tls from 'node:tls';
 import {EngineRequestError} from '../errors/engine-request-error.js';
+import {EngineStatusError} from '../errors/engine-status-error.js';
 import {ResponseTooLargeError} from '../errors/response-too-large-error.js';
 import type {Endpoint, TcpEndpoint, TlsMaterial} from './endpoint.js';
 import {HttpResponseParser} from './http-response-parser.js';
@@ -647,4 +649,47 @@ export function readEngineMessage(body: string): string | undefined {
   }
   const text = body.trim().slice(0, 200);
   return text === '' ? undefined : text;
+}
+
+/** Most of a refused stream's body read for its message (64 KiB). */
+const maxRefusalBytes = 64 * 1024;
+
+/**
+ * Reads the refusal (404, 500...) of a streaming request (events, logs) for the engine's
+ * message, then calls `fail` once with an EngineStatusError: at the end of its body, or once
+ * maxRefusalBytes have come. The rest is not read: a huge refusal body must neither be
+ * drained nor turn the refusal into a timeout.
+ */
+export function readStreamRefusal(
+  response: IncomingMessage,
+  address: string,
+  fail: (error: Error) => void,
+): void {
+  const status = response.statusCode ?? 0;
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let isDone = false;
+  const refused = (): void => {
+    if (isDone) {
+      return;
+    }
+    isDone = true;
+    const body = Buffer.concat(chunks).subarray(0, maxRefusalBytes).toString('utf8');
+    fail(new EngineStatusError(address, status, readEngineMessage(body)));
+  };
+  response.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    received += chunk.length;
+    if (received >= maxRefusalBytes) {
+      refused();
+    }
+  });
+  response.on('end', refused);
+  response.on('error', refused);
+  response.on('close', refused);
+}
+
+/** The error of an engine's answer with an unexpected status: its code and its message. */
+export function statusError(address: string, response: EngineResponse): EngineStatusError {
+  return new EngineStatusError(address, response.statusCode, readEngineMessage(response.body));
 }

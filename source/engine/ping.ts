@@ -1,6 +1,5 @@
-import {EngineStatusError} from '../errors/engine-status-error.js';
 import type {Endpoint} from './endpoint.js';
-import {readEngineMessage, requestEngine} from './http.js';
+import {requestEngine, statusError} from './http.js';
 
 /** Options of pingEngine. */
 export interface PingOptions {
@@ -25,10 +24,6 @@ export async function pingEngine(endpoint: Endpoint, options: PingOptions): Prom
     keepAlive: true,
   });
   if (response.statusCode !== 200) {
-    throw new EngineStatusError(
-      endpoint.address,
-      response.statusCode,
-      readEngineMessage(response.body),
-    );
+    throw statusError(endpoint.address, response);
   }
 }

@@ -1,6 +1,5 @@
-import {EngineStatusError} from '../errors/engine-status-error.js';
 import type {Endpoint} from './endpoint.js';
-import {readEngineMessage, requestEngine} from './http.js';
+import {requestEngine, statusError} from './http.js';
 import type {EndpointAnswer} from './search.js';
 import {minStopTimeoutMs} from './stop.js';
 
@@ -64,11 +63,7 @@ export async function requestRestart(
     }
     return {
       kind: 'failed',
-      error: new EngineStatusError(
-        endpoint.address,
-        response.statusCode,
-        readEngineMessage(response.body),
-      ),
+      error: statusError(endpoint.address, response),
     };
   } catch (error) {
     return {kind: 'failed', error: error as Error};

@@ -1,4 +1,3 @@
-import {EngineStatusError} from '../errors/engine-status-error.js';
 import {InvalidJsonError} from '../errors/invalid-json-error.js';
 import {
   type ContainerStats,
@@ -6,7 +5,7 @@ import {
   cpuPercentBetween,
 } from '../model/container-stats.js';
 import type {Endpoint} from './endpoint.js';
-import {readEngineMessage, requestEngine} from './http.js';
+import {requestEngine, statusError} from './http.js';
 
 /** What one engine's stats endpoint gave. */
 export type StatsAnswer =
@@ -190,11 +189,7 @@ export async function requestStats(
     if (response.statusCode !== 200) {
       return {
         kind: 'failed',
-        error: new EngineStatusError(
-          endpoint.address,
-          response.statusCode,
-          readEngineMessage(response.body),
-        ),
+        error: statusError(endpoint.address, response),
       };
     }
     const stats = parseEngineStats(response.body, endpoint.address);

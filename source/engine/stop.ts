@@ -1,9 +1,8 @@
 import {EngineRequestError} from '../errors/engine-request-error.js';
-import {EngineStatusError} from '../errors/engine-status-error.js';
 import {NanodockError} from '../errors/nanodock-error.js';
 import type {StopAction, StopOutcome, StopReport, StopStatusTable} from '../model/stop-outcome.js';
 import type {Endpoint} from './endpoint.js';
-import {type EngineResponse, readEngineMessage, requestEngine} from './http.js';
+import {type EngineResponse, requestEngine, statusError} from './http.js';
 
 /** Least time a stop or kill request waits: the engine's own stop grace is 10 s. */
 export const minStopTimeoutMs = 15_000;
@@ -66,11 +65,7 @@ export async function requestStop(
   }
   return {
     kind: 'failed',
-    error: new EngineStatusError(
-      endpoint.address,
-      response.statusCode,
-      readEngineMessage(response.body),
-    ),
+    error: statusError(endpoint.address, response),
   };
 }
 
