@@ -75,7 +75,7 @@ const selects = (port) => (text) => {
  * Sends `key`, waits until the program wrote the row of `port` selected and has been silent
  * for `quietMs` (at most `timeoutMs`). Resolves {ms: latency or null, bytes: written since}.
  */
-async function pressAndSettle(control, key, port, {quietMs = 250, timeoutMs = 2000} = {}) {
+export async function pressAndSettle(control, key, port, {quietMs = 250, timeoutMs = 2000} = {}) {
   const from = control.chunks.length;
   const sentAt = control.send(key);
   let seenAt = null;

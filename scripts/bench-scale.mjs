@@ -22,7 +22,7 @@ import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
-import {attachControl, measureLatency, summarize} from './bench-keys.mjs';
+import {attachControl, measureLatency, pressAndSettle, summarize} from './bench-keys.mjs';
 import {
   churnContainers,
   dockerApi,
@@ -437,10 +437,27 @@ async function benchSockets(bare) {
   await sleep(settleMs);
   const control = await attachControl(top.session, terminalEnv());
   let latency;
+  let toggle;
+  let treeLatency;
   try {
     latency = summarize(
       (await measureLatency(control, ports, 0, {rounds: 2, run: 40})).map((sample) => sample.ms),
     );
+    // The tree (t): the time a toggle takes to draw, both ways (6 presses, ending flat), then
+    // j and Up inside the helper's group of 19,900 rows, as in the flat list.
+    const toggles = [];
+    for (let press = 0; press < 6; press++) {
+      toggles.push(
+        (await pressAndSettle(control, 't', ports[0], {quietMs: 300, timeoutMs: 5000})).ms,
+      );
+      await sleep(300);
+    }
+    toggle = summarize(toggles);
+    await pressAndSettle(control, 't', ports[0], {quietMs: 300, timeoutMs: 5000});
+    treeLatency = summarize(
+      (await measureLatency(control, ports, 0, {rounds: 1, run: 40})).map((sample) => sample.ms),
+    );
+    await pressAndSettle(control, 't', ports[0], {quietMs: 300, timeoutMs: 5000});
   } finally {
     control.close();
   }
@@ -491,6 +508,20 @@ async function benchSockets(bare) {
     '-',
     'max <= 100 ms',
     latency.missed === 0 && latency.max !== null && latency.max <= 100,
+  );
+  row(
+    `  t (tree and back) to screen (${toggle.count} presses${toggle.missed > 0 ? `, ${toggle.missed} never seen` : ''})`,
+    `p50 ${ms(toggle.p50)}, max ${ms(toggle.max)}`,
+    '-',
+    'max <= 100 ms',
+    toggle.missed === 0 && toggle.max !== null && toggle.max <= 100,
+  );
+  row(
+    `  key-to-screen in the tree, j and Up (${treeLatency.count} keys${treeLatency.missed > 0 ? `, ${treeLatency.missed} never seen` : ''})`,
+    `p50 ${ms(treeLatency.p50)}, p95 ${ms(treeLatency.p95)}, max ${ms(treeLatency.max)}`,
+    '-',
+    'max <= 100 ms',
+    treeLatency.missed === 0 && treeLatency.max !== null && treeLatency.max <= 100,
   );
   row(
     '  --json one-shot vs ss -H -ltunp (7 each, alternated)',
