@@ -136,7 +136,7 @@ describe.skipIf(skipLab)('--once against the lab', () => {
     expect(lines[1]).toBe('▾ compose ndlab  (1 container, 5 ports)');
     expect(lines[2]).toMatch(
       new RegExp(
-        `^  ▾ ${lab.docker.container}  [0-9a-f]{12}  ${lab.image}  docker  running  Up .+  5 ports$`,
+        `^  ▾ ${lab.docker.container}  [0-9a-f]{12}  ${lab.image}  docker  running  up \\S+  5 ports$`,
       ),
     );
     const rows = lines.slice(3);

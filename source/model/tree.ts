@@ -340,13 +340,19 @@ export function groupHeaderText(line: TreeGroupLine, now?: number): string {
       if (container === null) {
         return printable(`${lead}container  ${ports}`);
       }
+      // Its uptime is that of its oldest process on the host (the helper that started with
+      // it), counted to `now` as the rows' are; the engine's status text ("Up 5 minutes") is
+      // as old as the container list, so it stands in only when no process is visible.
+      const oldest = oldestStarted(line.rows);
       const parts = [
         container.name,
         shortContainerId(container.id) || '-',
         container.image || '-',
         container.engine,
         container.state ?? '-',
-        container.status ?? '-',
+        oldest === undefined
+          ? (container.status ?? '-')
+          : `up ${formatUptime(shownUptimeAt(oldest, now))}`,
         ports,
       ];
       return printable(lead + parts.join('  '));
@@ -362,6 +368,17 @@ export function groupHeaderText(line: TreeGroupLine, now?: number): string {
       return printable(`${lead}${line.process ?? '-'} (${who})  ${up}${ports}`);
     }
   }
+}
+
+/** The row whose process started first (a known start), or undefined. */
+function oldestStarted(rows: readonly SnapshotRow[]): SnapshotRow | undefined {
+  let oldest: SnapshotRow | undefined;
+  for (const row of rows) {
+    if (row.startedAt !== null && (oldest?.startedAt == null || row.startedAt < oldest.startedAt)) {
+      oldest = row;
+    }
+  }
+  return oldest;
 }
 
 /** Cells of the marker in front of each row (`* ` marks a port helper), as in the dashboard. */

@@ -267,6 +267,21 @@ describe('groupHeaderText', () => {
     expect(bare && groupHeaderText(bare)).toBe('▾ svc22 (pid 1)  1 port');
   });
 
+  it("counts a container's uptime to now from its oldest process, not the list's stale status", () => {
+    const solo = fakeContainer('solo', 'f6'.repeat(32), {
+      composeProject: null,
+      status: 'Up 2 seconds',
+    });
+    const rowsOfSolo = [
+      fakeRow(80, {container: solo, startedAt: 1100}),
+      fakeRow(81, {container: solo, startedAt: 1000}),
+    ];
+    const [line] = groupsOf(buildTree(rowsOfSolo, new Set()));
+    expect(line && groupHeaderText(line, 1000 + 3725)).toBe(
+      '▾ solo  f6f6f6f6f6f6  solo-image:1  docker  running  up 1h02m  2 ports',
+    );
+  });
+
   it('shows control, bidi and invisible characters as ?', () => {
     const evil = fakeContainer('nd\u001B[2Jweb', 'e5'.repeat(32), {
       image: 'img\u202E',
