@@ -26,6 +26,16 @@ export function fakeContainer(
   };
 }
 
+/** A docker-proxy row of `container` on `port`, as the join makes for a published port. */
+export function fakeContainerRow(port: number, container: ContainerInfo): SnapshotRow {
+  return fakeRow(port, {
+    key: `c|${container.id}|tcp|${port}`,
+    process: 'docker-proxy',
+    helper: 'docker-proxy',
+    container,
+  });
+}
+
 let nextRevision = 1;
 
 /** A row for UI tests. */

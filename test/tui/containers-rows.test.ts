@@ -6,7 +6,12 @@ import {initialState, reduce} from '../../source/tui/reducer.js';
 import {selectedRow} from '../../source/tui/selection.js';
 import type {AppAction, AppState, LogLineView, LogsState} from '../../source/tui/types.js';
 import {footerLine, headerLine, statusLine} from '../../source/tui/view.js';
-import {fakeContainer, fakeRow, fakeSnapshot} from '../helpers/snapshot-fixture.js';
+import {
+  fakeContainer,
+  fakeContainerRow,
+  fakeRow,
+  fakeSnapshot,
+} from '../helpers/snapshot-fixture.js';
 
 const key = (input: string, flags: Partial<Key> = {}): AppAction => ({
   type: 'key',
@@ -27,14 +32,7 @@ const web = fakeContainer('web', ids.web);
 const db = fakeContainer('db', ids.db, {composeProject: null, labels: {}});
 const cache = fakeContainer('cache', ids.cache);
 
-function containerRow(port: number, container = web) {
-  return fakeRow(port, {
-    key: `c|${container.id}|tcp|${port}`,
-    process: 'docker-proxy',
-    helper: 'docker-proxy',
-    container,
-  });
-}
+const containerRow = fakeContainerRow;
 
 const rows = [
   fakeRow(22, {process: 'sshd'}),

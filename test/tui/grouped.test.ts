@@ -9,7 +9,12 @@ import {
   selectVisibleLines,
 } from '../../source/tui/selection.js';
 import type {AppAction, AppState} from '../../source/tui/types.js';
-import {fakeContainer, fakeRow, fakeSnapshot} from '../helpers/snapshot-fixture.js';
+import {
+  fakeContainer,
+  fakeContainerRow,
+  fakeRow,
+  fakeSnapshot,
+} from '../helpers/snapshot-fixture.js';
 
 const key = (input: string, flags: Partial<Key> = {}): AppAction => ({
   type: 'key',
@@ -24,13 +29,7 @@ const web = fakeContainer('web', 'a'.repeat(64));
 const api = fakeContainer('api', 'b'.repeat(64));
 const solo = fakeContainer('solo', 'c'.repeat(64), {composeProject: null, labels: {}});
 
-const containerRow = (port: number, container: typeof web) =>
-  fakeRow(port, {
-    key: `c|${container.id}|tcp|${port}`,
-    process: 'docker-proxy',
-    helper: 'docker-proxy',
-    container,
-  });
+const containerRow = fakeContainerRow;
 
 const rows = [
   fakeRow(22, {process: 'sshd'}),

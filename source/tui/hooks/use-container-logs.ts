@@ -35,32 +35,20 @@ export function useContainerLogs(
       }
     };
     void (async () => {
+      let end = {text: `${target.name} stopped: no more lines`, isError: false};
       try {
         for await (const line of source) {
           ring.push(line);
           timer ??= setTimeout(flush, logsFlushMs);
         }
-        clearTimeout(timer);
-        flush();
-        if (!closed) {
-          dispatch({
-            type: 'logs-ended',
-            session,
-            text: `${target.name} stopped: no more lines`,
-            isError: false,
-          });
-        }
       } catch (error) {
-        clearTimeout(timer);
-        flush();
-        if (!closed) {
-          dispatch({
-            type: 'logs-ended',
-            session,
-            text: `logs failed: ${(error as Error).message}`,
-            isError: true,
-          });
-        }
+        end = {text: `logs failed: ${(error as Error).message}`, isError: true};
+      }
+      // What came before the end is shown first, then the line that says why it ended.
+      clearTimeout(timer);
+      flush();
+      if (!closed) {
+        dispatch({type: 'logs-ended', session, ...end});
       }
     })();
     return () => {
