@@ -82,8 +82,8 @@ export function createLiveServices(options: DetectOptions = {}): DashboardServic
   // change arrives as an event, and the engines need asking only now and then (a safety net);
   // otherwise they are asked at every refresh.
   const streaming = new Set<string>();
-  // The last CPU counters of the container the detail pane shows (one at a time).
-  const lastCpu = new Map<string, CpuCounters>();
+  // The last CPU counters of the container the detail pane shows (one pane at a time).
+  let lastCpu: {readonly containerId: string; readonly cpu: CpuCounters} | null = null;
   const live: LiveSnapshot = new LiveSnapshot({
     ...options,
     containersMaxAgeMs: (): number => {
@@ -131,7 +131,7 @@ export function createLiveServices(options: DetectOptions = {}): DashboardServic
     readStats: async (target, signal) => {
       const report = await containerStatsOf(containerOf(target), {...options, signal});
       if (report.outcome !== 'ok') {
-        lastCpu.delete(target.containerId);
+        lastCpu = null;
         return {
           containerId: target.containerId,
           stats: null,
@@ -140,25 +140,15 @@ export function createLiveServices(options: DetectOptions = {}): DashboardServic
       }
       const stats = report.stats;
       // Podman's single sample has no earlier CPU reading: the pane's previous sample is one.
-      const earlier = lastCpu.get(target.containerId);
+      const earlier = lastCpu?.containerId === target.containerId ? lastCpu.cpu : null;
       let cpuPercent = stats.cpuPercent;
-      if (cpuPercent === null && earlier !== undefined && stats.cpu !== null) {
+      if (cpuPercent === null && earlier !== null && stats.cpu !== null) {
         cpuPercent = cpuPercentBetween(earlier, stats.cpu);
       }
-      lastCpu.clear();
-      if (stats.cpu !== null) {
-        lastCpu.set(target.containerId, stats.cpu);
-      }
+      lastCpu = stats.cpu === null ? null : {containerId: target.containerId, cpu: stats.cpu};
       return {
         containerId: target.containerId,
-        stats: {
-          cpuPercent,
-          memoryBytes: stats.memoryBytes,
-          memoryLimitBytes: stats.memoryLimitBytes,
-          networkRxBytes: stats.networkRxBytes,
-          networkTxBytes: stats.networkTxBytes,
-          pids: stats.pids,
-        },
+        stats: {...stats, cpuPercent},
         error: null,
       };
     },

@@ -1,6 +1,6 @@
 import {fitCell, printable} from '../model/columns.js';
 import {shortContainerId} from '../model/container-info.js';
-import type {AppState, ContainerTarget, LogLineView, LogsState, PaneScroll} from './types.js';
+import type {ContainerTarget, LogLineView, LogsState, PaneScroll} from './types.js';
 
 /** Lines the logs pane asks for when it opens (as `docker logs --tail 200`). */
 export const logsTailLines = 200;
@@ -170,9 +170,4 @@ export function logsPaneLines(logs: LogsState, width: number, height: number): L
     ...lines,
     {text: fitCell(hint, width), tone: 'hint'},
   ];
-}
-
-/** The logs state after the pane closed: none (the reader stops with it). */
-export function closeLogs(state: AppState): AppState {
-  return {...state, logs: null};
 }

@@ -322,8 +322,8 @@ function toggleGrouped(state: AppState): AppState {
   } else {
     const lines = selectVisibleLines(next);
     if (!lines.some((candidate) => candidate.key === key)) {
-      // The row is inside a collapsed group: select the group (the last one above it).
-      // The innermost group holding it: the last of those above it.
+      // The row is inside a collapsed group: select the innermost group holding it (the
+      // last of those that hold it).
       for (const candidate of lines) {
         if (
           isTreeLine(candidate) &&

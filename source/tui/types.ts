@@ -1,6 +1,7 @@
 import type {Key} from 'ink';
 import type {ColumnId} from '../model/columns.js';
 import type {EngineKind} from '../model/container-info.js';
+import type {ContainerStats} from '../model/container-stats.js';
 import type {RowFilter} from '../model/filter.js';
 import type {Snapshot} from '../snapshot.js';
 
@@ -101,15 +102,8 @@ export interface LogsState {
   readonly search: string;
 }
 
-/** Resource use of the container the detail pane shows, from one stats sample. */
-export interface StatsView {
-  readonly cpuPercent: number | null;
-  readonly memoryBytes: number | null;
-  readonly memoryLimitBytes: number | null;
-  readonly networkRxBytes: number | null;
-  readonly networkTxBytes: number | null;
-  readonly pids: number | null;
-}
+/** Resource use of the container the detail pane shows, from one stats sample (the library's figures). */
+export type StatsView = Omit<ContainerStats, 'read' | 'cpu'>;
 
 /** The last stats sample (or why there is none) of the container the detail pane shows. */
 export interface StatsState {
