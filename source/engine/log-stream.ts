@@ -168,6 +168,9 @@ export class LogStreamQueue implements ContainerLogStream {
         this.close();
         return Promise.reject(error);
       }
+      // Ended and drained: closed, so onClose runs (a caller's abort listener goes with it)
+      // even when the loop ends without calling return().
+      this.close();
       return Promise.resolve({done: true, value: undefined});
     }
     return new Promise((resolve, reject) => {
@@ -189,6 +192,7 @@ export class LogStreamQueue implements ContainerLogStream {
     }
     this.#waiter = undefined;
     if (error === null) {
+      this.close();
       waiter.resolve({done: true, value: undefined});
     } else {
       this.#error = null;
