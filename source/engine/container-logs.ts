@@ -11,6 +11,7 @@ import {
   requestEngine,
   statusError,
 } from './http.js';
+import {asJsonObject, parseJsonObject} from './json-object.js';
 import {
   LogFrameDecoder,
   type LogLine,
@@ -49,30 +50,18 @@ export interface InspectedContainer {
   readonly running: boolean;
 }
 
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
 /** The facts the actions need from an inspect body; throws InvalidJsonError when it has none. */
 export function parseInspectBody(body: string, endpoint?: string): InspectedContainer {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch (error) {
-    throw new InvalidJsonError('the container inspect body is not JSON', {cause: error, endpoint});
-  }
-  const record = asRecord(parsed);
-  const id = record?.Id;
-  if (record === undefined || typeof id !== 'string' || id === '') {
+  const record = parseJsonObject(body, 'the container inspect body', endpoint);
+  const id = record.Id;
+  if (typeof id !== 'string' || id === '') {
     throw new InvalidJsonError('the container inspect body has no Id', {endpoint});
   }
-  const state = asRecord(record.State);
+  const state = asJsonObject(record.State);
   const startedAt = state?.StartedAt;
   return {
     id,
-    tty: asRecord(record.Config)?.Tty === true,
+    tty: asJsonObject(record.Config)?.Tty === true,
     startedAt: typeof startedAt === 'string' && startedAt !== '' ? startedAt : null,
     running: state?.Running === true,
   };
@@ -447,6 +436,9 @@ export function streamCliLogs(
     },
     destroy: () => {
       isDone = true;
+      // A paused pipe never ends on its own: destroyed, its fd goes now, whatever the child does.
+      child.stdout.destroy();
+      child.stderr.destroy();
       stop();
     },
   });

@@ -4,6 +4,7 @@ import {NanodockError} from '../errors/nanodock-error.js';
 import {type DetectOptions, defaultDetectTimeoutMs} from './detect.js';
 import {type Endpoint, resolveEndpoints} from './endpoint.js';
 import {createEngineRequest, describeSystemError, readStreamRefusal} from './http.js';
+import {asJsonObject} from './json-object.js';
 
 /** One container event of an engine, from watchEngineEvents or parseEngineEvent. */
 export interface EngineEvent {
@@ -75,12 +76,6 @@ const defaultMaxRetryMs = 10_000;
 // checks the type in case an engine or proxy ignores it.
 const eventsPath = `/events?filters=${encodeURIComponent(JSON.stringify({type: ['container']}))}`;
 
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
 function asText(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
@@ -106,11 +101,11 @@ function readTime(record: Record<string, unknown>): number | null {
  * those, and only for containers). Never throws.
  */
 export function parseEngineEvent(value: unknown, endpoint: string): EngineEvent | null {
-  const record = asRecord(value);
+  const record = asJsonObject(value);
   if (record === undefined) {
     return null;
   }
-  const actor = asRecord(record.Actor);
+  const actor = asJsonObject(record.Actor);
   const id = asText(actor?.ID) ?? asText(record.id);
   const action = asText(record.Action) ?? asText(record.status);
   const legacy = asText(record.status) !== undefined && asText(record.id) !== undefined;
@@ -118,7 +113,7 @@ export function parseEngineEvent(value: unknown, endpoint: string): EngineEvent 
   if (type !== 'container' || id === undefined || action === undefined) {
     return null;
   }
-  const name = asText(asRecord(actor?.Attributes)?.name) ?? null;
+  const name = asText(asJsonObject(actor?.Attributes)?.name) ?? null;
   return {endpoint, type, action, id, name, time: readTime(record)};
 }
 

@@ -10,13 +10,14 @@ import {
 import {ContainerPortMap, PortIndex} from '../model/container-port-map.js';
 import {parseHostIp} from '../model/ip.js';
 import {JsonArraySlicer} from './json-array-slicer.js';
+import {asJsonObject} from './json-object.js';
 
 const bareOrigin: ContainerOrigin = {endpoint: null, engine: 'unknown'};
 
 type JsonObject = Record<string, unknown>;
 
 function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return asJsonObject(value) !== undefined;
 }
 
 function stringOrNull(value: unknown): string | null {

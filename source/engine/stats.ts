@@ -6,6 +6,7 @@ import {
 } from '../model/container-stats.js';
 import type {Endpoint} from './endpoint.js';
 import {requestEngine, statusError} from './http.js';
+import {asJsonObject, parseJsonObject} from './json-object.js';
 
 /** What one engine's stats endpoint gave. */
 export type StatsAnswer =
@@ -13,12 +14,6 @@ export type StatsAnswer =
   | {readonly kind: 'not-running'}
   | {readonly kind: 'not-found'}
   | {readonly kind: 'failed'; readonly error: Error};
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
 
 function asCount(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
@@ -28,8 +23,8 @@ function asCount(value: unknown): number | null {
 const zeroTime = /^0001-01-01T00:00:00/;
 
 function readCpu(value: unknown): CpuCounters | null {
-  const cpu = asRecord(value);
-  const usage = asRecord(cpu?.cpu_usage);
+  const cpu = asJsonObject(value);
+  const usage = asJsonObject(cpu?.cpu_usage);
   const totalNs = asCount(usage?.total_usage);
   if (cpu === undefined || totalNs === null) {
     return null;
@@ -46,14 +41,14 @@ function readCpu(value: unknown): CpuCounters | null {
 }
 
 function readMemory(value: unknown): {usage: number | null; limit: number | null} {
-  const memory = asRecord(value);
+  const memory = asJsonObject(value);
   const usage = asCount(memory?.usage);
   const limit = asCount(memory?.limit);
   if (usage === null) {
     return {usage: null, limit};
   }
   // As docker CLI: the inactive file cache is not counted (cgroup v1, then v2 naming).
-  const detail = asRecord(memory?.stats);
+  const detail = asJsonObject(memory?.stats);
   const v1 = asCount(detail?.total_inactive_file);
   if (v1 !== null && v1 < usage) {
     return {usage: usage - v1, limit};
@@ -66,14 +61,14 @@ function readMemory(value: unknown): {usage: number | null; limit: number | null
 }
 
 function readNetworks(value: unknown): {rx: number | null; tx: number | null} {
-  const networks = asRecord(value);
+  const networks = asJsonObject(value);
   if (networks === undefined) {
     return {rx: null, tx: null};
   }
   let rx: number | null = null;
   let tx: number | null = null;
   for (const network of Object.values(networks)) {
-    const record = asRecord(network);
+    const record = asJsonObject(network);
     const received = asCount(record?.rx_bytes);
     const sent = asCount(record?.tx_bytes);
     if (received !== null) {
@@ -96,16 +91,7 @@ export function parseEngineStats(body: string, endpoint?: string): ContainerStat
   if (body.trim() === '') {
     return null;
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch (error) {
-    throw new InvalidJsonError('the stats body is not JSON', {cause: error, endpoint});
-  }
-  const record = asRecord(parsed);
-  if (record === undefined) {
-    throw new InvalidJsonError('the stats body is not a JSON object', {endpoint});
-  }
+  const record = parseJsonObject(body, 'the stats body', endpoint);
   const read = typeof record.read === 'string' && record.read !== '' ? record.read : null;
   if (read !== null && zeroTime.test(read)) {
     return null;
@@ -122,7 +108,7 @@ export function parseEngineStats(body: string, endpoint?: string): ContainerStat
     memoryLimitBytes: memory.limit,
     networkRxBytes: network.rx,
     networkTxBytes: network.tx,
-    pids: asCount(asRecord(record.pids_stats)?.current),
+    pids: asCount(asJsonObject(record.pids_stats)?.current),
   };
 }
 
@@ -146,7 +132,7 @@ export function parsePodmanCliStats(output: string, id: string): ContainerStats 
     } catch (error) {
       throw new InvalidJsonError('podman stats printed something that is not JSON', {cause: error});
     }
-    const record = asRecord(parsed);
+    const record = asJsonObject(parsed);
     if (record === undefined || record.ContainerID !== id) {
       continue;
     }

@@ -1,8 +1,8 @@
-import {EngineRequestError} from '../errors/engine-request-error.js';
 import {NanodockError} from '../errors/nanodock-error.js';
 import type {StopAction, StopOutcome, StopReport, StopStatusTable} from '../model/stop-outcome.js';
 import type {Endpoint} from './endpoint.js';
 import {type EngineResponse, requestEngine, statusError} from './http.js';
+import {isConnectFailure} from './search.js';
 
 /** Least time a stop or kill request waits: the engine's own stop grace is 10 s. */
 export const minStopTimeoutMs = 15_000;
@@ -71,9 +71,5 @@ export async function requestStop(
 
 /** Whether a failed answer means nothing listens at a well-known address (it cannot hold the container). */
 export function isNoEngineThere(answer: EndpointStopAnswer): boolean {
-  return (
-    answer.kind === 'failed' &&
-    answer.error instanceof EngineRequestError &&
-    answer.error.failure === 'connect'
-  );
+  return answer.kind === 'failed' && isConnectFailure(answer.error);
 }
