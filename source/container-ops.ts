@@ -4,7 +4,6 @@ import {
   type InspectedContainer,
   inspectContainer,
   inspectWithPodman,
-  isPodmanNoSuchContainer,
   type LogSettings,
   streamApiLogs,
   streamCliLogs,
@@ -13,7 +12,12 @@ import type {DetectOptions} from './engine/detect.js';
 import type {Endpoint} from './engine/endpoint.js';
 import {defaultMaxLogLineBytes} from './engine/log-frames.js';
 import {type ContainerLogStream, LogStreamQueue} from './engine/log-stream.js';
-import {type PodmanUser, runPodman} from './engine/podman-cli.js';
+import {
+  isPodmanNoSuchContainer,
+  type PodmanUser,
+  podmanFailureText,
+  runPodman,
+} from './engine/podman-cli.js';
 import {defaultRestartStopSeconds, requestRestart, restartDeadlineMs} from './engine/restart.js';
 import {
   type EndpointAnswer,
@@ -370,9 +374,7 @@ export async function restartContainerOf(
         }
         return {
           kind: 'failed',
-          error: new NanodockError(
-            `podman restart: ${result.stderr.trim() || `exit ${result.code}`}`,
-          ),
+          error: new NanodockError(podmanFailureText('podman restart', result)),
         };
       } catch (error) {
         return {kind: 'failed', error: error as Error};
@@ -469,9 +471,7 @@ export async function containerStatsOf(
             ? {kind: 'not-found'}
             : {
                 kind: 'failed',
-                error: new NanodockError(
-                  `podman stats: ${result.stderr.trim() || `exit ${result.code}`}`,
-                ),
+                error: new NanodockError(podmanFailureText('podman stats', result)),
               };
         }
         return {kind: 'found', value: parsePodmanCliStats(result.stdout, inspected.value.id)};

@@ -2,7 +2,7 @@ import {ownerCliUser, profileSockets, routeContainer} from './container-route.js
 import type {DetectOptions} from './engine/detect.js';
 import {readEngineKind} from './engine/engine-kind.js';
 import type {EngineResponse} from './engine/http.js';
-import {runPodman} from './engine/podman-cli.js';
+import {isPodmanNoSuchContainer, podmanFailureText, runPodman} from './engine/podman-cli.js';
 import {searchEngines} from './engine/search.js';
 import {
   type EndpointStopAnswer,
@@ -114,9 +114,9 @@ async function stopWithOwnerCli(
       cli,
     );
     if (inspect.code !== 0) {
-      return /no such (container|object)/i.test(inspect.stderr)
+      return isPodmanNoSuchContainer(inspect.stderr)
         ? {outcome: 'not-found', endpoint, error: null}
-        : fail(`podman container inspect: ${inspect.stderr.trim() || `exit ${inspect.code}`}`);
+        : fail(podmanFailureText('podman container inspect', inspect));
     }
     const state = inspect.stdout.trim();
     if (state !== 'running' && state !== 'paused') {
@@ -132,12 +132,10 @@ async function stopWithOwnerCli(
     if (/state improper|not running/i.test(result.stderr)) {
       return {outcome: 'already-stopped', endpoint, error: null};
     }
-    if (/no such (container|object)/i.test(result.stderr)) {
+    if (isPodmanNoSuchContainer(result.stderr)) {
       return {outcome: 'not-found', endpoint, error: null};
     }
-    return fail(
-      `podman ${force ? 'kill' : 'stop'}: ${result.stderr.trim() || `exit ${result.code}`}`,
-    );
+    return fail(podmanFailureText(`podman ${force ? 'kill' : 'stop'}`, result));
   } catch (error) {
     return fail('', error);
   }

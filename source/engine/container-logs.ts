@@ -20,7 +20,14 @@ import {
   type SplitLine,
 } from './log-frames.js';
 import type {LogStreamQueue} from './log-stream.js';
-import {describePodmanSpawnError, type PodmanUser, runPodman, spawnPodman} from './podman-cli.js';
+import {
+  describePodmanSpawnError,
+  isPodmanNoSuchContainer,
+  type PodmanUser,
+  podmanFailureText,
+  runPodman,
+  spawnPodman,
+} from './podman-cli.js';
 import type {EndpointAnswer} from './search.js';
 
 /** Default deadline of the requests before a log's body (inspect, the log's headers), in ms. */
@@ -315,11 +322,6 @@ function protocolError(address: string, error: Error): Error {
     : error;
 }
 
-/** Whether podman's stderr says the container does not exist. */
-export function isPodmanNoSuchContainer(stderr: string): boolean {
-  return /no such (container|object)/i.test(stderr);
-}
-
 /**
  * The owner's own `podman container inspect` of a container (a rootless engine has no API):
  * its facts, `not-found`, or `failed`. Never throws.
@@ -345,9 +347,7 @@ export async function inspectWithPodman(
         ? {kind: 'not-found'}
         : {
             kind: 'failed',
-            error: new NanodockError(
-              `podman container inspect: ${result.stderr.trim() || `exit ${result.code}`}`,
-            ),
+            error: new NanodockError(podmanFailureText('podman container inspect', result)),
           };
     }
     const [fullId, tty, running, startedAt] = result.stdout

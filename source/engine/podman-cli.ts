@@ -164,3 +164,16 @@ export function describePodmanSpawnError(
     {cause: error, code: error.code},
   );
 }
+
+/** Whether podman's stderr says the container does not exist. */
+export function isPodmanNoSuchContainer(stderr: string): boolean {
+  return /no such (container|object)/i.test(stderr);
+}
+
+/** A failed podman command in one line: `podman stop: <its stderr>`, or its exit code. */
+export function podmanFailureText(
+  command: string,
+  result: {readonly code: number | null; readonly stderr: string},
+): string {
+  return `${command}: ${result.stderr.trim() || `exit ${result.code}`}`;
+}
