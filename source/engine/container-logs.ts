@@ -51,8 +51,6 @@ export interface InspectedContainer {
   readonly id: string;
   /** Config.Tty: whether its output is one raw terminal stream. */
   readonly tty: boolean;
-  /** State.StartedAt as the engine wrote it, or null. */
-  readonly startedAt: string | null;
   /** State.Running. */
   readonly running: boolean;
 }
@@ -64,13 +62,10 @@ export function parseInspectBody(body: string, endpoint?: string): InspectedCont
   if (typeof id !== 'string' || id === '') {
     throw new InvalidJsonError('the container inspect body has no Id', {endpoint});
   }
-  const state = asJsonObject(record.State);
-  const startedAt = state?.StartedAt;
   return {
     id,
     tty: asJsonObject(record.Config)?.Tty === true,
-    startedAt: typeof startedAt === 'string' && startedAt !== '' ? startedAt : null,
-    running: state?.Running === true,
+    running: asJsonObject(record.State)?.Running === true,
   };
 }
 
@@ -337,7 +332,7 @@ export async function inspectWithPodman(
         'container',
         'inspect',
         '--format',
-        '{{json .ID}} {{json .Config.Tty}} {{json .State.Running}} {{json .State.StartedAt}}',
+        '{{json .ID}} {{json .Config.Tty}} {{json .State.Running}}',
         id,
       ],
       {user, timeoutMs: options.timeoutMs, signal: options.signal},
@@ -350,7 +345,7 @@ export async function inspectWithPodman(
             error: new NanodockError(podmanFailureText('podman container inspect', result)),
           };
     }
-    const [fullId, tty, running, startedAt] = result.stdout
+    const [fullId, tty, running] = result.stdout
       .trim()
       .split(' ')
       .map((word) => {
@@ -372,7 +367,6 @@ export async function inspectWithPodman(
         id: fullId,
         tty: tty === true,
         running: running === true,
-        startedAt: typeof startedAt === 'string' && startedAt !== '' ? startedAt : null,
       },
     };
   } catch (error) {
