@@ -21,6 +21,8 @@ export interface CliFlags {
   readonly sort: string | undefined;
   /** True when `--group` was given: rows grouped under compose project, container or process. */
   readonly group: boolean;
+  /** Every `--host X`, in the order given (the one flag that may be repeated). */
+  readonly hosts: readonly string[];
 }
 
 /** What a command line asks for, or a one-line reason it is wrong (the caller exits 2). */
@@ -50,6 +52,7 @@ type FlagId =
   | 'port'
   | 'interval'
   | 'sort'
+  | 'host'
   | 'help'
   | 'version';
 
@@ -59,6 +62,8 @@ interface FlagSpec {
   readonly names: readonly string[];
   /** For a flag that takes a value: an example of one, for the "needs a value" message. */
   readonly example?: string;
+  /** May be given more than once, each value kept (`--host a --host b`). */
+  readonly repeatable?: boolean;
 }
 
 /** Every flag the command accepts. */
@@ -70,6 +75,12 @@ const flagSpecs: readonly FlagSpec[] = [
   {id: 'port', names: ['--port'], example: '--port 8080 or --port 8000-8099'},
   {id: 'interval', names: ['--interval'], example: '--interval 2s'},
   {id: 'sort', names: ['--sort'], example: '--sort port or --sort -uptime'},
+  {
+    id: 'host',
+    names: ['--host', '-H'],
+    example: '--host ssh://user@server, --host CONTEXT or --host all-contexts',
+    repeatable: true,
+  },
   {id: 'help', names: ['--help', '-h']},
   {id: 'version', names: ['--version', '-V', '-v']},
 ];
@@ -79,13 +90,14 @@ function specOf(name: string): FlagSpec | undefined {
 }
 
 /**
- * Reads `argv` (the arguments after the script). Each flag may be given once: a repeated flag
- * is an error rather than last-wins, since `--port 80 --port 443` may as well mean both ports
+ * Reads `argv` (the arguments after the script). Each flag but `--host` may be given once: a
+ * repeated flag is an error rather than last-wins, since `--port 80 --port 443` may as well mean both ports
  * and a script that appends flags should hear about it. `--help` and `--version` win over the
  * other flags, not over a malformed command line.
  */
 export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   const values = new Map<FlagId, string | true>();
+  const hosts: string[] = [];
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index] as string;
     if (argument === '--') {
@@ -106,7 +118,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       const hint = long === undefined ? 'see --help' : `did you mean -${name}?`;
       return {kind: 'error', reason: `unknown flag ${name} (${hint})`};
     }
-    if (values.has(spec.id)) {
+    if (values.has(spec.id) && spec.repeatable !== true) {
       return {
         kind: 'error',
         reason: `${spec.names[0]} given twice (each flag at most once; see --help)`,
@@ -119,16 +131,21 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       values.set(spec.id, true);
       continue;
     }
-    if (equals !== -1) {
-      values.set(spec.id, argument.slice(equals + 1));
-      continue;
+    let value: string;
+    if (equals === -1) {
+      const next = argv[index + 1];
+      if (next === undefined || next.startsWith('--')) {
+        return {kind: 'error', reason: `${name} needs a value (${spec.example})`};
+      }
+      value = next;
+      index++;
+    } else {
+      value = argument.slice(equals + 1);
     }
-    const next = argv[index + 1];
-    if (next === undefined || next.startsWith('--')) {
-      return {kind: 'error', reason: `${name} needs a value (${spec.example})`};
+    values.set(spec.id, value);
+    if (spec.id === 'host') {
+      hosts.push(value);
     }
-    values.set(spec.id, next);
-    index++;
   }
   if (values.has('help')) {
     return {kind: 'help'};
@@ -150,6 +167,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       interval: text('interval'),
       sort: text('sort'),
       group: values.has('group'),
+      hosts,
     },
   };
 }

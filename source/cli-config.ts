@@ -17,6 +17,12 @@ export interface CliConfig {
    * are flat data, and a script that adds the flag should get the same JSON).
    */
   readonly group: boolean;
+  /**
+   * `--host`: the engines to watch, each a docker context's name, an engine address (unix://,
+   * tcp://, ssh://) or `all-contexts`; in the order given, without repeats. Empty: this
+   * machine's engines, found as without the flag.
+   */
+  readonly hosts: readonly string[];
 }
 
 /** Shortest and longest refresh interval accepted, in ms. */
@@ -76,6 +82,16 @@ export function resolveCliConfig(
   if (flags.json && flags.once) {
     return '--json and --once are two outputs: pick one';
   }
+  const hosts: string[] = [];
+  for (const host of flags.hosts) {
+    const trimmed = host.trim();
+    if (trimmed === '') {
+      return '--host: needs a context name, an address like ssh://user@server, or all-contexts';
+    }
+    if (!hosts.includes(trimmed)) {
+      hosts.push(trimmed);
+    }
+  }
   const mode = outputMode(flags, environment.isTty);
   return {
     mode,
@@ -85,5 +101,6 @@ export function resolveCliConfig(
     sort: sort.column,
     descending: sort.descending,
     group: flags.group,
+    hosts,
   };
 }

@@ -9,9 +9,12 @@ export const helpText = `
   Flags
     --interval T       Refresh every T: 500ms, 2s, 1m (default 2s)
     --port N|A-B       Start filtered to port N, or ports A to B
-    --sort COLUMN      Sort by proto, address, port, pid, process, user, container, compose,
-                       image or uptime; -COLUMN sorts descending, as in --sort -uptime
-                       (default port)
+    --sort COLUMN      Sort by host, proto, address, port, pid, process, user, container,
+                       compose, image or uptime; -COLUMN sorts descending, as in
+                       --sort -uptime (default port)
+    -H, --host X       Watch the engines of X: a docker context's name, an address
+                       (unix://, tcp://, ssh://user@server) or all-contexts; repeat it
+                       for several hosts (a HOST column appears). Default: this machine
     --group            Group rows under their compose project, container or process
                        (--once prints the tree; --json is unchanged)
     --once             Print the table once and exit (the default when stdout is not a
@@ -21,8 +24,8 @@ export const helpText = `
     -h, --help         Show this help
     -V, -v, --version  Show the version
 
-  A value follows its flag after a space or '='. Each flag may be given once: a repeated
-  flag is an error.
+  A value follows its flag after a space or '='. Each flag but --host may be given once: a
+  repeated flag is an error.
 
   Keys: arrows/j, PgUp/PgDn, Home/End (g/G) move · / (F3, F4) filter: 80 ports starting
   with 80, =80 port 80 exactly, 80-90 a range, text names · Esc clears the filter ·

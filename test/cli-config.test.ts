@@ -46,7 +46,7 @@ describe('resolveCliConfig', () => {
 
   it('refuses an unknown --sort column and lists the known ones', () => {
     const reason = resolve({sort: '-size'});
-    expect(reason).toMatch(/^--sort: "-size" is not a column \(proto, address, port, pid,/);
+    expect(reason).toMatch(/^--sort: "-size" is not a column \(host, proto, address, port, pid,/);
     expect(reason).toContain('prefix - for descending');
   });
 

@@ -12,6 +12,7 @@ import type {SnapshotRow} from './snapshot-row.js';
 
 /** The columns of the host view. */
 export type ColumnId =
+  | 'host'
   | 'proto'
   | 'address'
   | 'port'
@@ -45,10 +46,23 @@ export interface Column {
    * it from the row's start time; without it they are the row's own.
    */
   readonly cell: (row: SnapshotRow, now?: number) => string;
+  /** Shown only when a row has something in it (HOST: only in a view of several hosts). */
+  readonly onlyWhenFilled?: boolean;
 }
 
 /** Every column, in display order. */
 export const columns: readonly Column[] = [
+  {
+    id: 'host',
+    title: 'HOST',
+    min: 4,
+    max: 20,
+    align: 'left',
+    // Which machine a row is on matters as much as its port when several are shown.
+    priority: 9,
+    cell: (row) => row.host?.name ?? '',
+    onlyWhenFilled: true,
+  },
   {
     id: 'proto',
     title: 'PROTO',
@@ -305,7 +319,10 @@ export function layoutColumns(
       }
     }
   }
-  let placed = columns.map((column, index) => {
+  let placed = columns.flatMap((column, index) => {
+    if (column.onlyWhenFilled === true && contents[index] === 0) {
+      return [];
+    }
     const title = textWidth(column.title) + (column.id === options.sortColumn ? sortMarkWidth : 0);
     const content = contents[index] as number;
     const natural = Math.max(
@@ -313,7 +330,7 @@ export function layoutColumns(
       totalWidth === null ? content : Math.min(content, Math.max(column.max, title)),
     );
     floors.set(column.id, Math.min(natural, Math.max(title, column.min)));
-    return {column, width: natural};
+    return [{column, width: natural}];
   });
   if (totalWidth === null) {
     return placed;

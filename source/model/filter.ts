@@ -49,7 +49,7 @@ export function parsePortFilter(text: string): RowFilter | string {
  * The filter a user typed at the `/` prompt. Digits are a port prefix (`1808` shows 1808 and
  * 18080-18089 …, so what the prompt shows while typing is what stays after Enter); `=1808`
  * is that port exactly; `A-B` is a range; anything else is text (case-insensitive) matched
- * against process, container, compose project, image, user and helper. Empty means none.
+ * against process, container, compose project, image, user, helper and host. Empty means none.
  * Never throws.
  */
 export function parseFilter(text: string): RowFilter {
@@ -94,6 +94,7 @@ export function matchesFilter(row: SnapshotRow, filter: RowFilter): boolean {
         container?.composeProject,
         container?.image,
         row.helper,
+        row.host?.name,
       ];
       return fields.some((field) => (field == null ? false : foldCase(field).includes(needle)));
     }

@@ -403,6 +403,7 @@ const sameField: {
   container: (a, b) => a.container === b.container,
   ambiguous: (a, b) => a.ambiguous === b.ambiguous,
   candidates: (a, b) => isSameList(a.candidates, b.candidates),
+  host: (a, b) => a.host === b.host,
 };
 const fieldComparisons = Object.values(sameField);
 

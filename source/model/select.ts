@@ -24,6 +24,7 @@ const numeric = {
  * measuring of the table (string-width costs --json and --once about 70 ms to load).
  */
 const textual: Record<Exclude<ColumnId, keyof typeof numeric>, (row: SnapshotRow) => string> = {
+  host: (row) => row.host?.name ?? '',
   proto: (row) => row.protocol,
   address: formatAddresses,
   process: formatProcess,
@@ -35,6 +36,7 @@ const textual: Record<Exclude<ColumnId, keyof typeof numeric>, (row: SnapshotRow
 
 /** Every column rows can be sorted by, in display order. */
 export const sortColumns: readonly ColumnId[] = [
+  'host',
   'proto',
   'address',
   'port',

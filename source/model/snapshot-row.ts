@@ -1,6 +1,14 @@
 import type {ContainerInfo, Protocol} from './container-info.js';
 import type {HelperKind} from './helper.js';
 
+/** The machine a row is on, in a view of several (`nanodock-top --host A --host B`). */
+export interface RowHost {
+  /** As the HOST column shows it: a context's name, an ssh host, or this machine's name. */
+  readonly name: string;
+  /** True for this machine: only its processes are signalled from here. */
+  readonly local: boolean;
+}
+
 /** One line of the host view: a port, who holds it, and the container behind it. */
 export interface SnapshotRow {
   /** Stable identity across refreshes (container id, protocol, port, address or pid). */
@@ -57,6 +65,8 @@ export interface SnapshotRow {
   readonly ambiguous: boolean;
   /** The containers an ambiguous match could be. */
   readonly candidates: readonly ContainerInfo[];
+  /** The machine, in a view of several hosts; absent in a view of one. One object per host. */
+  readonly host?: RowHost;
 }
 
 /** A listening socket as the join needs it (host/ provides these). */

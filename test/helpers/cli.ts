@@ -60,4 +60,5 @@ export const noFlags: CliFlags = {
   interval: undefined,
   sort: undefined,
   group: false,
+  hosts: [],
 };
