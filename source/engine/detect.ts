@@ -5,10 +5,12 @@ import {EngineStatusError} from '../errors/engine-status-error.js';
 import {InvalidJsonError} from '../errors/invalid-json-error.js';
 import type {ContainerInfo, EngineKind} from '../model/container-info.js';
 import {ContainerPortMap, type EngineReport, PortIndex} from '../model/container-port-map.js';
+import type {SwarmReport} from '../model/swarm.js';
 import {type Endpoint, type EndpointOptions, resolveEndpoints} from './endpoint.js';
 import {readEngineKind} from './engine-kind.js';
 import {requestEngine, statusError} from './http.js';
 import {type ContainerList, readContainerList} from './parse-containers.js';
+import {readSwarmCached} from './swarm.js';
 
 /** Options of detectContainers, startDetection and stopContainer. */
 export interface DetectOptions extends EndpointOptions {
@@ -16,6 +18,12 @@ export interface DetectOptions extends EndpointOptions {
   readonly timeoutMs?: number;
   /** Aborts every request of the detection. */
   readonly signal?: AbortSignal;
+  /**
+   * Ask Docker engines about Swarm (EngineReport.swarm, ContainerPortMap.services); see
+   * readSwarmCached for the cost: none on an engine outside a swarm once its `/info` is read.
+   * Podman engines are never asked (they have no Swarm). Default: true.
+   */
+  readonly swarm?: boolean;
 }
 
 /**
@@ -55,6 +63,7 @@ function failedAnswer(
     index: null,
     containers: [],
     ids: new Set(),
+    taskContainers: [],
     report: {
       endpoint: endpoint.address,
       source: endpoint.source,
@@ -93,11 +102,67 @@ async function askList(
   return {engine, list};
 }
 
+/** What an engine's Swarm gave at a detection (see askSwarm). */
+interface SwarmAnswer {
+  readonly swarm: SwarmReport | null;
+  readonly swarmError: Error | null;
+  readonly taskContainers: readonly ContainerInfo[];
+}
+
+const noSwarm: SwarmAnswer = {swarm: null, swarmError: null, taskContainers: []};
+
+/**
+ * The Swarm of a Docker engine that just listed `containers`: its report (readSwarmCached)
+ * and, on a manager, the containers of its tasks running here that the list left out (they
+ * publish no port: an ingress task's container has none), asked by id. A failure is kept in
+ * `swarmError`, never failing the engine's container answer.
+ */
+async function askSwarm(
+  endpoint: Endpoint,
+  containers: readonly ContainerInfo[],
+  started: number,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<SwarmAnswer> {
+  try {
+    const swarm = await readSwarmCached(endpoint, {timeoutMs, startedAt: started, signal});
+    if (swarm?.role !== 'manager') {
+      return {swarm, swarmError: null, taskContainers: []};
+    }
+    const listed = new Set(containers.map((container) => container.id));
+    const missing = new Set<string>();
+    for (const service of swarm.services) {
+      for (const task of service.tasks) {
+        if (task.onThisNode && task.containerId !== null && !listed.has(task.containerId)) {
+          missing.add(task.containerId);
+        }
+      }
+    }
+    if (missing.size === 0) {
+      return {swarm, swarmError: null, taskContainers: []};
+    }
+    const filter = encodeURIComponent(JSON.stringify({id: [...missing]}));
+    const asked = await askList(
+      endpoint,
+      `/containers/json?filters=${filter}`,
+      started,
+      timeoutMs,
+      signal,
+      false,
+    );
+    const taskContainers = asked.list.containers.filter((container) => missing.has(container.id));
+    return {swarm, swarmError: null, taskContainers};
+  } catch (error) {
+    return {...noSwarm, swarmError: error as Error};
+  }
+}
+
 async function queryEndpoint(
   endpoint: Endpoint,
   started: number,
   timeoutMs: number,
   signal: AbortSignal | undefined,
+  swarm = true,
 ): Promise<EngineAnswer> {
   // The deadline counts from the start of the detection; the duration from this request's.
   const requestStarted = performance.now();
@@ -114,10 +179,15 @@ async function queryEndpoint(
     const asked = await askList(endpoint, '/containers/json', started, timeoutMs, signal, true);
     engine = asked.engine;
     const list = asked.list;
+    const swarmAnswer =
+      swarm && engine === 'docker'
+        ? await askSwarm(endpoint, list.containers, started, timeoutMs, signal)
+        : noSwarm;
     return {
       index: list.index,
       containers: list.containers,
       ids: new Set(list.ids),
+      taskContainers: swarmAnswer.taskContainers,
       report: {
         endpoint: endpoint.address,
         source: endpoint.source,
@@ -126,6 +196,8 @@ async function queryEndpoint(
         containers: list.count,
         durationMs: performance.now() - requestStarted,
         error: null,
+        swarm: swarmAnswer.swarm,
+        swarmError: swarmAnswer.swarmError,
       },
     };
   } catch (error) {
@@ -141,6 +213,8 @@ export interface EngineAnswer {
   readonly containers: readonly ContainerInfo[];
   /** The ids of all its running containers, publishing ports or not. */
   readonly ids: ReadonlySet<string>;
+  /** Containers of its Swarm tasks running here that publish no port (see askSwarm). */
+  readonly taskContainers: readonly ContainerInfo[];
   readonly report: EngineReport;
 }
 
@@ -161,6 +235,7 @@ async function queryChanged(
   started: number,
   timeoutMs: number,
   signal: AbortSignal | undefined,
+  swarm = true,
 ): Promise<EngineAnswer> {
   const requestStarted = performance.now();
   let engine: EngineKind = answer.report.engine;
@@ -180,7 +255,7 @@ async function queryChanged(
       list = asked.list;
     } catch (error) {
       if (error instanceof EngineStatusError && error.statusCode === 400) {
-        return await queryEndpoint(endpoint, started, timeoutMs, signal);
+        return await queryEndpoint(endpoint, started, timeoutMs, signal, swarm);
       }
       throw error;
     }
@@ -199,15 +274,28 @@ async function queryChanged(
     for (const container of containers) {
       index.addContainer(container);
     }
+    // Changed containers may be tasks that started or stopped: a manager's services are asked
+    // again (three small requests); other engines keep what they said.
+    const swarmAnswer =
+      swarm && engine === 'docker' && answer.report.swarm?.role === 'manager'
+        ? await askSwarm(endpoint, containers, started, timeoutMs, signal)
+        : {
+            swarm: answer.report.swarm ?? null,
+            swarmError: answer.report.swarmError ?? null,
+            taskContainers: answer.taskContainers,
+          };
     return {
       index: index.seal(),
       containers,
       ids: all,
+      taskContainers: swarmAnswer.taskContainers,
       report: {
         ...answer.report,
         engine,
         containers: all.size,
         durationMs: performance.now() - requestStarted,
+        swarm: swarmAnswer.swarm,
+        swarmError: swarmAnswer.swarmError,
       },
     };
   } catch (error) {
@@ -264,10 +352,18 @@ async function scanEnginesNoting(
       const ids = options.changed?.get(endpoint.address);
       const result =
         kept === undefined
-          ? await queryEndpoint(endpoint, started, timeoutMs, options.signal)
+          ? await queryEndpoint(endpoint, started, timeoutMs, options.signal, options.swarm)
           : ids === undefined
             ? kept
-            : await queryChanged(endpoint, kept, ids, started, timeoutMs, options.signal);
+            : await queryChanged(
+                endpoint,
+                kept,
+                ids,
+                started,
+                timeoutMs,
+                options.signal,
+                options.swarm,
+              );
       answers.set(endpoint.address, result);
       onAnswered(endpoint.address);
       return result;
@@ -289,6 +385,7 @@ async function scanEnginesNoting(
   const map = ContainerPortMap.fromIndexes(
     results.flatMap((result) => (result.index === null ? [] : [result.index])),
     engines,
+    results.flatMap((result) => result.taskContainers),
   );
   return {map, engines, answers};
 }

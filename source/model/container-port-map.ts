@@ -1,4 +1,11 @@
 import type {ContainerInfo, EngineKind, Protocol, PublishedPort} from './container-info.js';
+import {
+  joinSwarmServices,
+  type SwarmReport,
+  type SwarmService,
+  type SwarmTask,
+  selectServicesOnPort,
+} from './swarm.js';
 
 /** The key of one published port: host address (null = any address), port and protocol. */
 export interface PortKey {
@@ -37,6 +44,14 @@ export interface EngineReport {
   readonly durationMs: number;
   /** Why it failed; null when ok. */
   readonly error: Error | null;
+  /**
+   * What it said of Docker Swarm (see readSwarmCached): null when it is in no swarm, or was
+   * not asked (a Podman engine, a failed list, detection with `swarm: false`); undefined for
+   * a report made before Swarm was asked about.
+   */
+  readonly swarm?: SwarmReport | null;
+  /** Why asking about its Swarm failed (its containers are still reported); null otherwise. */
+  readonly swarmError?: Error | null;
 }
 
 /** One (address, container) binding and the order it was added in. */
@@ -434,6 +449,14 @@ export class PortIndex {
 export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
   /** What each engine address gave while this map was detected (empty for a parsed body). */
   readonly engines: readonly EngineReport[];
+  /**
+   * Swarm services of every engine that is a Swarm manager (EngineReport.swarm), each once:
+   * their ingress ports have no host socket, so only this list knows them.
+   */
+  readonly services: readonly SwarmService[];
+  /** Containers of Swarm tasks given at detection (task containers publishing no port). */
+  readonly #taskContainers: readonly ContainerInfo[];
+  #byId: Map<string, ContainerInfo> | undefined;
   #parts: readonly PortIndex[];
   #size: number | undefined;
   #containers: ContainerInfo[] | undefined;
@@ -442,8 +465,11 @@ export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
   constructor(
     entries: Iterable<readonly [PortRangeKey, ContainerInfo]> = [],
     engines: readonly EngineReport[] = [],
+    taskContainers: readonly ContainerInfo[] = [],
   ) {
     this.engines = engines;
+    this.services = joinSwarmServices(engines.map((engine) => engine.swarm));
+    this.#taskContainers = taskContainers;
     const index = new PortIndex();
     for (const [key, container] of entries) {
       index.add(key, container);
@@ -483,8 +509,9 @@ export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
   static fromIndexes(
     indexes: readonly PortIndex[],
     engines: readonly EngineReport[] = [],
+    taskContainers: readonly ContainerInfo[] = [],
   ): ContainerPortMap {
-    const map = new ContainerPortMap([], engines);
+    const map = new ContainerPortMap([], engines, taskContainers);
     const parts = indexes.filter((index) => index.entryCount > 0).map((index) => index.seal());
     map.#parts = parts.length === 0 ? map.#parts : parts;
     return map;
@@ -603,6 +630,34 @@ export class ContainerPortMap implements Iterable<[PortKey, ContainerInfo]> {
       }
     }
     return found;
+  }
+
+  /** Swarm services (see `services`) publishing this port and protocol, in either mode. */
+  servicesOnPort(port: number, protocol: Protocol): readonly SwarmService[] {
+    return this.services.length === 0
+      ? this.services
+      : selectServicesOnPort(this.services, port, protocol);
+  }
+
+  /**
+   * The container of a Swarm task, when the map knows it: a container publishing ports, or
+   * a task container given at detection (the engine that reported the task runs it). Null
+   * for a task on another node, or one whose container is not running.
+   */
+  taskContainer(task: SwarmTask): ContainerInfo | null {
+    const id = task.containerId;
+    if (id === null || !task.onThisNode) {
+      return null;
+    }
+    if (this.#byId === undefined) {
+      this.#byId = new Map();
+      for (const container of [...this.#taskContainers, ...this.containers()]) {
+        if (container.id !== '' && !this.#byId.has(container.id)) {
+          this.#byId.set(container.id, container);
+        }
+      }
+    }
+    return this.#byId.get(id) ?? null;
   }
 
   /** Every distinct container in the map, in first-seen order. */

@@ -79,6 +79,8 @@ function candidateIds(map: ContainerPortMap, address: string, port: number, prot
       return {kind: result.kind, ids: ids(result.candidates)};
     case 'not-found':
       return {kind: result.kind, ids: []};
+    case 'service':
+      return {kind: result.kind, ids: result.container === null ? [] : [result.container.id]};
   }
 }
 
