@@ -6,11 +6,21 @@ import {type Endpoint, resolveEndpoints} from './endpoint.js';
 import {createEngineRequest, describeSystemError, readStreamRefusal} from './http.js';
 import {asJsonObject} from './json-object.js';
 
-/** One container event of an engine, from watchEngineEvents or parseEngineEvent. */
+/**
+ * The event types watchEngineEvents can deliver. `service` and `node` come from a Docker
+ * Swarm manager only (scope `swarm`): Docker 20.10 sends `service create`, `service update`
+ * (attributes `name`, and `replicas.old`/`replicas.new` on a scale), `service remove` and
+ * `node update`/`node remove`; no event when a task changes state (the task's container sends
+ * its own container events on its node). A worker's stream and Podman accept the filter and
+ * send none.
+ */
+export type EngineEventType = 'container' | 'service' | 'node';
+
+/** One event of an engine (a container's, unless `types` asked for more), from watchEngineEvents or parseEngineEvent. */
 export interface EngineEvent {
   /** The engine's address, e.g. `unix:///var/run/docker.sock` (as ContainerInfo.endpoint). */
   readonly endpoint: string;
-  /** The event type; always `container` for the events watchEngineEvents delivers. */
+  /** The event type: `container`, or one of the other `types` asked for. */
   readonly type: string;
   /**
    * What happened, as the engine says it: `create`, `start`, `die`, `stop`, `kill`, `pause`,
@@ -19,9 +29,9 @@ export interface EngineEvent {
    * `health_status: healthy` and the like.
    */
   readonly action: string;
-  /** The container's full id. */
+  /** The container's full id (the service's or node's, for those types). */
   readonly id: string;
-  /** The container's name (without a leading slash), or null when the event has none. */
+  /** The container's (service's, node's) name without a leading slash, or null when the event has none. */
   readonly name: string | null;
   /** When it happened, in milliseconds since the Unix epoch; null when the event has no time. */
   readonly time: number | null;
@@ -56,6 +66,11 @@ export interface EventStreamOptions extends DetectOptions {
   readonly timeoutMs?: number;
   /** Stops every stream and retry, as close() does; no callback is called after it fires. */
   readonly signal?: AbortSignal;
+  /**
+   * Event types to deliver: add `service` and `node` for a live view of Swarm services (a
+   * manager's service list changes on them; see EngineEventType). Default: `['container']`.
+   */
+  readonly types?: readonly EngineEventType[];
 }
 
 /** A running watchEngineEvents. */
@@ -72,9 +87,13 @@ const defaultMinRetryMs = 500;
 /** Default longest reconnect delay, in milliseconds. */
 const defaultMaxRetryMs = 10_000;
 
+const containerOnly: readonly EngineEventType[] = ['container'];
+
 // Docker 20.10 and Podman 4's compat API both honour this filter; parseEngineEvent still
 // checks the type in case an engine or proxy ignores it.
-const eventsPath = `/events?filters=${encodeURIComponent(JSON.stringify({type: ['container']}))}`;
+function eventsPathOf(types: readonly EngineEventType[]): string {
+  return `/events?filters=${encodeURIComponent(JSON.stringify({type: types}))}`;
+}
 
 function asText(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -100,7 +119,11 @@ function readTime(record: Record<string, unknown>): number | null {
  * falls back to the older lowercase `status` and `id` (Docker before API 1.22 sent only
  * those, and only for containers). Never throws.
  */
-export function parseEngineEvent(value: unknown, endpoint: string): EngineEvent | null {
+export function parseEngineEvent(
+  value: unknown,
+  endpoint: string,
+  types: readonly EngineEventType[] = containerOnly,
+): EngineEvent | null {
   const record = asJsonObject(value);
   if (record === undefined) {
     return null;
@@ -110,7 +133,12 @@ export function parseEngineEvent(value: unknown, endpoint: string): EngineEvent 
   const action = asText(record.Action) ?? asText(record.status);
   const legacy = asText(record.status) !== undefined && asText(record.id) !== undefined;
   const type = asText(record.Type) ?? asText(record.type) ?? (legacy ? 'container' : undefined);
-  if (type !== 'container' || id === undefined || action === undefined) {
+  if (
+    type === undefined ||
+    !types.includes(type as EngineEventType) ||
+    id === undefined ||
+    action === undefined
+  ) {
     return null;
   }
   const name = asText(asJsonObject(actor?.Attributes)?.name) ?? null;
@@ -184,13 +212,17 @@ class LineSplitter {
 /** A pending-line buffer up to this size is kept for the next line; a larger one is let go. */
 const pendingKeepBytes = 16 * 1024;
 
-function parseLine(line: string, endpoint: string): EngineEvent | null {
+function parseLine(
+  line: string,
+  endpoint: string,
+  types: readonly EngineEventType[],
+): EngineEvent | null {
   const text = line.trim();
   if (text === '') {
     return null;
   }
   try {
-    return parseEngineEvent(JSON.parse(text), endpoint);
+    return parseEngineEvent(JSON.parse(text), endpoint, types);
   } catch {
     // One bad line costs one event, never the stream.
     return null;
@@ -203,6 +235,7 @@ interface SubscriptionSettings {
   readonly minRetryMs: number;
   readonly maxRetryMs: number;
   readonly timeoutMs: number;
+  readonly types: readonly EngineEventType[];
 }
 
 /** One engine's event stream, reconnected with backoff until closed. */
@@ -231,7 +264,7 @@ class EventSubscription {
     const endpoint = this.#endpoint;
     let request: ClientRequest;
     try {
-      request = createEngineRequest(endpoint, 'GET', eventsPath);
+      request = createEngineRequest(endpoint, 'GET', eventsPathOf(this.#settings.types));
     } catch (error) {
       // node:http refuses some options synchronously; treat it like a failed connect.
       this.#fail(null, error instanceof Error ? error : new Error(String(error)), null);
@@ -274,7 +307,7 @@ class EventSubscription {
           if (this.#request !== request) {
             return;
           }
-          const event = parseLine(line, endpoint.address);
+          const event = parseLine(line, endpoint.address, this.#settings.types);
           if (event !== null) {
             this.#settings.onEvent(event);
           }
@@ -375,6 +408,7 @@ export function watchEngineEvents(options: EventStreamOptions): EngineEventWatch
     minRetryMs,
     maxRetryMs: Math.max(minRetryMs, options.maxRetryMs ?? defaultMaxRetryMs),
     timeoutMs: options.timeoutMs ?? defaultDetectTimeoutMs,
+    types: options.types ?? containerOnly,
   };
   const plan = resolveEndpoints(options);
   if (plan.problems.length > 0 && settings.onStatus !== null) {

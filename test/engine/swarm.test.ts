@@ -1,5 +1,6 @@
 import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
+import {parseEngineEvent} from '../../source/engine/events.js';
 import {
   parseSwarmInfo,
   parseSwarmReport,
@@ -260,5 +261,33 @@ describe('selectServicesOnPort and joinSwarmServices', () => {
     const joined = joinSwarmServices([null, report, worker, undefined, report]);
     expect(joined.map((service) => service.name)).toEqual(['nd-swarm-web', 'nd-swarm-host']);
     expect(joinSwarmServices([null, worker])).toEqual([]);
+  });
+});
+
+describe('Swarm events (parseEngineEvent with types)', () => {
+  // A line of Docker 20.10's /events on the lab manager, after `docker service scale`.
+  const scaled = {
+    Type: 'service',
+    Action: 'update',
+    Actor: {
+      ID: 'u42m5h04chzt6v7n1ldyqb0bu',
+      Attributes: {name: 'nd-swarm-t-ev', 'replicas.new': '2', 'replicas.old': '1'},
+    },
+    scope: 'swarm',
+    time: 1_796_000_000,
+    timeNano: 1_796_000_000_000_000_000,
+  };
+
+  it('a service event is delivered only when asked for', () => {
+    expect(parseEngineEvent(scaled, address)).toBeNull();
+    expect(parseEngineEvent(scaled, address, ['container', 'service'])).toEqual({
+      endpoint: address,
+      type: 'service',
+      action: 'update',
+      id: 'u42m5h04chzt6v7n1ldyqb0bu',
+      name: 'nd-swarm-t-ev',
+      time: 1_796_000_000_000,
+    });
+    expect(parseEngineEvent({...scaled, Type: 'node'}, address, ['service'])).toBeNull();
   });
 });

@@ -21,6 +21,20 @@ export const lab = {
     container: 'nd-rootless-web',
     port: 18090,
   },
+  /** scripts/lab-swarm.sh: a Swarm manager engine of its own, and a worker joined to it. */
+  swarm: {
+    address: 'unix:///var/run/docker-swarm.sock',
+    workerAddress: 'unix:///var/run/docker-swarm-worker.sock',
+    /** Replicated, 2 replicas, ingress 18410 -> 80: no host socket holds 18410. */
+    service: 'nd-swarm-web',
+    port: 18410,
+    replicas: 2,
+    /** Replicated, 1 replica, host mode 18411 -> 80: a docker-proxy holds 18411. */
+    hostService: 'nd-swarm-host',
+    hostPort: 18411,
+    /** Tests make their own services named nd-swarm-t-* on ports 18420-18449. */
+    testPorts: [18420, 18449],
+  },
 } as const;
 
 /** The real binaries of the lab's port helpers (Debian's packages). */
