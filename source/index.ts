@@ -39,6 +39,7 @@ export {
   type TcpEndpoint,
   type TlsMaterial,
 } from './engine/endpoint.js';
+export type {EngineEventType} from './engine/events.js';
 export {
   type EngineEvent,
   type EngineEventWatcher,
@@ -76,6 +77,18 @@ export {
 } from './engine/restart.js';
 export {parseEngineStats, parsePodmanCliStats} from './engine/stats.js';
 export {isSafeContainerId, minStopTimeoutMs} from './engine/stop.js';
+export {
+  forgetSwarmInfo,
+  parseSwarmInfo,
+  parseSwarmReport,
+  type ReadSwarmOptions,
+  readSwarm,
+  readSwarmCached,
+  type SwarmBodies,
+  type SwarmInfo,
+  swarmInfoTtlMs,
+  swarmTasksPath,
+} from './engine/swarm.js';
 export * from './errors/index.js';
 export {matchedContainer} from './host/helper-resolution.js';
 export {
@@ -142,9 +155,20 @@ export {
 export {parseHostIp, parseIpAddress} from './model/ip.js';
 export {type JoinInput, joinSnapshot} from './model/join.js';
 export {LineRing} from './model/line-ring.js';
+export type {PublishedServiceMatch} from './model/lookup.js';
 export {lookupPublishedContainer, type PublishedContainerMatch} from './model/lookup.js';
 export type {SnapshotRow} from './model/snapshot-row.js';
 export type {StopOutcome, StopReport} from './model/stop-outcome.js';
+export {
+  findLocalTask,
+  findServicePort,
+  joinSwarmServices,
+  type ServicePort,
+  type SwarmReport,
+  type SwarmService,
+  type SwarmTask,
+  selectServicesOnPort,
+} from './model/swarm.js';
 export type {EngineProfile, HelperSpec, ProfileId} from './profiles/profile.js';
 export {profiles} from './profiles/registry.js';
 export {
