@@ -615,6 +615,7 @@ cmd_up() {
   up_podman
   up_rootless
   bash "$(dirname "$SELF")/lab-swarm.sh" up
+  bash "$(dirname "$SELF")/lab-ssh.sh" up
   write_env
   summary
   log "lab up in $(( $(date +%s) - t0 ))s"
@@ -623,6 +624,7 @@ cmd_up() {
 cmd_down() {
   mkdir -p "$RUN_DIR"
   bash "$(dirname "$SELF")/lab-swarm.sh" down || warn "swarm lab: down failed"
+  bash "$(dirname "$SELF")/lab-ssh.sh" down
   # D: rootless containers (no service to stop; its API stays off)
   if id -u "$D_USER" >/dev/null 2>&1 && command -v podman >/dev/null; then
     local ids; ids=$(pm_d ps -q 2>/dev/null || true)
