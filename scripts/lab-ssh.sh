@@ -145,7 +145,8 @@ KbdInteractiveAuthentication no
 UsePAM no
 PermitUserEnvironment no
 AllowStreamLocalForwarding yes
-AllowTcpForwarding no
+# Podman form: sshd gates forwarded sockets with the same "local" permission as TCP.
+AllowTcpForwarding local
 X11Forwarding no
 PrintMotd no
 MaxSessions 64
@@ -245,7 +246,10 @@ up_sshd() {
   local pid
   if pid=$(sshd_pid); then
     # The config may have changed since it started: SIGHUP makes sshd read it again.
-    if [[ $SSHD_CONF -nt /proc/$pid ]]; then log "sshd: config changed, reloading pid $pid"; signal_sshd HUP "$pid"; fi
+    # The pid file's time marks the config it last read (touched at each start and reload).
+    if [[ $SSHD_CONF -nt $SSHD_PID ]]; then
+      log "sshd: config changed, reloading pid $pid"; signal_sshd HUP "$pid"; touch "$SSHD_PID"
+    fi
     log "sshd: running (pid $pid)"
   else
     log "sshd: starting (log: $SSHD_LOG)"

@@ -36,8 +36,24 @@ export interface TcpEndpoint extends EndpointBase {
   readonly tls: TlsMaterial | null;
 }
 
+/**
+ * An engine on another machine, reached with this machine's `ssh` program (so ~/.ssh/config,
+ * the agent and known_hosts apply). Docker form `ssh://[user@]host[:port]`: each connection
+ * runs `docker system dial-stdio` there. Podman form `ssh://[user@]host[:port]/path.sock`:
+ * ssh forwards that remote Unix socket. `user` and `port` are null when not written (ssh's
+ * config then decides).
+ */
+export interface SshEndpoint extends EndpointBase {
+  readonly kind: 'ssh';
+  readonly user: string | null;
+  readonly host: string;
+  readonly port: number | null;
+  /** The remote engine socket of the Podman form; null for the Docker form. */
+  readonly remoteSocket: string | null;
+}
+
 /** A place a container engine may answer. */
-export type Endpoint = SocketEndpoint | TcpEndpoint;
+export type Endpoint = SocketEndpoint | TcpEndpoint | SshEndpoint;
 
 /** The addresses to query, from resolveEndpoints. */
 export interface EndpointPlan {
@@ -59,6 +75,12 @@ export interface EndpointOptions {
   readonly uid?: number;
   /** Platform, for the Windows named pipe default. Default: process.platform. */
   readonly platform?: NodeJS.Platform;
+  /**
+   * Query exactly these (exclusive: DOCKER_HOST, contexts and the well-known sockets are not
+   * read), in order: each an engine address (`unix://`, `tcp://`, `ssh://`, an absolute socket
+   * path) or a docker context name (`default` is the local default). Default: discover.
+   */
+  readonly addresses?: readonly string[];
 }
 
 function readTlsFolder(folder: string, verify: boolean, source: string): TlsMaterial {
@@ -89,8 +111,9 @@ function readTlsFolder(folder: string, verify: boolean, source: string): TlsMate
 
 /**
  * Parses an engine address (`unix:///path`, `tcp://host:port`, `npipe:////./pipe/name`,
- * `http://`, `https://`) into an Endpoint. Throws EndpointConfigError for anything else
- * (ssh:// included: nanodock speaks to engines directly, never through ssh).
+ * `http://`, `https://`, `ssh://[user@]host[:port][/remote/socket]`) into an Endpoint.
+ * Throws EndpointConfigError for anything else, and for an ssh address that could be read as
+ * an ssh option or a second argument (a leading `-`, spaces, control characters, quotes).
  */
 export function parseEngineAddress(
   address: string,
@@ -143,10 +166,83 @@ export function parseEngineAddress(
     const shown = host.includes(':') ? `[${host}]` : host;
     return {kind: 'tcp', host, port, tls: useTls, address: `tcp://${shown}:${port}`, source};
   }
+  if (scheme === 'ssh') {
+    return parseSshAddress(address, rest, source);
+  }
   throw new EndpointConfigError(
     source,
-    `scheme "${scheme}://" is not supported (use unix:// or tcp://; for ssh, forward the socket)`,
+    `scheme "${scheme}://" is not supported (use unix://, tcp:// or ssh://)`,
   );
+}
+
+// What an ssh address may hold. Each part later becomes one argv element of `ssh` (never a
+// shell word on this side), after `--`; the host and user still must not start with `-`, and
+// spaces, quotes, `%` and control characters are refused, so that nothing can be read as an
+// option, a second argument, a ssh_config token (`%h`) or a word of the remote shell.
+const sshUserPattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+const sshHostPattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
+const sshIpv6Pattern = /^[0-9A-Fa-f:.]{2,45}$/;
+// The remote socket goes into `-L local:remote`: no `:`.
+const sshSocketPattern = /^\/[A-Za-z0-9_.+@=,~/-]{1,1023}$/;
+
+function parseSshAddress(address: string, rest: string, source: string): SshEndpoint {
+  const refuse = (why: string): never => {
+    throw new EndpointConfigError(source, `"${address}" is not a usable ssh address: ${why}`);
+  };
+  const slash = rest.indexOf('/');
+  const authority = slash === -1 ? rest : rest.slice(0, slash);
+  const path = slash === -1 ? '' : rest.slice(slash);
+  const at = authority.lastIndexOf('@');
+  const user = at === -1 ? null : authority.slice(0, at);
+  const hostPort = authority.slice(at + 1);
+  if (user !== null && !sshUserPattern.test(user)) {
+    refuse(
+      user.includes(':')
+        ? 'a password in the address is not supported (use a key)'
+        : 'the user name must be letters, digits, `.`, `_`, `-`, not starting with `-`',
+    );
+  }
+  let host: string;
+  let portText: string | undefined;
+  if (hostPort.startsWith('[')) {
+    const close = hostPort.indexOf(']');
+    host = close === -1 ? '' : hostPort.slice(1, close);
+    const after = close === -1 ? '' : hostPort.slice(close + 1);
+    if (close === -1 || !sshIpv6Pattern.test(host) || !(after === '' || after.startsWith(':'))) {
+      refuse('a bracketed host must be an IPv6 address');
+    }
+    portText = after === '' ? undefined : after.slice(1);
+  } else {
+    const colon = hostPort.indexOf(':');
+    host = colon === -1 ? hostPort : hostPort.slice(0, colon);
+    portText = colon === -1 ? undefined : hostPort.slice(colon + 1);
+    if (!sshHostPattern.test(host)) {
+      refuse(
+        host === ''
+          ? 'it names no host'
+          : 'the host must be a name or an address (letters, digits, `.`, `_`, `-`, not starting with `-`)',
+      );
+    }
+  }
+  let port: number | null = null;
+  if (portText !== undefined) {
+    port = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : 0;
+    if (port < 1 || port > 65_535) {
+      refuse('the port must be a number from 1 to 65535');
+    }
+  }
+  let remoteSocket: string | null = null;
+  if (path !== '' && path !== '/') {
+    if (!sshSocketPattern.test(path) || path.split('/').includes('..')) {
+      refuse(
+        'the remote socket must be an absolute path of letters, digits and `._+@=,~/-` (no `:`, `..`, spaces, `?` or `#`)',
+      );
+    }
+    remoteSocket = path;
+  }
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const normalised = `ssh://${user === null ? '' : `${user}@`}${shownHost}${port === null ? '' : `:${port}`}${remoteSocket ?? ''}`;
+  return {kind: 'ssh', user, host, port, remoteSocket, address: normalised, source};
 }
 
 /**
@@ -236,7 +332,7 @@ function hostFromVariable(
 }
 
 function identity(endpoint: Endpoint): string {
-  if (endpoint.kind === 'tcp') {
+  if (endpoint.kind !== 'socket') {
     return endpoint.address;
   }
   // Most well-known sockets do not exist: a stat is cheaper than a realpath that throws.

@@ -9,9 +9,12 @@ import net, {type Socket} from 'node:net';
 import tls from 'node:tls';
 import {EngineRequestError} from '../errors/engine-request-error.js';
 import {EngineStatusError} from '../errors/engine-status-error.js';
+import {NanodockError} from '../errors/nanodock-error.js';
 import {ResponseTooLargeError} from '../errors/response-too-large-error.js';
+import {SshError} from '../errors/ssh-error.js';
 import type {Endpoint, TcpEndpoint, TlsMaterial} from './endpoint.js';
 import {HttpResponseParser} from './http-response-parser.js';
+import {connectSsh} from './ssh.js';
 
 /** Largest response body accepted: 32 MiB. */
 export const maxBodyBytes = 32 * 1024 * 1024;
@@ -125,8 +128,9 @@ export function describeSystemError(endpoint: Endpoint, error: NodeJS.ErrnoExcep
 }
 
 /**
- * Creates (does not send) a request to an engine: over its socket, or TCP with TLS when the
- * endpoint has it; never through a shared agent, so no connection outlives its request;
+ * Creates (does not send) a request to an engine: over its socket, TCP with TLS when the
+ * endpoint has it, or an ssh connection (ssh.ts; its failures come as SshError on the
+ * request's 'error'); never through a shared agent, so no connection outlives its request;
  * headers capped at maxHeaderBytes. The caller adds listeners, then calls `end()`.
  */
 export function createEngineRequest(
@@ -144,6 +148,9 @@ export function createEngineRequest(
     // checks); engines need nothing else for a GET.
     headers,
   };
+  if (endpoint.kind === 'ssh') {
+    return http.request({...common, createConnection: () => connectSsh(endpoint) as never});
+  }
   return endpoint.kind === 'socket'
     ? http.request({...common, socketPath: endpoint.socketPath})
     : endpoint.tls === null
@@ -263,8 +270,9 @@ class Exchange {
       if (
         retry !== undefined &&
         this.bytesIn === 0 &&
-        error instanceof EngineRequestError &&
-        (error.failure === 'truncated' || error.failure === 'connect')
+        ((error instanceof EngineRequestError &&
+          (error.failure === 'truncated' || error.failure === 'connect')) ||
+          (error instanceof SshError && error.failure === 'dropped'))
       ) {
         this.release();
         retry();
@@ -325,6 +333,11 @@ function onError(this: ExchangeSocket, error: NodeJS.ErrnoException): void {
     return;
   }
   const parser = exchange.parser;
+  // An ssh transport's own error (SshError) says more than any system error code would.
+  if (error instanceof NanodockError) {
+    exchange.fail(error);
+    return;
+  }
   // A reset once the answer has begun is a truncated answer; before, a hang-up or a connect error.
   exchange.fail(
     error.code === 'ECONNRESET' && parser.statusCode !== 0
@@ -440,6 +453,9 @@ function keepAliveKey(endpoint: Endpoint): string {
   if (endpoint.kind === 'socket') {
     return `unix\u0000${endpoint.socketPath}`;
   }
+  if (endpoint.kind === 'ssh') {
+    return `ssh\u0000${endpoint.address}`;
+  }
   return endpoint.tls === null
     ? `tcp\u0000${endpoint.host}\u0000${endpoint.port}`
     : `tls\u0000${tlsKeyOf(endpoint, endpoint.tls)}`;
@@ -515,11 +531,17 @@ export function engineConnectionsOpened(): number {
   return connectionsOpened;
 }
 
-/** Opens the connection to an engine: its socket or pipe, TCP, or TLS over TCP. */
+/**
+ * Opens the connection to an engine: its socket or pipe, TCP, TLS over TCP, or a channel of
+ * an ssh connection (a Duplex that node:http and this client use as a socket).
+ */
 function connectTo(endpoint: Endpoint): Socket {
   connectionsOpened++;
   if (endpoint.kind === 'socket') {
     return net.connect({path: endpoint.socketPath});
+  }
+  if (endpoint.kind === 'ssh') {
+    return connectSsh(endpoint) as unknown as Socket;
   }
   if (endpoint.tls === null) {
     return net.connect({host: endpoint.host, port: endpoint.port, noDelay: true});
@@ -566,7 +588,7 @@ function formatRequest(
   keepAlive = false,
 ): string {
   const host =
-    endpoint.kind === 'socket'
+    endpoint.kind !== 'tcp'
       ? 'localhost'
       : endpoint.host.includes(':')
         ? `[${endpoint.host}]:${endpoint.port}`
@@ -608,7 +630,11 @@ export function requestEngine(
       }),
     );
   }
-  const keepAlive = options.keepAlive === true;
+  // Over ssh each new connection starts a remote `docker system dial-stdio`: a GET (safe to
+  // send again) keeps its connection for the next one, so a refresh reuses it.
+  const keepAlive =
+    options.keepAlive === true ||
+    (endpoint.kind === 'ssh' && (options.method ?? 'GET') === 'GET' && options.body === undefined);
   const request = formatRequest(endpoint, options.method ?? 'GET', path, options.body, keepAlive);
   return new Promise((resolve, reject) => {
     if (!keepAlive) {

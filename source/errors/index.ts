@@ -6,4 +6,5 @@ export {InvalidJsonError} from './invalid-json-error.js';
 export {LogFrameError, type LogFrameFault} from './log-frame-error.js';
 export {NanodockError} from './nanodock-error.js';
 export {ResponseTooLargeError} from './response-too-large-error.js';
+export {SshError, type SshFailure} from './ssh-error.js';
 export {UnsafeFileError, type UnsafeFileReason} from './unsafe-file-error.js';

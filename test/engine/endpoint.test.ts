@@ -57,9 +57,9 @@ describe('parseEngineAddress', () => {
     });
   });
 
-  it('refuses ssh, relative sockets and unknown schemes with the source named', () => {
-    expect(() => parseEngineAddress('ssh://user@host', 'DOCKER_HOST')).toThrow(
-      /DOCKER_HOST: scheme "ssh:\/\/"/,
+  it('refuses relative sockets and unknown schemes with the source named', () => {
+    expect(() => parseEngineAddress('fd://3', 'DOCKER_HOST')).toThrow(
+      /DOCKER_HOST: scheme "fd:\/\/"/,
     );
     expect(() => parseEngineAddress('unix://relative.sock', 'DOCKER_HOST')).toThrow(
       EndpointConfigError,

@@ -190,6 +190,11 @@ function checkEndpoint(endpoint: Endpoint, source: string): void {
   expectEqual(endpoint.source, source);
   if (endpoint.kind === 'socket') {
     expectEqual(endpoint.socketPath.length > 0, true);
+  } else if (endpoint.kind === 'ssh') {
+    // An ssh host or user is one argv word that ssh must not read as an option.
+    expectEqual(endpoint.host.length > 0 && !endpoint.host.startsWith('-'), true);
+    expectEqual(endpoint.user === null || !endpoint.user.startsWith('-'), true);
+    expectEqual(endpoint.port === null || (endpoint.port >= 1 && endpoint.port <= 65_535), true);
   } else {
     expectEqual(
       endpoint.host.length > 0 &&

@@ -1,0 +1,126 @@
+import {describe, expect, it} from 'vitest';
+import {parseEngineAddress} from '../../source/engine/endpoint.js';
+import {quoteForRemoteShell} from '../../source/engine/ssh.js';
+import {EndpointConfigError} from '../../source/errors/endpoint-config-error.js';
+import {SshError} from '../../source/errors/ssh-error.js';
+
+describe('parseEngineAddress: ssh', () => {
+  it.each([
+    [
+      'ssh://host',
+      {user: null, host: 'host', port: null, remoteSocket: null, address: 'ssh://host'},
+    ],
+    [
+      'SSH://me@host.example:2222',
+      {user: 'me', host: 'host.example', port: 2222, address: 'ssh://me@host.example:2222'},
+    ],
+    [
+      'ssh://root@10.0.0.2/',
+      {host: '10.0.0.2', remoteSocket: null, address: 'ssh://root@10.0.0.2'},
+    ],
+    [
+      'ssh://core@host/run/user/1000/podman/podman.sock',
+      {
+        user: 'core',
+        remoteSocket: '/run/user/1000/podman/podman.sock',
+        address: 'ssh://core@host/run/user/1000/podman/podman.sock',
+      },
+    ],
+    ['ssh://[::1]:22', {host: '::1', port: 22, address: 'ssh://[::1]:22'}],
+    ['ssh://u@[fe80::1]', {user: 'u', host: 'fe80::1', port: null, address: 'ssh://u@[fe80::1]'}],
+    ['ssh://nd_lab-ssh.x', {host: 'nd_lab-ssh.x'}],
+  ])('reads %s', (address, expected) => {
+    const endpoint = parseEngineAddress(address, 'DOCKER_HOST');
+    expect(endpoint).toMatchObject({kind: 'ssh', source: 'DOCKER_HOST', ...expected});
+    // The shown address reads back as the same endpoint.
+    expect(parseEngineAddress(endpoint.address, 'again')).toMatchObject({
+      ...endpoint,
+      source: 'again',
+    });
+  });
+
+  it.each([
+    // ssh option injection: a host or user that ssh would read as an option.
+    ['ssh://-oProxyCommand=touch\u0024{IFS}/tmp/x', /host must be/],
+    ['ssh://-oProxyCommand=sh', /host must be/],
+    ['ssh://-p22@host', /user name/],
+    ['ssh://-oProxyCommand=x@host', /user name/],
+    ['ssh://root@-host', /host must be/],
+    // a second argument, a shell word, a config token
+    ['ssh://host other', /host must be/],
+    ['ssh://host\tx', /host must be/],
+    ['ssh://user name@host', /user name/],
+    ['ssh://us;er@host', /user name/],
+    ['ssh://ho$(id)st', /host must be/],
+    ['ssh://host%h', /host must be/],
+    ['ssh://host`id`', /host must be/],
+    ["ssh://ho'st", /host must be/],
+    ['ssh://host\nProxyCommand x', /host must be/],
+    ['ssh://user:secret@host', /password/],
+    ['ssh://a@b@host', /user name/],
+    ['ssh://', /names no host/],
+    ['ssh://user@', /names no host/],
+    ['ssh://host:0', /port/],
+    ['ssh://host:65536', /port/],
+    ['ssh://host:+22', /port/],
+    ['ssh://host:', /port/],
+    ['ssh://[nothex]:22', /IPv6/],
+    ['ssh://[::1', /IPv6/],
+    ['ssh://host/run/a:b.sock', /remote socket/],
+    ['ssh://host/run/a b.sock', /remote socket/],
+    ['ssh://host/../etc/shadow', /remote socket/],
+    ['ssh://host/x?y', /remote socket/],
+    ['ssh://host//run/$(id).sock', /remote socket/],
+    ['ssh://host?x=1', /host must be/],
+  ])('refuses %j', (address, reason) => {
+    let thrown: unknown;
+    try {
+      parseEngineAddress(address, 'DOCKER_HOST');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(EndpointConfigError);
+    expect((thrown as EndpointConfigError).source).toBe('DOCKER_HOST');
+    expect((thrown as Error).message).toMatch(reason);
+  });
+});
+
+describe('quoteForRemoteShell', () => {
+  it.each([
+    ['nanodock-top', 'nanodock-top'],
+    ['--json', '--json'],
+    ['a b', "'a b'"],
+    ["it's", "'it'\\''s'"],
+    ['$(rm -rf /)', "'$(rm -rf /)'"],
+    ['', "''"],
+    ['a;b', "'a;b'"],
+  ])('quotes %j as %s', (word, quoted) => {
+    expect(quoteForRemoteShell(word)).toBe(quoted);
+  });
+
+  it('refuses a NUL byte', () => {
+    expect(() => quoteForRemoteShell('a\u0000b')).toThrow(TypeError);
+  });
+});
+
+describe('SshError', () => {
+  it('says what failed, what ssh said, and the fix', () => {
+    const error = new SshError('ssh://root@box', 'auth', 'ssh could not log in (exit 255)', {
+      stderr: 'root@box: Permission denied (publickey).\n',
+      host: 'box',
+    });
+    expect(error).toMatchObject({
+      name: 'SshError',
+      address: 'ssh://root@box',
+      failure: 'auth',
+      stderr: 'root@box: Permission denied (publickey).',
+    });
+    expect(error.message).toMatch(/^ssh:\/\/root@box: ssh could not log in/);
+    expect(error.message).toMatch(/Permission denied/);
+    expect(error.message).toMatch(/ssh-add/);
+    expect(new SshError('ssh://h', 'host-key', 'x', {host: 'h'}).message).toMatch(/ssh-keyscan h/);
+    expect(new SshError('ssh://h', 'no-engine', 'x', {host: 'h'}).message).toMatch(
+      /ssh:\/\/user@h\/run\/podman\/podman.sock/,
+    );
+  });
+});
