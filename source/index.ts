@@ -30,12 +30,15 @@ export {
   startDetection,
 } from './engine/detect.js';
 export {
+  type DockerContextEntry,
   type Endpoint,
   type EndpointOptions,
   type EndpointPlan,
+  listDockerContexts,
   parseEngineAddress,
   resolveEndpoints,
   type SocketEndpoint,
+  type SshEndpoint,
   type TcpEndpoint,
   type TlsMaterial,
 } from './engine/endpoint.js';
@@ -75,6 +78,7 @@ export {
   restartDeadlineMs,
   restartStatusTable,
 } from './engine/restart.js';
+export {closeSshConnections, runOverSsh, type SshCommandResult} from './engine/ssh.js';
 export {parseEngineStats, parsePodmanCliStats} from './engine/stats.js';
 export {isSafeContainerId, minStopTimeoutMs} from './engine/stop.js';
 export {

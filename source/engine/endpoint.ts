@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto';
-import {existsSync, readFileSync, realpathSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, realpathSync} from 'node:fs';
 import {homedir} from 'node:os';
 import {join} from 'node:path';
 import type {EndpointAttempt} from '../errors/daemon-not-found-error.js';
@@ -261,18 +261,16 @@ function dockerConfigDir(env: Record<string, string | undefined>, home: string):
   return env.DOCKER_CONFIG || join(home, '.docker');
 }
 
-/**
- * The endpoint of the current docker context: `DOCKER_CONTEXT`, else `currentContext` in
- * config.json. Returns null for the `default` context or when none is set; throws
- * EndpointConfigError when the named context cannot be read.
- */
-function readDockerContext(env: Record<string, string | undefined>, home: string): Endpoint | null {
-  const configDir = dockerConfigDir(env, home);
+/** The current context's name: `DOCKER_CONTEXT`, else `currentContext` in config.json. */
+function currentContextName(
+  configDir: string,
+  env: Record<string, string | undefined>,
+): string | undefined {
   let name = env.DOCKER_CONTEXT;
   if (!name) {
     const configPath = join(configDir, 'config.json');
     if (!existsSync(configPath)) {
-      return null;
+      return undefined;
     }
     let config: unknown;
     try {
@@ -289,10 +287,32 @@ function readDockerContext(env: Record<string, string | undefined>, home: string
     const current = (config as {currentContext?: unknown} | null)?.currentContext;
     name = typeof current === 'string' ? current : undefined;
   }
+  return name;
+}
+
+/**
+ * The endpoint of the current docker context: `DOCKER_CONTEXT`, else `currentContext` in
+ * config.json. Returns null for the `default` context or when none is set; throws
+ * EndpointConfigError when the named context cannot be read.
+ */
+function readDockerContext(env: Record<string, string | undefined>, home: string): Endpoint | null {
+  const configDir = dockerConfigDir(env, home);
+  const name = currentContextName(configDir, env);
   if (!name || name === 'default') {
     return null;
   }
+  return readNamedContext(configDir, name);
+}
+
+// As the docker CLI names contexts; anything else is not a context name.
+const contextNamePattern = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
+
+/** The endpoint of the docker context `name` (not `default`); throws EndpointConfigError. */
+function readNamedContext(configDir: string, name: string): Endpoint {
   const source = `context "${name}"`;
+  if (!contextNamePattern.test(name)) {
+    throw new EndpointConfigError(source, 'not a docker context name');
+  }
   const digest = createHash('sha256').update(name).digest('hex');
   const metaPath = join(configDir, 'contexts', 'meta', digest, 'meta.json');
   let meta: unknown;
@@ -359,9 +379,142 @@ function homeOrEmpty(): string {
   }
 }
 
+/** Dedupes endpoints that name one engine (a symlinked socket, the same address twice). */
+function uniqueEndpoints(candidates: readonly Endpoint[]): Endpoint[] {
+  const seen = new Set<string>();
+  const endpoints: Endpoint[] = [];
+  for (const candidate of candidates) {
+    const key = identity(candidate);
+    if (!seen.has(key)) {
+      seen.add(key);
+      endpoints.push(candidate);
+    }
+  }
+  return endpoints;
+}
+
+/** The local default engine: DOCKER_HOST when set, else the platform's Docker socket or pipe. */
+function defaultContextEndpoint(
+  env: Record<string, string | undefined>,
+  home: string,
+  platform: NodeJS.Platform,
+): Endpoint {
+  if (env.DOCKER_HOST) {
+    return hostFromVariable(env, home, 'DOCKER_HOST');
+  }
+  return platform === 'win32'
+    ? parseEngineAddress('npipe:////./pipe/docker_engine', 'context "default"')
+    : parseEngineAddress('unix:///var/run/docker.sock', 'context "default"');
+}
+
+/** EndpointOptions.addresses: each an engine address or a docker context name, alone. */
+function resolveAddresses(
+  addresses: readonly string[],
+  env: Record<string, string | undefined>,
+  home: string,
+  platform: NodeJS.Platform,
+): EndpointPlan {
+  const problems: EndpointAttempt[] = [];
+  const candidates: Endpoint[] = [];
+  for (const entry of addresses) {
+    const isAddress = entry.includes('://') || entry.startsWith('/');
+    const source = isAddress ? 'addresses' : `context "${entry}"`;
+    try {
+      candidates.push(
+        isAddress
+          ? parseEngineAddress(entry, source)
+          : entry === 'default'
+            ? defaultContextEndpoint(env, home, platform)
+            : readNamedContext(dockerConfigDir(env, home), entry),
+      );
+    } catch (error) {
+      problems.push({endpoint: entry, source, error: error as Error});
+    }
+  }
+  return {endpoints: uniqueEndpoints(candidates), exclusive: true, problems};
+}
+
+/** One docker context, from listDockerContexts. */
+export interface DockerContextEntry {
+  /** Its name (`default` for the local default). */
+  readonly name: string;
+  /** Its engine address, normalised (`ssh://root@box`); '' when it could not be read. */
+  readonly address: string;
+  /** Whether it is the current one (DOCKER_CONTEXT, else DOCKER_HOST means default, else config.json). */
+  readonly current: boolean;
+  /** Why it cannot be used (unreadable meta.json, no Host, a bad address); null when usable. */
+  readonly error: Error | null;
+}
+
 /**
- * Where to look for engines. `DOCKER_HOST`, else `CONTAINER_HOST`, is queried alone
- * (exclusive). Otherwise: the current docker context, then the well-known sockets of
+ * The docker contexts of ~/.docker (or DOCKER_CONFIG): `default` first (the local default:
+ * DOCKER_HOST or the platform's socket), then each of contexts/meta/* by name. Never throws:
+ * a context that cannot be read is listed with its `error` (named by its folder when its name
+ * is unreadable).
+ */
+export function listDockerContexts(options: EndpointOptions = {}): DockerContextEntry[] {
+  const env = options.env ?? process.env;
+  const home = options.home ?? homeOrEmpty();
+  const platform = options.platform ?? process.platform;
+  const configDir = dockerConfigDir(env, home);
+  let currentName: string | undefined;
+  let currentError: Error | null = null;
+  try {
+    currentName = env.DOCKER_CONTEXT || (env.DOCKER_HOST ? 'default' : undefined);
+    currentName ??= currentContextName(configDir, env);
+  } catch (error) {
+    currentError = error as Error;
+  }
+  currentName ||= 'default';
+  let defaultAddress = '';
+  let defaultError: Error | null = currentError;
+  try {
+    defaultAddress = defaultContextEndpoint(env, home, platform).address;
+  } catch (error) {
+    defaultError = error as Error;
+  }
+  const entries: DockerContextEntry[] = [];
+  const metaDir = join(configDir, 'contexts', 'meta');
+  let folders: string[] = [];
+  try {
+    folders = readdirSync(metaDir).filter((folder) => /^[0-9a-f]{64}$/.test(folder));
+  } catch {
+    // No contexts folder: only the default context.
+  }
+  for (const folder of folders) {
+    let name = folder;
+    try {
+      const meta = JSON.parse(readFileSync(join(metaDir, folder, 'meta.json'), 'utf8')) as {
+        Name?: unknown;
+      } | null;
+      if (typeof meta?.Name !== 'string') {
+        throw new EndpointConfigError(`context folder ${folder}`, 'meta.json has no Name');
+      }
+      name = meta.Name;
+      if (createHash('sha256').update(name).digest('hex') !== folder) {
+        throw new EndpointConfigError(`context "${name}"`, `is stored under another name's folder`);
+      }
+      const endpoint = readNamedContext(configDir, name);
+      entries.push({name, address: endpoint.address, current: name === currentName, error: null});
+    } catch (error) {
+      entries.push({name, address: '', current: name === currentName, error: error as Error});
+    }
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return [
+    {
+      name: 'default',
+      address: defaultAddress,
+      current: currentName === 'default',
+      error: defaultError,
+    },
+    ...entries.filter((entry) => entry.name !== 'default'),
+  ];
+}
+
+/**
+ * Where to look for engines. `addresses` given: exactly those (exclusive). Else
+ * `DOCKER_HOST`, else `CONTAINER_HOST`, is queried alone (exclusive). Otherwise: the current docker context, then the well-known sockets of
  * Docker, rootless Docker, rootless and rootful Podman, Docker Desktop, Colima, Rancher
  * Desktop and OrbStack, each once (symlinked sockets are folded). Never throws: addresses
  * that cannot be used are returned as `problems`.
@@ -371,6 +524,9 @@ export function resolveEndpoints(options: EndpointOptions = {}): EndpointPlan {
   const home = options.home ?? homeOrEmpty();
   const platform = options.platform ?? process.platform;
   const problems: EndpointAttempt[] = [];
+  if (options.addresses !== undefined) {
+    return resolveAddresses(options.addresses, env, home, platform);
+  }
   for (const variable of ['DOCKER_HOST', 'CONTAINER_HOST'] as const) {
     const value = env[variable];
     if (value) {
@@ -418,14 +574,5 @@ export function resolveEndpoints(options: EndpointOptions = {}): EndpointPlan {
       }
     }
   }
-  const seen = new Set<string>();
-  const endpoints: Endpoint[] = [];
-  for (const candidate of candidates) {
-    const key = identity(candidate);
-    if (!seen.has(key)) {
-      seen.add(key);
-      endpoints.push(candidate);
-    }
-  }
-  return {endpoints, exclusive: false, problems};
+  return {endpoints: uniqueEndpoints(candidates), exclusive: false, problems};
 }

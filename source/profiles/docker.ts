@@ -37,7 +37,8 @@ export const dockerProfile: EngineProfile = {
     },
   ],
   listing: 'api',
-  ownsEndpoint: (endpoint, engine) => engine !== 'podman' && /^(unix|tcp|npipe):/.test(endpoint),
+  ownsEndpoint: (endpoint, engine) =>
+    engine !== 'podman' && /^(unix|tcp|npipe|ssh):/.test(endpoint),
   stop: {
     via: 'api',
     table: {

@@ -60,7 +60,8 @@ export const podmanProfile: EngineProfile = {
   ],
   listing: 'api',
   ownsEndpoint: (endpoint, engine) =>
-    endpoint.startsWith('storage:') || (engine === 'podman' && /^(unix|tcp|npipe):/.test(endpoint)),
+    endpoint.startsWith('storage:') ||
+    (engine === 'podman' && /^(unix|tcp|npipe|ssh):/.test(endpoint)),
   stop: {
     via: 'api',
     table: {

@@ -1,5 +1,13 @@
+import {createHash} from 'node:crypto';
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {parseEngineAddress} from '../../source/engine/endpoint.js';
+import {
+  listDockerContexts,
+  parseEngineAddress,
+  resolveEndpoints,
+} from '../../source/engine/endpoint.js';
 import {quoteForRemoteShell} from '../../source/engine/ssh.js';
 import {EndpointConfigError} from '../../source/errors/endpoint-config-error.js';
 import {SshError} from '../../source/errors/ssh-error.js';
@@ -122,5 +130,73 @@ describe('SshError', () => {
     expect(new SshError('ssh://h', 'no-engine', 'x', {host: 'h'}).message).toMatch(
       /ssh:\/\/user@h\/run\/podman\/podman.sock/,
     );
+  });
+});
+
+function writeContext(home: string, name: string, host: string): void {
+  const digest = createHash('sha256').update(name).digest('hex');
+  const metaDir = join(home, '.docker/contexts/meta', digest);
+  mkdirSync(metaDir, {recursive: true});
+  writeFileSync(
+    join(metaDir, 'meta.json'),
+    JSON.stringify({Name: name, Metadata: {}, Endpoints: {docker: {Host: host}}}),
+  );
+}
+
+describe('resolveEndpoints: addresses', () => {
+  const home = mkdtempSync(join(tmpdir(), 'nanodock-addresses-'));
+  writeContext(home, 'remote', 'ssh://me@box:2222');
+  writeContext(home, 'local', 'unix:///var/run/docker.sock');
+
+  it('queries exactly the addresses and contexts named, in order, ignoring DOCKER_HOST', () => {
+    const plan = resolveEndpoints({
+      env: {DOCKER_HOST: 'tcp://10.0.0.1:2375', DOCKER_CONTEXT: 'local'},
+      home,
+      addresses: ['ssh://root@a', 'remote', '/run/podman/podman.sock', 'ssh://root@a'],
+    });
+    expect(plan.exclusive).toBe(true);
+    expect(plan.problems).toEqual([]);
+    expect(plan.endpoints.map((endpoint) => [endpoint.address, endpoint.source])).toEqual([
+      ['ssh://root@a', 'addresses'],
+      ['ssh://me@box:2222', 'context "remote"'],
+      ['unix:///run/podman/podman.sock', 'addresses'],
+    ]);
+  });
+
+  it('reads `default` as the local default and reports what cannot be used', () => {
+    const plan = resolveEndpoints({
+      env: {},
+      home,
+      platform: 'linux',
+      addresses: ['default', 'missing', '-oProxyCommand=x', 'ssh://-oProxyCommand=x'],
+    });
+    expect(plan.endpoints.map((endpoint) => endpoint.address)).toEqual([
+      'unix:///var/run/docker.sock',
+    ]);
+    expect(plan.problems.map((problem) => [problem.endpoint, problem.source])).toEqual([
+      ['missing', 'context "missing"'],
+      ['-oProxyCommand=x', 'context "-oProxyCommand=x"'],
+      ['ssh://-oProxyCommand=x', 'addresses'],
+    ]);
+    for (const problem of plan.problems) {
+      expect(problem.error).toBeInstanceOf(EndpointConfigError);
+    }
+  });
+
+  it('lists the docker contexts, default first, with the current one marked', () => {
+    writeFileSync(join(home, '.docker/config.json'), JSON.stringify({currentContext: 'remote'}));
+    const broken = join(home, '.docker/contexts/meta', 'f'.repeat(64));
+    mkdirSync(broken, {recursive: true});
+    writeFileSync(join(broken, 'meta.json'), '{not json');
+    expect(listDockerContexts({env: {}, home, platform: 'linux'})).toEqual([
+      {name: 'default', address: 'unix:///var/run/docker.sock', current: false, error: null},
+      {name: 'f'.repeat(64), address: '', current: false, error: expect.any(Error)},
+      {name: 'local', address: 'unix:///var/run/docker.sock', current: false, error: null},
+      {name: 'remote', address: 'ssh://me@box:2222', current: true, error: null},
+    ]);
+    // DOCKER_HOST makes the default context the current one, as for the docker CLI.
+    const withHost = listDockerContexts({env: {DOCKER_HOST: 'ssh://x'}, home, platform: 'linux'});
+    expect(withHost[0]).toEqual({name: 'default', address: 'ssh://x', current: true, error: null});
+    expect(withHost.filter((entry) => entry.current)).toHaveLength(1);
   });
 });

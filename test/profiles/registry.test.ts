@@ -19,7 +19,11 @@ describe('engine profiles', () => {
       profileOfEndpoint('storage:/var/lib/containers/storage/overlay-containers', 'podman')?.id,
     ).toBe('podman');
     expect(profileOfEndpoint('rootless:ndlab', 'podman')?.id).toBe('podman-rootless');
-    expect(profileOfEndpoint('ssh://host', 'docker')).toBeUndefined();
+    expect(profileOfEndpoint('ssh://root@host', 'docker')?.id).toBe('docker');
+    expect(profileOfEndpoint('ssh://root@host/run/podman/podman.sock', 'podman')?.id).toBe(
+      'podman',
+    );
+    expect(profileOfEndpoint('fd://3', 'docker')).toBeUndefined();
   });
 
   it('recognise an API answer by its headers', () => {
