@@ -149,7 +149,13 @@ export function createEngineRequest(
     headers,
   };
   if (endpoint.kind === 'ssh') {
-    return http.request({...common, createConnection: () => connectSsh(endpoint) as never});
+    // No agent at all: with `agent: false` node:http makes a fresh Agent, which ignores
+    // createConnection. Without one, this request alone uses the connection it creates.
+    return http.request({
+      ...common,
+      agent: undefined,
+      createConnection: () => connectSsh(endpoint) as never,
+    });
   }
   return endpoint.kind === 'socket'
     ? http.request({...common, socketPath: endpoint.socketPath})
