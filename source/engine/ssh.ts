@@ -1,4 +1,4 @@
-import {type ChildProcess, spawn} from 'node:child_process';
+import {type ChildProcess, spawn, spawnSync} from 'node:child_process';
 import {existsSync, mkdtempSync, rmSync} from 'node:fs';
 import net from 'node:net';
 import {tmpdir} from 'node:os';
@@ -78,6 +78,29 @@ export function quoteForRemoteShell(word: string): string {
   return /^[A-Za-z0-9_./=:@%+,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
+/** setpriv, where it can give a child a parent-death signal (Linux, util-linux 2.33 or later). */
+const setprivPath = '/usr/bin/setpriv';
+let deathSignalPrefix: readonly string[] | undefined;
+
+/**
+ * What runs a master so that it ends when this process does, even killed by a signal (no
+ * 'exit' hook runs then): `setpriv --pdeathsig TERM --` where that works (checked once),
+ * else nothing (the exit hook alone ends it).
+ */
+function masterPrefix(): readonly string[] {
+  if (deathSignalPrefix === undefined) {
+    const prefix = [setprivPath, '--pdeathsig', 'TERM', '--'];
+    deathSignalPrefix =
+      process.platform === 'linux' &&
+      existsSync(setprivPath) &&
+      spawnSync(setprivPath, [...prefix.slice(1), 'true'], {stdio: 'ignore', timeout: 2000})
+        .status === 0
+        ? prefix
+        : [];
+  }
+  return deathSignalPrefix;
+}
+
 type ReadyListener = (error: SshError | null) => void;
 
 /**
@@ -120,9 +143,12 @@ class SshMaster {
             '-L',
             `${this.localSocket}:${endpoint.remoteSocket}`,
           ];
+    // setpriv execs ssh in place: the child's pid is ssh's own.
+    const [program = 'ssh', ...prefixArgs] = [...masterPrefix(), 'ssh'];
     this.child = spawn(
-      'ssh',
+      program,
       [
+        ...prefixArgs,
         '-N',
         '-o',
         'ControlMaster=yes',
