@@ -1,6 +1,7 @@
 import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
 import net from 'node:net';
 import {afterAll, afterEach, describe, expect, it} from 'vitest';
+import {containerLogsOf} from '../../source/container-ops.js';
 import {detectContainers} from '../../source/engine/detect.js';
 import {parseEngineAddress, type SshEndpoint} from '../../source/engine/endpoint.js';
 import {
@@ -76,12 +77,17 @@ afterAll(() => {
 });
 
 /** Starts `nd-ssh-NAME` (busybox httpd) on the local Docker publishing `port`; its id. */
-async function startHttpd(name: string, port: number): Promise<string> {
+function startHttpd(name: string, port: number): Promise<string> {
+  return startContainer(name, port, ['/bin/busybox', 'httpd', '-f', '-p', '80']);
+}
+
+/** Starts `nd-ssh-NAME` running `cmd` on the local Docker, publishing `port`; its id. */
+async function startContainer(name: string, port: number, cmd: readonly string[]): Promise<string> {
   const full = `nd-ssh-${name}`;
   await engineApi(lab.docker.address, 'DELETE', `/containers/${full}?force=true`);
   const answer = await engineApi(lab.docker.address, 'POST', `/containers/create?name=${full}`, {
     Image: lab.image,
-    Cmd: ['/bin/busybox', 'httpd', '-f', '-p', '80'],
+    Cmd: [...cmd],
     ExposedPorts: {'80/tcp': {}},
     HostConfig: {PortBindings: {'80/tcp': [{HostPort: String(port)}]}},
     Labels: {'nanodock.test': '1'},
@@ -213,6 +219,29 @@ describe.skipIf(skipSsh)('engines over ssh (scripts/lab-ssh.sh)', () => {
     );
     expect(match.kind === 'match' && match.container.engine).toBe('podman');
     expect(match.kind === 'match' && match.container.endpoint).toBe(sshLab.podman);
+  });
+
+  it('reads a log through ssh: the followed stream is a channel too', async () => {
+    const id = await startContainer('logs', 18353, [
+      '/bin/sh',
+      '-c',
+      'echo one; echo two >&2; trap "exit 0" TERM; while :; do sleep 1; done',
+    ]);
+    const logs = containerLogsOf(
+      {id, name: 'nd-ssh-logs', endpoint: sshLab.docker, engine: 'docker'},
+      {follow: true, tail: 10, addresses: [sshLab.docker]},
+    );
+    const lines: string[] = [];
+    const reading = (async () => {
+      for await (const line of logs) {
+        lines.push(line.text);
+      }
+    })();
+    // stdout and stderr are stored apart: their order between them is the engine's.
+    await expect.poll(() => [...lines].sort(), wait).toEqual(['one', 'two']);
+    expect(logs.endpoint).toBe(sshLab.docker);
+    logs.close();
+    await reading;
   });
 
   it('runs a remote command over the same connection, its arguments quoted', async () => {
