@@ -382,6 +382,15 @@ function isReusable(parser: HttpResponseParser): boolean {
 /** Idle kept-alive connections (EngineRequestOptions.keepAlive), at most one per engine. */
 const idleConnections = new Map<string, Socket>();
 
+/**
+ * How many idle connections an engine may keep: one, but a few over ssh, where a new
+ * connection starts a remote `docker` (about a second, measured on the lab) and a refresh may
+ * ask and ping at once. Each is parked under its own slot key.
+ */
+function idleSlotKeys(key: string): string[] {
+  return key.startsWith('ssh\u0000') ? [key, `${key}\u00001`, `${key}\u00002`] : [key];
+}
+
 const idleKey: unique symbol = Symbol('nanodock.idle');
 
 /** A socket waiting in idleConnections, with its key and closing timer. */
@@ -395,14 +404,15 @@ function keepIdle(key: string, socket: Socket): void {
   socket.removeListener('end', onEnd);
   socket.removeListener('error', onError);
   socket.removeListener('close', onClose);
-  if (idleConnections.has(key) || socket.destroyed || !socket.writable) {
+  const slot = idleSlotKeys(key).find((candidate) => !idleConnections.has(candidate));
+  if (slot === undefined || socket.destroyed || !socket.writable) {
     setImmediate(destroySocket, socket);
     return;
   }
   const idle = socket as IdleSocket;
   const timer = setTimeout(dropIdle, keepAliveIdleMs, idle);
   timer.unref();
-  idle[idleKey] = {key, timer};
+  idle[idleKey] = {key: slot, timer};
   // Anything from the engine while idle (bytes, an end, an error) ends the connection.
   idle.on('data', onIdleEvent);
   idle.on('end', onIdleEvent);
@@ -410,7 +420,7 @@ function keepIdle(key: string, socket: Socket): void {
   idle.on('close', onIdleEvent);
   // An idle connection never keeps the process alive.
   idle.unref();
-  idleConnections.set(key, idle);
+  idleConnections.set(slot, idle);
 }
 
 function onIdleEvent(this: IdleSocket): void {
@@ -427,9 +437,10 @@ function dropIdle(socket: IdleSocket): void {
 }
 
 /** Takes the idle connection kept for `key`, if any, ready for an exchange. */
-function takeIdle(key: string): Socket | undefined {
-  const socket = idleConnections.get(key) as IdleSocket | undefined;
-  if (socket === undefined) {
+function takeIdle(base: string): Socket | undefined {
+  const key = idleSlotKeys(base).find((candidate) => idleConnections.has(candidate));
+  const socket = key === undefined ? undefined : (idleConnections.get(key) as IdleSocket);
+  if (key === undefined || socket === undefined) {
     return undefined;
   }
   idleConnections.delete(key);

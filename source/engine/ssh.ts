@@ -30,7 +30,6 @@ const stderrFailures: ReadonlyArray<readonly [RegExp, SshFailure]> = [
     'host-key',
   ],
   [/Permission denied|Too many authentication failures|no more authentication methods/i, 'auth'],
-  [/timed out/i, 'timeout'],
 ];
 
 /** The failure ssh's stderr names, or null when it names none of the known ones. */
@@ -158,6 +157,9 @@ class SshMaster {
         'ControlPersist=no',
         '-o',
         'BatchMode=yes',
+        // A RemoteCommand of the user's config would clash with -N and with our commands.
+        '-o',
+        'RemoteCommand=none',
         '-o',
         `ServerAliveInterval=${sshServerAliveSeconds}`,
         '-o',
@@ -377,19 +379,28 @@ export class SshConnection extends Duplex implements SocketLike {
         return;
       }
       if (error !== null) {
-        this.destroy(error);
+        this.#fail(error);
         return;
       }
       try {
         this.#attach();
       } catch (attachError) {
-        this.destroy(attachError as Error);
+        this.#fail(attachError as Error);
       }
     });
   }
 
   setKeepAlive(): this {
     return this;
+  }
+
+  /**
+   * Ends the connection with `error`, emitted only when someone listens: node:http lets go of
+   * a socket's 'error' listener once its answer is complete, and an ssh channel may end
+   * after that (an unheard 'error' would end the process).
+   */
+  #fail(error: Error): void {
+    this.destroy(this.listenerCount('error') > 0 ? error : undefined);
   }
 
   setNoDelay(): this {
@@ -504,6 +515,9 @@ export class SshConnection extends Duplex implements SocketLike {
         'ControlMaster=no',
         '-o',
         'BatchMode=yes',
+        // A RemoteCommand of the user's config would clash with -N and with our commands.
+        '-o',
+        'RemoteCommand=none',
         '-T',
         ...destinationArgs(endpoint),
         'docker system dial-stdio',
@@ -520,7 +534,7 @@ export class SshConnection extends Duplex implements SocketLike {
     // A write to a channel that ended fails with EPIPE: its end is reported by 'close'.
     child.stdin?.on('error', () => undefined);
     child.on('error', (error) => {
-      this.destroy(
+      this.#fail(
         new SshError(endpoint.address, 'no-ssh', `ssh did not start: ${error.message}`, {
           cause: error,
           host: endpoint.host,
@@ -535,7 +549,7 @@ export class SshConnection extends Duplex implements SocketLike {
         this.push(null);
         return;
       }
-      this.destroy(this.#channelError(code, signal));
+      this.#fail(this.#channelError(code, signal));
     });
   }
 
@@ -586,14 +600,14 @@ export class SshConnection extends Duplex implements SocketLike {
           return;
         }
         if (!master.isAlive) {
-          this.destroy(
+          this.#fail(
             new SshError(endpoint.address, 'dropped', 'the ssh connection ended while in use', {
               stderr: master.stderr,
               host: endpoint.host,
             }),
           );
         } else if (this.#bytesIn === 0) {
-          this.destroy(
+          this.#fail(
             new SshError(
               endpoint.address,
               'no-engine',
@@ -602,7 +616,7 @@ export class SshConnection extends Duplex implements SocketLike {
             ),
           );
         } else if (error !== null) {
-          this.destroy(error);
+          this.#fail(error);
         } else {
           this.push(null);
         }
@@ -721,6 +735,9 @@ export function runOverSsh(
           'ControlMaster=no',
           '-o',
           'BatchMode=yes',
+          // A RemoteCommand of the user's config would clash with -N and with our commands.
+          '-o',
+          'RemoteCommand=none',
           '-T',
           ...destinationArgs(endpoint),
           command,
