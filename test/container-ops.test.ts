@@ -58,9 +58,9 @@ describe('the logs, restart and stats actions refuse before acting', () => {
   });
 
   it('an endpoint no profile knows: failed, naming it', async () => {
-    const odd: ContainerRef = {id: fullId, name: 'x', endpoint: 'ssh://host', engine: 'docker'};
+    const odd: ContainerRef = {id: fullId, name: 'x', endpoint: 'fd://3', engine: 'docker'};
     expect((await restartContainerOf(odd)).error?.message).toMatch(
-      /no engine profile knows ssh:\/\/host/,
+      /no engine profile knows fd:\/\/3/,
     );
     expect(String(await failureOf(containerLogsOf(odd)))).toMatch(/no engine profile knows/);
   });

@@ -32,11 +32,11 @@ describe('stopContainerOf refuses what it cannot route, before any engine is ask
 
   it('an endpoint no profile knows', async () => {
     const report = await stopContainerOf(
-      {id: fullId, name: 'x', endpoint: 'ssh://host', engine: 'docker'},
+      {id: fullId, name: 'x', endpoint: 'fd://3', engine: 'docker'},
       true,
     );
-    expect(report).toMatchObject({outcome: 'failed', endpoint: 'ssh://host'});
-    expect(report.error?.message).toBe('no engine profile knows ssh://host');
+    expect(report).toMatchObject({outcome: 'failed', endpoint: 'fd://3'});
+    expect(report.error?.message).toBe('no engine profile knows fd://3');
   });
 
   it('a tcp engine that is no longer configured (its TLS material went with it)', async () => {

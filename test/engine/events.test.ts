@@ -351,7 +351,7 @@ describe('watchEngineEvents against a local server on a temp Unix socket', () =>
   it('reports an endpoint that cannot be used, after returning the watcher', () => {
     const statuses: Array<[string, boolean, Error | null]> = [];
     const watcher = watchEngineEvents({
-      env: {DOCKER_HOST: 'ssh://me@far'},
+      env: {DOCKER_HOST: 'fd://3'},
       onEvent: () => {},
       onStatus: (...status) => statuses.push(status),
     });
@@ -359,7 +359,7 @@ describe('watchEngineEvents against a local server on a temp Unix socket', () =>
     expect(statuses).toEqual([]);
     return expect
       .poll(() => statuses.map(([endpoint, connected]) => `${endpoint} ${connected}`))
-      .toEqual(['ssh://me@far false']);
+      .toEqual(['fd://3 false']);
   });
 
   it('close() closes the connection, stops retries and calls nothing more', async () => {
