@@ -22,6 +22,17 @@ import type {SnapshotRow} from './model/snapshot-row.js';
 import type {HelperContext} from './profiles/profile.js';
 import {helperSpecs} from './profiles/registry.js';
 
+/** One host of a view of several (`--host A --host B`), as the header shows it. */
+export interface HostSummary {
+  readonly name: string;
+  /** `local`: this machine; else how it is reached. */
+  readonly kind: 'local' | 'ssh' | 'tcp';
+  /** Its engines at its last snapshot (empty before its first). */
+  readonly engines: readonly EngineReport[];
+  /** True until its first snapshot has come. */
+  readonly waiting: boolean;
+}
+
 /** Everything the host view shows at one moment. */
 export interface Snapshot {
   /** Rows in port order. */
@@ -46,6 +57,8 @@ export interface Snapshot {
    * the uptime at any later time (uptimeAt).
    */
   readonly rowsRevision: number;
+  /** The hosts of a view of several (FleetSnapshot), in the order given; absent for one. */
+  readonly hosts?: readonly HostSummary[];
 }
 
 /** Options of collectSnapshot. */
@@ -651,6 +664,7 @@ export class LiveSnapshot {
           );
         }
       }
+      warnings.push(...swarmWarnings(containers.engines));
     }
     const takenAt = Date.now();
     const {rows, revision} = this.#rows(host, containers, takenAt / 1000);
@@ -753,9 +767,34 @@ function containersText(map: ContainerPortMap): string {
             : container.ports.map((port) => JSON.stringify(port)).sort(),
       })),
     );
+    if (map.services.length > 0) {
+      // A Swarm service scaled or moved changes its rows, with the same containers publishing.
+      text += JSON.stringify(map.services);
+    }
     containerTexts.set(map, text);
   }
   return text;
+}
+
+/**
+ * What the engines said of Swarm that the user should hear: a worker lists no services (its
+ * ingress ports are then shown by no row), and a Swarm question that failed.
+ */
+export function swarmWarnings(engines: readonly EngineReport[]): string[] {
+  const warnings: string[] = [];
+  for (const report of engines) {
+    if (report.swarm?.role === 'worker') {
+      warnings.push(
+        `engine ${report.endpoint} is a Swarm worker: ${report.swarm.reason} (watch a manager for its services' ports)`,
+      );
+    }
+    if (report.swarmError) {
+      warnings.push(
+        `engine ${report.endpoint}: Swarm services not read: ${report.swarmError.message}`,
+      );
+    }
+  }
+  return warnings;
 }
 
 /** containersText per map (a map never changes once built). */

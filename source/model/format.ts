@@ -68,6 +68,11 @@ export function formatAddresses(row: SnapshotRow): string {
 
 /** The container cell: name, or the candidates' count when ambiguous, or `-`. */
 export function formatContainer(row: SnapshotRow): string {
+  const service = row.service?.service;
+  if (service !== undefined) {
+    // A service's row: the service and its replicas, as `docker service ls` counts them.
+    return `${service.name} ${service.replicas.running}/${service.replicas.desired}`;
+  }
   if (row.container !== null) {
     return row.container.name;
   }
@@ -84,6 +89,9 @@ export function formatCompose(row: SnapshotRow): string {
 
 /** The process cell: the process name, with helpers marked by what they are. */
 export function formatProcess(row: SnapshotRow): string {
+  if (row.service !== undefined) {
+    return '(swarm ingress)';
+  }
   // A process under a helper's name that is not the real helper: marked, never a helper row.
   return row.untrusted === null ? (row.process ?? '-') : `!${row.process ?? '-'}`;
 }
@@ -132,12 +140,15 @@ export type JsonRow = Pick<
   readonly candidates: readonly string[];
   /** Listening sockets the row stands for: more than 1 when one process holds several (SO_REUSEPORT). */
   readonly sockets: number;
+  /** The row's host, in a view of several (`--host A --host B`); absent otherwise. */
+  readonly host?: string;
 };
 
 /** The JSON form of a row: plain data, container reduced to what identifies it. */
 export function toJsonRow(row: SnapshotRow): JsonRow {
   const container = row.container;
   return {
+    ...(row.host === undefined ? {} : {host: row.host.name}),
     protocol: row.protocol,
     address: row.address,
     addresses: row.addresses,

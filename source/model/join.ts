@@ -4,6 +4,7 @@ import {type HelperFinding, type HelperKind, parseDockerProxyArgs} from './helpe
 import {lookupPublishedContainer} from './lookup.js';
 import {isSameList} from './same-list.js';
 import type {ListenerInput, ProcessInput, SnapshotRow} from './snapshot-row.js';
+import {findLocalTask} from './swarm.js';
 
 /** What joinSnapshot joins. */
 export interface JoinInput {
@@ -256,8 +257,74 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
     ...socketRows.values(),
     ...helperRows.values(),
     ...publishedWithoutHolder(input.containers, held),
+    ...serviceRows(input.containers),
   ];
   return withUniqueKeys(rows.sort(compareRows));
+}
+
+/**
+ * A row per ingress port of each Swarm service (map.services): the routing mesh takes it on
+ * every node without a host socket, so no listener row stands for it. Its container is the
+ * service's task container on this node, when one runs here; its facts are the service's.
+ * A host-mode port is held by its task container's own socket, and is a row like any other.
+ */
+function serviceRows(map: ContainerPortMap): SnapshotRow[] {
+  const rows: SnapshotRow[] = [];
+  for (const service of map.services) {
+    const task = findLocalTask(service);
+    const container = task === undefined ? null : map.taskContainer(task);
+    for (const port of service.ports) {
+      if (port.publishMode !== 'ingress') {
+        continue;
+      }
+      rows.push({
+        key: `svc|${service.id}|${port.protocol}|${port.publishedPort}`,
+        protocol: port.protocol,
+        address: '0.0.0.0',
+        addresses: ['0.0.0.0'],
+        port: port.publishedPort,
+        lastPort: port.publishedPort,
+        pids: [],
+        pid: null,
+        process: null,
+        user: null,
+        uptimeSeconds: null,
+        startedAt: null,
+        startTicks: null,
+        command: [],
+        helper: null,
+        untrusted: null,
+        container,
+        ambiguous: false,
+        candidates: [],
+        service: {service, port},
+      });
+    }
+  }
+  return rows;
+}
+
+/** What a service row shows and acts on, as text: equal text, the same row on screen. */
+function serviceFacts(row: SnapshotRow): string {
+  const service = row.service?.service;
+  if (service === undefined) {
+    return '';
+  }
+  return JSON.stringify([
+    service.name,
+    service.image,
+    service.mode,
+    service.replicas,
+    service.nodes,
+    service.ports,
+    service.tasks.map((task) => [
+      task.id,
+      task.state,
+      task.nodeName,
+      task.containerId,
+      task.message,
+    ]),
+  ]);
 }
 
 /**
@@ -404,6 +471,7 @@ const sameField: {
   ambiguous: (a, b) => a.ambiguous === b.ambiguous,
   candidates: (a, b) => isSameList(a.candidates, b.candidates),
   host: (a, b) => a.host === b.host,
+  service: (a, b) => a.service === b.service || serviceFacts(a) === serviceFacts(b),
 };
 const fieldComparisons = Object.values(sameField);
 

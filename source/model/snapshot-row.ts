@@ -1,5 +1,6 @@
 import type {ContainerInfo, Protocol} from './container-info.js';
 import type {HelperKind} from './helper.js';
+import type {ServicePort, SwarmService} from './swarm.js';
 
 /** The machine a row is on, in a view of several (`nanodock-top --host A --host B`). */
 export interface RowHost {
@@ -7,6 +8,15 @@ export interface RowHost {
   readonly name: string;
   /** True for this machine: only its processes are signalled from here. */
   readonly local: boolean;
+}
+
+/**
+ * A Swarm service's ingress port on a row of its own: the routing mesh takes the port on every
+ * node with no host socket, so no process holds it.
+ */
+export interface ServiceOnRow {
+  readonly service: SwarmService;
+  readonly port: ServicePort;
 }
 
 /** One line of the host view: a port, who holds it, and the container behind it. */
@@ -67,6 +77,11 @@ export interface SnapshotRow {
   readonly candidates: readonly ContainerInfo[];
   /** The machine, in a view of several hosts; absent in a view of one. One object per host. */
   readonly host?: RowHost;
+  /**
+   * A Swarm service publishing this port through the routing mesh (a row of its own, with no
+   * process); `container` is then its task container on this node, or null. Absent otherwise.
+   */
+  readonly service?: ServiceOnRow;
 }
 
 /** A listening socket as the join needs it (host/ provides these). */
