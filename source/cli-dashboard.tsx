@@ -4,6 +4,7 @@ import {App} from './tui/app.js';
 import {installInkOutputCache} from './tui/ink-output-cache.js';
 import {createLineDiffStdout} from './tui/line-diff-stdout.js';
 import {createLiveServices} from './tui/live-services.js';
+import type {DashboardServices} from './tui/services.js';
 
 /**
  * Write only the lines that changed (tui/line-diff-stdout.ts) rather than Ink's whole-frame
@@ -18,7 +19,19 @@ const writesChangedLinesOnly = true;
 export async function runDashboard(config: CliConfig): Promise<void> {
   // Ink 6.8.0 only: frames keep the styled characters of lines that did not change.
   await installInkOutputCache();
-  const services = createLiveServices();
+  let services: DashboardServices;
+  if (config.hosts.length === 0) {
+    services = createLiveServices();
+  } else {
+    const {fleetHostsOf, readVersion} = await import('./cli-fleet.js');
+    const hosts = fleetHostsOf(config, (line) => process.stderr.write(`nanodock-top: ${line}\n`));
+    if (typeof hosts === 'string') {
+      process.stderr.write(`nanodock-top: ${hosts}\n`);
+      process.exit(2);
+    }
+    const {createFleetServices} = await import('./tui/fleet-services.js');
+    services = createFleetServices(hosts, {version: readVersion()});
+  }
   const alternateScreen = {enter: '\u001B[?1049h\u001B[H', leave: '\u001B[?1049l'};
   process.stdout.write(alternateScreen.enter);
   const restore = (): void => {

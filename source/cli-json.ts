@@ -248,12 +248,13 @@ export function writeJsonRows(
     tails.set(row.command, {row, bytes});
     return bytes;
   };
+  // In a view of several hosts each row names its host first.
   const headText = (row: SnapshotRow): string =>
-    `{"protocol":${string(row.protocol)},"address":${string(row.address)},"addresses":${addressesJson(row.addresses)},"port":`;
+    `{${row.host === undefined ? '' : `"host":${string(row.host.name)},`}"protocol":${string(row.protocol)},"address":${string(row.address)},"addresses":${addressesJson(row.addresses)},"port":`;
   /** The bytes up to `"port":` of a row on one address, by protocol and address. */
   const heads = new Map<string, Map<string, Uint8Array>>();
   const head = (row: SnapshotRow): Uint8Array => {
-    if (row.addresses.length !== 1 || row.addresses[0] !== row.address) {
+    if (row.addresses.length !== 1 || row.addresses[0] !== row.address || row.host !== undefined) {
       return utf8(headText(row));
     }
     let byAddress = heads.get(row.protocol);

@@ -55,7 +55,18 @@ async function formatGroupedOutput(
  */
 export async function printOnce(config: CliConfig): Promise<number> {
   // One scan, nothing else to run meanwhile: the socket tables are read without yielding.
-  const snapshot = await collectSnapshot({scanner: new HostScanner({blockingReads: true})});
+  let snapshot: Snapshot;
+  if (config.hosts.length === 0) {
+    snapshot = await collectSnapshot({scanner: new HostScanner({blockingReads: true})});
+  } else {
+    const {collectFleetSnapshot, fleetHostsOf} = await import('./cli-fleet.js');
+    const hosts = fleetHostsOf(config, (line) => process.stderr.write(`nanodock-top: ${line}\n`));
+    if (typeof hosts === 'string') {
+      process.stderr.write(`nanodock-top: ${hosts}\n`);
+      return 2;
+    }
+    snapshot = await collectFleetSnapshot(hosts);
+  }
   const rows = selectRows(snapshot.rows, {
     filter: config.filter,
     sort: {column: config.sort, descending: config.descending},

@@ -76,37 +76,17 @@ const statsProblem = {
 /** How old the container list may get while every engine streams its events. */
 const containersSafetyAgeMs = 15_000;
 
-/** The dashboard's services on the real host and engines. */
-export function createLiveServices(options: DetectOptions = {}): DashboardServices {
-  // Engines whose event stream is up. While every engine that answered has one, a container
-  // change arrives as an event, and the engines need asking only now and then (a safety net);
-  // otherwise they are asked at every refresh.
-  const streaming = new Set<string>();
+/** What the dashboard does to containers, through the engines `options` finds. */
+export type ContainerServices = Pick<DashboardServices, 'openLogs' | 'readStats'> & {
+  runContainerAction(action: Extract<PendingAction, {kind: 'container'}>): Promise<StatusMessage>;
+};
+
+/** The container actions, logs and stats, through the engines `options` finds. */
+export function createContainerServices(options: DetectOptions = {}): ContainerServices {
   // The last CPU counters of the container the detail pane shows (one pane at a time).
   let lastCpu: {readonly containerId: string; readonly cpu: CpuCounters} | null = null;
-  const live: LiveSnapshot = new LiveSnapshot({
-    ...options,
-    containersMaxAgeMs: (): number => {
-      const answering = live.engines.filter((report) => report.ok);
-      return answering.length > 0 && answering.every((report) => streaming.has(report.endpoint))
-        ? containersSafetyAgeMs
-        : 0;
-    },
-  });
   return {
-    refresh: (onUpdate, signal, refreshOptions) => live.refresh(onUpdate, signal, refreshOptions),
-    runAction: async (action) => {
-      if (action.kind === 'container') {
-        return runContainerAction(action, options);
-      }
-      // The identity shown in the prompt: signalProcess re-checks it right before sending.
-      const report = signalProcess(
-        {pid: action.pid, startTicks: action.startTicks},
-        action.signal,
-        describeTarget(action),
-      );
-      return {text: report.message, tone: report.ok ? 'ok' : 'error'};
-    },
+    runContainerAction: (action) => runContainerAction(action, options),
     openLogs: (target, logOptions) => {
       const stream = containerLogsOf(containerOf(target), {
         ...options,
@@ -152,6 +132,46 @@ export function createLiveServices(options: DetectOptions = {}): DashboardServic
         error: null,
       };
     },
+  };
+}
+
+/** A signal to a process of this machine, after the identity shown is checked again. */
+export function signalHostProcess(
+  action: Extract<PendingAction, {kind: 'process'}>,
+): StatusMessage {
+  // The identity shown in the prompt: signalProcess re-checks it right before sending.
+  const report = signalProcess(
+    {pid: action.pid, startTicks: action.startTicks},
+    action.signal,
+    describeTarget(action),
+  );
+  return {text: report.message, tone: report.ok ? 'ok' : 'error'};
+}
+
+/** The dashboard's services on the real host and engines. */
+export function createLiveServices(options: DetectOptions = {}): DashboardServices {
+  // Engines whose event stream is up. While every engine that answered has one, a container
+  // change arrives as an event, and the engines need asking only now and then (a safety net);
+  // otherwise they are asked at every refresh.
+  const streaming = new Set<string>();
+  const live: LiveSnapshot = new LiveSnapshot({
+    ...options,
+    containersMaxAgeMs: (): number => {
+      const answering = live.engines.filter((report) => report.ok);
+      return answering.length > 0 && answering.every((report) => streaming.has(report.endpoint))
+        ? containersSafetyAgeMs
+        : 0;
+    },
+  });
+  const containers = createContainerServices(options);
+  return {
+    refresh: (onUpdate, signal, refreshOptions) => live.refresh(onUpdate, signal, refreshOptions),
+    runAction: async (action) =>
+      action.kind === 'container'
+        ? containers.runContainerAction(action)
+        : signalHostProcess(action),
+    openLogs: containers.openLogs,
+    readStats: containers.readStats,
     watchEvents: (onChange) => {
       const watcher = watchEngineEvents({
         ...options,

@@ -134,6 +134,25 @@ function requestAction(state: AppState, verb: ContainerVerb): AppState {
       },
     };
   }
+  if (row.service !== undefined) {
+    // A service's ingress port with no task container on this node: nothing here to act on.
+    return {
+      ...state,
+      status: {
+        text: `service ${row.service.service.name} has no task on this node: nothing here to ${verb} (use docker service scale or rm on a manager)`,
+        tone: 'info',
+      },
+    };
+  }
+  if (row.host !== undefined && !row.host.local) {
+    return {
+      ...state,
+      status: {
+        text: `this port has no container, and its process runs on ${row.host.name}: nanodock-top signals processes of this machine only`,
+        tone: 'info',
+      },
+    };
+  }
   if (verb !== 'kill') {
     return {
       ...state,

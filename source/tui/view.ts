@@ -8,8 +8,9 @@ import {
   printable,
   truncate,
 } from '../model/columns.js';
+import type {ContainerInfo} from '../model/container-info.js';
 import {formatPublishedPorts} from '../model/format.js';
-import type {SnapshotRow} from '../model/snapshot-row.js';
+import type {ServiceOnRow, SnapshotRow} from '../model/snapshot-row.js';
 import {groupHeaderText, type TreeGroupLine} from '../model/tree.js';
 import type {Snapshot} from '../snapshot.js';
 import {bindings} from './keys.js';
@@ -156,12 +157,31 @@ export function enginesLine(
   if (snapshot === null) {
     return {text: fitCell('looking for engines…', width), isProblem: false};
   }
-  const reached = snapshot.engines
-    .filter((report) => report.ok)
-    .map((report) => `${report.engine} ${report.endpoint} (${report.containers})`);
+  const reachedOf = (engines: Snapshot['engines']): string[] =>
+    engines
+      .filter((report) => report.ok)
+      .map((report) => `${report.engine} ${report.endpoint} (${report.containers})`);
   const parts: string[] = [];
-  if (reached.length > 0) {
-    parts.push(`engines: ${reached.join(', ')}`);
+  if (snapshot.hosts !== undefined && snapshot.hosts.length > 1) {
+    // Several hosts: each with its own engines, in the order given.
+    parts.push(
+      snapshot.hosts
+        .map((host) => {
+          const reached = reachedOf(host.engines);
+          const said = host.waiting
+            ? 'connecting…'
+            : reached.length > 0
+              ? reached.join(', ')
+              : 'no engine';
+          return `${host.name}: ${said}`;
+        })
+        .join(' │ '),
+    );
+  } else {
+    const reached = reachedOf(snapshot.engines);
+    if (reached.length > 0) {
+      parts.push(`engines: ${reached.join(', ')}`);
+    }
   }
   if (snapshot.enginesPending) {
     parts.push('(engines answering…)');
@@ -307,6 +327,12 @@ export function helpLines(width: number, height: number, scroll = 0): string[] {
 /** The detail pane's text for a row: its title, then every fact the row has, not yet wrapped. */
 export function detailText(row: SnapshotRow, stats?: StatsState | null): string[] {
   const container = row.container;
+  if (row.service !== undefined) {
+    return [
+      ...serviceText(row.service, container),
+      ...(container === null ? [] : containerText(container, stats)),
+    ];
+  }
   const lines: string[] = [
     `${row.protocol} port ${row.port} on ${row.addresses.join(', ')}`,
     `processes: ${row.pids.length === 0 ? 'none visible' : row.pids.join(', ')}${row.process ? ` (${row.process}, user ${row.user ?? '?'})` : ''}`,
@@ -322,20 +348,7 @@ export function detailText(row: SnapshotRow, stats?: StatsState | null): string[
     lines.push(`not a port helper: ${row.untrusted}`);
   }
   if (container !== null) {
-    const ports = formatPublishedPorts(container.ports);
-    lines.push(
-      `container: ${container.name}`,
-      `id: ${container.id}`,
-      `image: ${container.image || '-'}`,
-      `engine: ${container.engine} at ${container.endpoint ?? '?'}`,
-      `state: ${container.state ?? '-'}${container.status ? ` (${container.status})` : ''}`,
-      `compose project: ${container.composeProject ?? '-'}`,
-      statsLine(container.id, stats ?? null),
-      ports.length === 0 ? 'ports: -' : 'ports:',
-      ...ports.map((port) => `  ${port}`),
-      'labels:',
-      ...Object.entries(container.labels).map(([key, value]) => `  ${key}=${value}`),
-    );
+    lines.push(...containerText(container, stats));
   } else if (row.ambiguous) {
     lines.push(
       `ambiguous: ${row.candidates.map((candidate) => `${candidate.name} (${candidate.image})`).join(', ')}`,
@@ -344,6 +357,45 @@ export function detailText(row: SnapshotRow, stats?: StatsState | null): string[
     lines.push('container: none');
   }
   return lines;
+}
+
+/** The detail pane's facts of a container. */
+function containerText(container: ContainerInfo, stats: StatsState | null | undefined): string[] {
+  const ports = formatPublishedPorts(container.ports);
+  return [
+    `container: ${container.name}`,
+    `id: ${container.id}`,
+    `image: ${container.image || '-'}`,
+    `engine: ${container.engine} at ${container.endpoint ?? '?'}`,
+    `state: ${container.state ?? '-'}${container.status ? ` (${container.status})` : ''}`,
+    `compose project: ${container.composeProject ?? '-'}`,
+    statsLine(container.id, stats ?? null),
+    ports.length === 0 ? 'ports: -' : 'ports:',
+    ...ports.map((port) => `  ${port}`),
+    'labels:',
+    ...Object.entries(container.labels).map(([key, value]) => `  ${key}=${value}`),
+  ];
+}
+
+/** The detail pane's facts of a Swarm service's ingress port: the service, then its tasks. */
+function serviceText({service, port}: ServiceOnRow, container: ContainerInfo | null): string[] {
+  return [
+    `${port.protocol} port ${port.publishedPort} on every node of the swarm (routing mesh: no host socket)`,
+    `service: ${service.name} (${service.id.slice(0, 12)})`,
+    `image: ${service.image || '-'}`,
+    `mode: ${service.mode} · replicas ${service.replicas.running}/${service.replicas.desired} running`,
+    `nodes: ${service.nodes.length === 0 ? 'none running' : service.nodes.join(', ')}`,
+    `published: ${port.publishedPort} -> ${port.targetPort}/${port.protocol} (${port.publishMode})`,
+    `manager: ${service.endpoint}`,
+    service.tasks.length === 0 ? 'tasks: none' : 'tasks:',
+    ...service.tasks.map(
+      (task) =>
+        `  ${task.slot === null ? '-' : `#${task.slot}`} ${task.state} on ${task.nodeName ?? task.nodeId.slice(0, 12)}${task.onThisNode ? ' (this node)' : ''} · container ${task.containerId?.slice(0, 12) ?? '-'}${task.message === '' ? '' : ` · ${task.message}`}`,
+    ),
+    container === null
+      ? 'on this node: no task container (k, s, r and l need one; its tasks run on other nodes)'
+      : 'on this node: the task container below (k, s, r and l act on it; Swarm replaces a task that stops)',
+  ];
 }
 
 const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

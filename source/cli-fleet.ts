@@ -1,0 +1,73 @@
+import {readFileSync} from 'node:fs';
+import type {CliConfig} from './cli-config.js';
+import {allContexts, type FleetHostPlan, FleetSnapshot, planFleet} from './fleet.js';
+import {HostScanner} from './host/host-scanner.js';
+import {RemoteSnapshot} from './remote-snapshot.js';
+import {LiveSnapshot, type Snapshot} from './snapshot.js';
+
+/** This nanodock's version, from its package.json. */
+export function readVersion(): string {
+  const manifest = JSON.parse(
+    readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+  ) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
+/**
+ * The hosts `--host` names, or a one-line reason the command line cannot be run (exit 2): a
+ * value that names no engine is refused (a typo must not quietly watch less); with
+ * `all-contexts`, a context that cannot be read is left out, and said on stderr.
+ */
+export function fleetHostsOf(
+  config: CliConfig,
+  warn: (line: string) => void,
+): readonly FleetHostPlan[] | string {
+  const plan = planFleet(config.hosts);
+  const named = plan.problems.filter((problem) => !problem.startsWith(`--host ${allContexts}:`));
+  if (named.length > 0) {
+    return named.join('; ');
+  }
+  for (const problem of plan.problems) {
+    warn(problem);
+  }
+  if (plan.hosts.length === 0) {
+    return '--host: no engine to watch (no docker context could be read)';
+  }
+  return plan.hosts;
+}
+
+/**
+ * `--once` and `--json` with `--host`: one snapshot of every host, each waited for (a remote's
+ * own nanodock-top --json included, up to its deadline).
+ */
+export async function collectFleetSnapshot(hosts: readonly FleetHostPlan[]): Promise<Snapshot> {
+  const version = readVersion();
+  const fleet = new FleetSnapshot(
+    hosts.map((plan) => ({
+      plan,
+      source:
+        plan.kind === 'local'
+          ? new LiveSnapshot({
+              addresses: plan.addresses,
+              scanner: new HostScanner({blockingReads: true}),
+            })
+          : new RemoteSnapshot({addresses: plan.addresses, name: plan.name, version}),
+    })),
+    // One shot: every host is waited for; each has deadlines of its own.
+    {waitMs: 120_000},
+  );
+  let last: Snapshot | null = null;
+  await fleet.refresh(
+    (snapshot) => {
+      last = snapshot;
+    },
+    undefined,
+    {finalOnly: true},
+  );
+  if (last === null) {
+    throw new Error('no host answered');
+  }
+  return last;
+}
