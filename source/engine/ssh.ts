@@ -611,8 +611,12 @@ export class SshConnection extends Duplex implements SocketLike {
             new SshError(
               endpoint.address,
               'no-engine',
-              `the remote socket ${endpoint.remoteSocket} did not answer (is the engine running there?)`,
-              {stderr: master.stderr.split('\n').slice(-3).join('\n'), host: endpoint.host},
+              `the remote socket ${endpoint.remoteSocket} did not answer`,
+              {
+                stderr: master.stderr.split('\n').slice(-3).join('\n'),
+                host: endpoint.host,
+                fix: `check that the engine runs on ${endpoint.host} with its socket at ${endpoint.remoteSocket}, that this ssh user may open it (rootless Podman: \`systemctl --user enable --now podman.socket\`, socket /run/user/UID/podman/podman.sock), and that sshd allows forwarding`,
+              },
             ),
           );
         } else if (error !== null) {

@@ -28,7 +28,8 @@ const fixes: Record<SshFailure, (host: string) => string> = {
  * An engine reached over ssh (`ssh://user@host`) failed at the ssh level: `failure` says how
  * (classified from ssh's exit code, 255 for its own failures, 127 for a missing remote command,
  * and its stderr), `stderr` holds ssh's own words (trimmed, at most a few KiB), `address` the
- * endpoint's `ssh://` address. The message says what failed and how to fix it.
+ * endpoint's `ssh://` address. The message says what failed and how to fix it (`fix`
+ * replaces the usual advice where the caller knows better).
  */
 export class SshError extends NanodockError {
   override readonly name = 'SshError';
@@ -40,11 +41,11 @@ export class SshError extends NanodockError {
     address: string,
     failure: SshFailure,
     detail: string,
-    options?: {cause?: unknown; stderr?: string; host?: string},
+    options?: {cause?: unknown; stderr?: string; host?: string; fix?: string},
   ) {
     const stderr = options?.stderr?.trim() ?? '';
     const said = stderr === '' ? '' : ` (ssh: ${lastLines(stderr)})`;
-    const fix = fixes[failure](options?.host ?? 'HOST');
+    const fix = options?.fix ?? fixes[failure](options?.host ?? 'HOST');
     super(`${address}: ${detail}${said}; ${fix}`, options);
     this.address = address;
     this.failure = failure;

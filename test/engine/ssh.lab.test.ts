@@ -319,6 +319,7 @@ describe.skipIf(skipSsh)('engines over ssh (scripts/lab-ssh.sh)', () => {
     [sshLab.wrongKey, 'auth', /ssh-add/],
     [sshLab.unknownHost, 'host-key', /ssh-keyscan/],
     [sshLab.noDocker, 'no-engine', /docker.* not on the remote PATH/],
+    ['ssh://root@nd-lab-ssh/run/nanodock-no-such.sock', 'no-engine', /may open it/],
   ] as const)('%s fails as %s, with the fix in its message', async (address, failure, fix) => {
     const endpoint = parseEngineAddress(address, 'test');
     const error = await requestEngine(endpoint, '/_ping', {timeoutMs: 10_000}).catch(
