@@ -394,15 +394,6 @@ export class SshConnection extends Duplex implements SocketLike {
     return this;
   }
 
-  /**
-   * Ends the connection with `error`, emitted only when someone listens: node:http lets go of
-   * a socket's 'error' listener once its answer is complete, and an ssh channel may end
-   * after that (an unheard 'error' would end the process).
-   */
-  #fail(error: Error): void {
-    this.destroy(this.listenerCount('error') > 0 ? error : undefined);
-  }
-
   setNoDelay(): this {
     return this;
   }
@@ -433,7 +424,8 @@ export class SshConnection extends Duplex implements SocketLike {
       this.#pendingWrite = {chunk, callback};
       return;
     }
-    inner.write(chunk, callback);
+    // A channel that ended fails the write with EPIPE: its 'close' says why, as an SshError.
+    inner.write(chunk, () => callback());
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -442,7 +434,7 @@ export class SshConnection extends Duplex implements SocketLike {
       this.#pendingFinal = callback;
       return;
     }
-    inner.end(callback);
+    inner.end(() => callback());
   }
 
   override _read(): void {
@@ -458,6 +450,15 @@ export class SshConnection extends Duplex implements SocketLike {
     }
     this.#socket?.destroy();
     callback(error);
+  }
+
+  /**
+   * Ends the connection with `error`, emitted only when someone listens: node:http lets go of
+   * a socket's 'error' listener once its answer is complete, and an ssh channel may end
+   * after that (an unheard 'error' would end the process).
+   */
+  #fail(error: Error): void {
+    this.destroy(this.listenerCount('error') > 0 ? error : undefined);
   }
 
   #applyRef(): void {
