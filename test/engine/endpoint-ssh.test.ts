@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto';
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {
   listDockerContexts,
@@ -198,5 +199,43 @@ describe('resolveEndpoints: addresses', () => {
     const withHost = listDockerContexts({env: {DOCKER_HOST: 'ssh://x'}, home, platform: 'linux'});
     expect(withHost[0]).toEqual({name: 'default', address: 'ssh://x', current: true, error: null});
     expect(withHost.filter((entry) => entry.current)).toHaveLength(1);
+  });
+});
+
+describe('parseEngineAddress: ssh, any text', () => {
+  // Each part becomes one argv word of `ssh` after `--`: none may read as an option, hold
+  // white space, a quote, a shell or ssh_config token, or (the socket) a `:` of `-L`.
+  const safeWord = /^[A-Za-z0-9_:][A-Za-z0-9_.:-]*$/;
+  it('gives parts ssh cannot read as options, or refuses with EndpointConfigError', () => {
+    const piece = fc.oneof(
+      fc.string({unit: 'binary', maxLength: 12}),
+      fc.constantFrom('-', '-o', '@', ':', '/', '[', ']', ' ', '%', '$', "'", '..', '\n', '22'),
+      fc.stringMatching(/^[a-z0-9.-]{1,8}$/),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, {maxLength: 6}), (pieces) => {
+        const address = `ssh://${pieces.join('')}`;
+        let endpoint: ReturnType<typeof parseEngineAddress>;
+        try {
+          endpoint = parseEngineAddress(address, 'P');
+        } catch (error) {
+          expect(error).toBeInstanceOf(EndpointConfigError);
+          return;
+        }
+        if (endpoint.kind !== 'ssh') {
+          throw new Error(`not an ssh endpoint: ${address}`);
+        }
+        expect(endpoint.host).toMatch(safeWord);
+        if (endpoint.user !== null) {
+          expect(endpoint.user).toMatch(safeWord);
+        }
+        if (endpoint.remoteSocket !== null) {
+          expect(endpoint.remoteSocket).toMatch(/^\/[A-Za-z0-9_.+@=,~/-]+$/);
+          expect(endpoint.remoteSocket.split('/')).not.toContain('..');
+        }
+        expect(parseEngineAddress(endpoint.address, 'P')).toEqual(endpoint);
+      }),
+      {numRuns: 2000, seed: 13},
+    );
   });
 });
