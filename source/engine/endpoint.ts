@@ -435,7 +435,7 @@ export interface DockerContextEntry {
   readonly name: string;
   /** Its engine address, normalised (`ssh://root@box`); '' when it could not be read. */
   readonly address: string;
-  /** Whether it is the current one (DOCKER_CONTEXT, else DOCKER_HOST means default, else config.json). */
+  /** Whether it is the current one (DOCKER_HOST means default, else DOCKER_CONTEXT, else config.json). */
   readonly current: boolean;
   /** Why it cannot be used (unreadable meta.json, no Host, a bad address); null when usable. */
   readonly error: Error | null;
@@ -445,7 +445,7 @@ export interface DockerContextEntry {
  * The docker contexts of ~/.docker (or DOCKER_CONFIG): `default` first (the local default:
  * DOCKER_HOST or the platform's socket), then each of contexts/meta/* by name. Never throws:
  * a context that cannot be read is listed with its `error` (named by its folder when its name
- * is unreadable).
+ * is unreadable); an unreadable config.json is the `error` of `default`.
  */
 export function listDockerContexts(options: EndpointOptions = {}): DockerContextEntry[] {
   const env = options.env ?? process.env;
@@ -455,8 +455,8 @@ export function listDockerContexts(options: EndpointOptions = {}): DockerContext
   let currentName: string | undefined;
   let currentError: Error | null = null;
   try {
-    currentName = env.DOCKER_CONTEXT || (env.DOCKER_HOST ? 'default' : undefined);
-    currentName ??= currentContextName(configDir, env);
+    // As the docker CLI: DOCKER_HOST means the default context, whatever else is set.
+    currentName = env.DOCKER_HOST ? 'default' : currentContextName(configDir, env);
   } catch (error) {
     currentError = error as Error;
   }
@@ -508,11 +508,11 @@ export function listDockerContexts(options: EndpointOptions = {}): DockerContext
 }
 
 /**
- * Where to look for engines. `addresses` given: exactly those (exclusive). Else
- * `DOCKER_HOST`, else `CONTAINER_HOST`, is queried alone (exclusive). Otherwise: the current docker context, then the well-known sockets of
- * Docker, rootless Docker, rootless and rootful Podman, Docker Desktop, Colima, Rancher
- * Desktop and OrbStack, each once (symlinked sockets are folded). Never throws: addresses
- * that cannot be used are returned as `problems`.
+ * Where to look for engines. With `addresses`, exactly those (exclusive). Else `DOCKER_HOST`,
+ * else `CONTAINER_HOST`, is queried alone (exclusive). Otherwise: the current docker context,
+ * then the well-known sockets of Docker, rootless Docker, rootless and rootful Podman, Docker
+ * Desktop, Colima, Rancher Desktop and OrbStack, each once (symlinked sockets are folded).
+ * Never throws: addresses that cannot be used are returned as `problems`.
  */
 export function resolveEndpoints(options: EndpointOptions = {}): EndpointPlan {
   const env = options.env ?? process.env;
