@@ -1,5 +1,6 @@
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process';
 import {existsSync, mkdtempSync, rmSync} from 'node:fs';
+import {lstat, readdir, rmdir} from 'node:fs/promises';
 import net from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -301,6 +302,39 @@ class SshMaster {
 const masters = new Map<string, SshMaster>();
 let isExitHookSet = false;
 
+/** A private folder older than this and empty is a leftover (10 minutes). */
+const leftoverAgeMs = 10 * 60 * 1000;
+
+/**
+ * Removes the empty private folders of masters whose process was killed (no exit hook ran:
+ * ssh, ended by its parent-death signal, removed its socket but not the folder). Only this
+ * user's own, only empty ones (rmdir never removes a file) and only old ones (a master still
+ * connecting has an empty folder too). In the background; errors are ignored.
+ */
+async function sweepLeftoverFolders(): Promise<void> {
+  const base = tmpdir();
+  const uid = process.getuid?.();
+  for (const name of await readdir(base)) {
+    if (!/^nanodock-ssh-[A-Za-z0-9]{6}$/.test(name)) {
+      continue;
+    }
+    const path = join(base, name);
+    try {
+      const stat = await lstat(path);
+      if (
+        stat.isDirectory() &&
+        stat.uid === uid &&
+        Date.now() - stat.mtimeMs > leftoverAgeMs &&
+        ![...masters.values()].some((master) => master.dir === path)
+      ) {
+        await rmdir(path);
+      }
+    } catch {
+      // Not empty, gone meanwhile, or not ours to remove.
+    }
+  }
+}
+
 /** The endpoint's master: the running one, or a new one being started. */
 function masterFor(endpoint: SshEndpoint): SshMaster {
   let master = masters.get(endpoint.address);
@@ -311,6 +345,7 @@ function masterFor(endpoint: SshEndpoint): SshMaster {
       isExitHookSet = true;
       // Masters are our children: they end with this process, however it exits normally.
       process.once('exit', closeSshConnections);
+      sweepLeftoverFolders().catch(() => undefined);
     }
   }
   return master;

@@ -1,5 +1,16 @@
-import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {afterAll, afterEach, describe, expect, it} from 'vitest';
 import {containerLogsOf} from '../../source/container-ops.js';
 import {detectContainers} from '../../source/engine/detect.js';
@@ -36,6 +47,30 @@ const sshLab = {
   wrongKey: 'ssh://nd-lab-ssh-wrongkey',
   unknownHost: 'ssh://nd-lab-ssh-unknownhost',
 } as const;
+
+/**
+ * Private folders as a killed process leaves them (empty, old), and two that must stay (one
+ * holding a file, one new): made before this process starts its first master, which sweeps.
+ */
+const leftovers = (() => {
+  const old = new Date(Date.now() - 60 * 60 * 1000);
+  const make = (suffix: string, isOld: boolean, file: boolean): string => {
+    const path = join(tmpdir(), `nanodock-ssh-${suffix}`);
+    mkdirSync(path, {mode: 0o700, recursive: true});
+    if (file) {
+      writeFileSync(join(path, 'keep'), '');
+    }
+    if (isOld) {
+      utimesSync(path, old, old);
+    }
+    return path;
+  };
+  return {
+    emptyOld: make('tstEmp', true, false),
+    fullOld: make('tstFul', true, true),
+    emptyNew: make('tstNew', false, false),
+  };
+})();
 
 /**
  * Whether to skip (as shouldSkipLab, which waits 2 s: too short here, where each new ssh
@@ -78,6 +113,9 @@ afterEach(async () => {
 afterAll(() => {
   closeIdleEngineConnections();
   closeSshConnections();
+  for (const path of Object.values(leftovers)) {
+    rmSync(path, {recursive: true, force: true});
+  }
 });
 
 /** Starts `nd-ssh-NAME` (busybox httpd) on the local Docker publishing `port`; its id. */
@@ -183,6 +221,12 @@ describe.skipIf(skipSsh)('engines over ssh (scripts/lab-ssh.sh)', () => {
         expect(match.container.engine).toBe('docker');
       }
     }
+  });
+
+  it('sweeps only the empty, old private folders a killed process left', async () => {
+    await expect.poll(() => existsSync(leftovers.emptyOld)).toBe(false);
+    expect(existsSync(leftovers.fullOld)).toBe(true);
+    expect(existsSync(leftovers.emptyNew)).toBe(true);
   });
 
   it('reuses one ssh connection: later requests cost a channel, not a login', async () => {
