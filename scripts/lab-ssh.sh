@@ -9,9 +9,12 @@
 # One sshd (its own config, host key and authorised keys, all under /etc/nanodock-lab/ssh):
 #   127.0.0.1:18222   root, the lab key; `docker system dial-stdio` reaches engine A
 #   127.0.0.1:18223   the same, but the session's PATH is /nonexistent: "no docker there"
+#   127.0.0.1:18224   the same, with $TOP_BIN first on the session's PATH: a test puts a
+#                     nanodock-top there, for the dashboard's remote host view
 # Host aliases in root's ~/.ssh/config (one block between `# nanodock-lab begin/end`):
 #   nd-lab-ssh              port 18222, lab key, lab known_hosts, StrictHostKeyChecking yes
 #   nd-lab-ssh-nodocker     port 18223, as nd-lab-ssh
+#   nd-lab-ssh-top          port 18224, as nd-lab-ssh
 #   nd-lab-ssh-wrongkey     port 18222, a key that is not authorised
 #   nd-lab-ssh-unknownhost  port 18222, an empty known_hosts, StrictHostKeyChecking yes
 # Docker context nd-ssh: host=ssh://root@nd-lab-ssh.
@@ -47,6 +50,8 @@ EMPTY_KNOWN_HOSTS=$SSH_DIR/known_hosts.empty
 ADDR=127.0.0.1
 PORT=18222
 PORT_NODOCKER=18223
+PORT_TOP=18224
+TOP_BIN=$RUN_DIR/ssh-top-bin
 ALIAS=nd-lab-ssh
 CONTEXT=nd-ssh
 CONTEXT_HOST=ssh://root@$ALIAS
@@ -135,6 +140,7 @@ sshd_config() {
 # nanodock lab sshd, written by scripts/lab-ssh.sh: loopback only, keys only.
 ListenAddress $ADDR:$PORT
 ListenAddress $ADDR:$PORT_NODOCKER
+ListenAddress $ADDR:$PORT_TOP
 HostKey $HOST_KEY
 PidFile $SSHD_PID
 AuthorizedKeysFile $AUTHORIZED
@@ -155,12 +161,16 @@ LogLevel INFO
 # The "no docker" case: the session finds no docker on its PATH.
 Match LocalPort $PORT_NODOCKER
   SetEnv PATH=/nonexistent
+# The remote host view: a nanodock-top the tests place on this session's PATH.
+Match LocalPort $PORT_TOP
+  SetEnv PATH=$TOP_BIN:/usr/local/bin:/usr/bin:/bin
 EOF
 }
 
 up_files() {
   mkdir -p "$LOG_DIR" "$RUN_DIR"
   install -d -m 700 "$SSH_DIR"
+  install -d -m 755 "$TOP_BIN"
   [[ -s $HOST_KEY ]] || { rm -f "$HOST_KEY" "$HOST_KEY.pub"; ssh-keygen -q -t ed25519 -N '' -C nanodock-lab-host -f "$HOST_KEY"; log "made host key"; }
   make_key "$CLIENT_KEY" nanodock-lab-client
   make_key "$WRONG_KEY" nanodock-lab-wrong
@@ -176,7 +186,7 @@ up_files() {
 client_block() {
   cat <<EOF
 $MARK_BEGIN
-Host $ALIAS $ALIAS-nodocker $ALIAS-wrongkey $ALIAS-unknownhost
+Host $ALIAS $ALIAS-nodocker $ALIAS-top $ALIAS-wrongkey $ALIAS-unknownhost
   HostName $ADDR
   User root
   IdentitiesOnly yes
@@ -191,6 +201,10 @@ Host $ALIAS
   UserKnownHostsFile $KNOWN_HOSTS
 Host $ALIAS-nodocker
   Port $PORT_NODOCKER
+  IdentityFile $CLIENT_KEY
+  UserKnownHostsFile $KNOWN_HOSTS
+Host $ALIAS-top
+  Port $PORT_TOP
   IdentityFile $CLIENT_KEY
   UserKnownHostsFile $KNOWN_HOSTS
 Host $ALIAS-wrongkey
@@ -258,8 +272,8 @@ up_sshd() {
     pid=$!
     echo "$pid" >"$SSHD_PID"
   fi
-  retry "$WAIT_SECS" listening "$PORT" && retry 5 listening "$PORT_NODOCKER" \
-    || { tail -n 15 "$SSHD_LOG" >&2; die "sshd: not listening on $ADDR:$PORT and :$PORT_NODOCKER"; }
+  retry "$WAIT_SECS" listening "$PORT" && retry 5 listening "$PORT_NODOCKER" && retry 5 listening "$PORT_TOP" \
+    || { tail -n 15 "$SSHD_LOG" >&2; die "sshd: not listening on $ADDR:$PORT, :$PORT_NODOCKER and :$PORT_TOP"; }
   retry 10 ssh_works "$ALIAS" || die "sshd: 'ssh $ALIAS true' fails; see $SSHD_LOG"
   log "sshd: up ($ADDR:$PORT, $ADDR:$PORT_NODOCKER, pid $pid)"
 }
@@ -281,6 +295,9 @@ check_cases() {
   log "docker through $ALIAS: API $out"
   rc=0; out=$(timeout 15 ssh -- "$ALIAS-nodocker" docker version 2>&1) || rc=$?
   ((rc == 127)) || die "$ALIAS-nodocker should find no docker (exit 127), got exit $rc: $out"
+  out=$(timeout 15 ssh -- "$ALIAS-top" 'echo $PATH' 2>&1) || true
+  # (root's shell startup files may put their own folders in front; ours is still there)
+  [[ :$out: == *":$TOP_BIN:"* ]] || die "$ALIAS-top should have $TOP_BIN on its PATH, got: $out"
   rc=0; out=$(timeout 15 ssh -- "$ALIAS-wrongkey" true 2>&1) || rc=$?
   [[ $rc == 255 && $out == *'Permission denied'* ]] || die "$ALIAS-wrongkey should be refused, got exit $rc: $out"
   rc=0; out=$(timeout 15 ssh -- "$ALIAS-unknownhost" true 2>&1) || rc=$?

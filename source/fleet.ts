@@ -142,6 +142,8 @@ export class FleetSnapshot {
   readonly #members: Member[];
   readonly #waitMs: number;
   #onUpdate: ((snapshot: Snapshot) => void) | null = null;
+  /** Aborts every host's refresh in flight: close(). */
+  readonly #closing = new AbortController();
   #rows: {readonly revisions: readonly number[]; readonly rows: readonly SnapshotRow[]} | null =
     null;
   #revision = 0;
@@ -175,6 +177,12 @@ export class FleetSnapshot {
       : this.#members.find((member) => member.plan.endpoints.includes(endpoint))?.plan;
   }
 
+  /** Stops every host's refresh in flight; nothing is reported after. */
+  close(): void {
+    this.#closing.abort();
+    this.#onUpdate = null;
+  }
+
   async refresh(
     onUpdate: (snapshot: Snapshot) => void,
     signal?: AbortSignal,
@@ -185,13 +193,15 @@ export class FleetSnapshot {
       if (member.busy !== null) {
         return [];
       }
+      // Not the caller's signal: a refresh that outlives its tick (a slow remote) is not
+      // aborted by the next tick, or a remote slower than the interval would never land.
       const busy = member.source
         .refresh(
           (snapshot) => {
             member.latest = snapshot;
             this.#emit();
           },
-          signal,
+          this.#closing.signal,
           options,
         )
         .finally(() => {
@@ -201,8 +211,12 @@ export class FleetSnapshot {
       return [busy];
     });
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     const waited = new Promise<'late'>((resolve) => {
       timer = setTimeout(resolve, this.#waitMs, 'late');
+      // The caller gave up on this refresh (a newer tick): its hosts go on, and land later.
+      onAbort = () => resolve('late');
+      signal?.addEventListener('abort', onAbort, {once: true});
     });
     try {
       const outcome = await Promise.race([Promise.allSettled(started), waited]);
@@ -215,6 +229,9 @@ export class FleetSnapshot {
       }
     } finally {
       clearTimeout(timer);
+      if (onAbort !== undefined) {
+        signal?.removeEventListener('abort', onAbort);
+      }
     }
   }
 

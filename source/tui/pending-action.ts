@@ -1,11 +1,14 @@
 import {shortContainerId} from '../model/container-info.js';
 import type {Batch, ContainerTarget, ContainerVerb, PendingAction, StatusMessage} from './types.js';
 
-/** `NAME (SHORT_ID)` for a container, `NAME (PID)` for a process. */
+/**
+ * `NAME (SHORT_ID)` for a container, `NAME (PID)` for a process; `… on HOST` for a container
+ * of another host, in a view of several.
+ */
 export function describeTarget(action: PendingAction | ContainerTarget): string {
   return 'pid' in action
     ? `${action.name} (${action.pid})`
-    : `${action.name} (${shortContainerId(action.containerId)})`;
+    : `${action.name} (${shortContainerId(action.containerId)})${action.host === undefined ? '' : ` on ${action.host}`}`;
 }
 
 /** The key of `inProgress` a running action is shown under: the container id, or `pid:N`. */

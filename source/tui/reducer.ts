@@ -120,6 +120,7 @@ function requestAction(state: AppState, verb: ContainerVerb): AppState {
           name: row.container.name,
           endpoint: row.container.endpoint,
           engine: row.container.engine,
+          ...(row.host === undefined || row.host.local ? {} : {host: row.host.name}),
         },
       },
       status: null,

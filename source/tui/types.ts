@@ -21,6 +21,8 @@ export interface ContainerTarget {
   /** The engine that reported the container (its ContainerInfo's), or null for a bare body. */
   readonly endpoint: string | null;
   readonly engine: EngineKind;
+  /** The host it runs on, in a view of several hosts when it is not this machine. */
+  readonly host?: string;
 }
 
 /** What `k`, `s` and `r` do to a container. */
