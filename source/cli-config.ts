@@ -1,3 +1,6 @@
+import {existsSync} from 'node:fs';
+import {homedir} from 'node:os';
+import {join} from 'node:path';
 import {type CliFlags, outputMode} from './cli-args.js';
 import type {ColumnId} from './model/columns.js';
 import {parsePortFilter, type RowFilter} from './model/filter.js';
@@ -103,4 +106,30 @@ export function resolveCliConfig(
     group: flags.group,
     hosts,
   };
+}
+
+/**
+ * Whether the environment may name an engine on another machine (DOCKER_HOST or CONTAINER_HOST
+ * not a Unix socket, DOCKER_CONTEXT, or a docker config that may set a current context): only
+ * then is the fleet's module loaded to look (cli-fleet environmentHosts), which a one-shot
+ * run on the usual machine need not pay for.
+ */
+export function mayNameRemoteEngines(
+  env: Record<string, string | undefined> = process.env,
+): boolean {
+  const named = env.DOCKER_HOST || env.CONTAINER_HOST;
+  if (named) {
+    return !/^unix:\/\/|^\//i.test(named);
+  }
+  if (env.DOCKER_CONTEXT) {
+    return true;
+  }
+  let home = '';
+  try {
+    home = homedir();
+  } catch {
+    // No home: no ~/.docker either.
+  }
+  const configDir = env.DOCKER_CONFIG || (home === '' ? '' : join(home, '.docker'));
+  return configDir !== '' && existsSync(join(configDir, 'config.json'));
 }

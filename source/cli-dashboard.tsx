@@ -1,5 +1,5 @@
 import {render} from 'ink';
-import type {CliConfig} from './cli-config.js';
+import {type CliConfig, mayNameRemoteEngines} from './cli-config.js';
 import {App} from './tui/app.js';
 import {installInkOutputCache} from './tui/ink-output-cache.js';
 import {createLineDiffStdout} from './tui/line-diff-stdout.js';
@@ -19,19 +19,23 @@ const writesChangedLinesOnly = true;
 export async function runDashboard(config: CliConfig): Promise<void> {
   // Ink 6.8.0 only: frames keep the styled characters of lines that did not change.
   await installInkOutputCache();
-  let services: DashboardServices;
-  if (config.hosts.length === 0) {
-    services = createLiveServices();
-  } else {
-    const {fleetHostsOf, readVersion} = await import('./cli-fleet.js');
-    const hosts = fleetHostsOf(config, (line) => process.stderr.write(`nanodock-top: ${line}\n`));
+  let services: DashboardServices | undefined;
+  if (config.hosts.length > 0 || mayNameRemoteEngines()) {
+    const {environmentHosts, fleetHostsOf, readVersion} = await import('./cli-fleet.js');
+    const hosts =
+      config.hosts.length > 0
+        ? fleetHostsOf(config, (line) => process.stderr.write(`nanodock-top: ${line}\n`))
+        : environmentHosts();
     if (typeof hosts === 'string') {
       process.stderr.write(`nanodock-top: ${hosts}\n`);
       process.exit(2);
     }
-    const {createFleetServices} = await import('./tui/fleet-services.js');
-    services = createFleetServices(hosts, {version: readVersion()});
+    if (hosts !== null) {
+      const {createFleetServices} = await import('./tui/fleet-services.js');
+      services = createFleetServices(hosts, {version: readVersion()});
+    }
   }
+  services ??= createLiveServices();
   const alternateScreen = {enter: '\u001B[?1049h\u001B[H', leave: '\u001B[?1049l'};
   process.stdout.write(alternateScreen.enter);
   const restore = (): void => {

@@ -1,6 +1,7 @@
-import {readFileSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import type {CliConfig} from './cli-config.js';
-import {allContexts, type FleetHostPlan, FleetSnapshot, planFleet} from './fleet.js';
+import {resolveEndpoints} from './engine/endpoint.js';
+import {allContexts, type FleetHostPlan, FleetSnapshot, placeOf, planFleet} from './fleet.js';
 import {HostScanner} from './host/host-scanner.js';
 import {RemoteSnapshot} from './remote-snapshot.js';
 import {LiveSnapshot, type Snapshot} from './snapshot.js';
@@ -36,6 +37,43 @@ export function fleetHostsOf(
     return '--host: no engine to watch (no docker context could be read)';
   }
   return plan.hosts;
+}
+
+/**
+ * The hosts to watch without `--host`, when the environment names another machine: null
+ * (this machine, as always) unless DOCKER_HOST, CONTAINER_HOST or the current docker context
+ * reaches an engine over ssh or tcp to another host. Its containers must not be joined to
+ * this machine's sockets (a remote container publishing 8080 does not own the local 8080):
+ * the remote is then a host of its own, shown as --host would show it.
+ */
+export function environmentHosts(): readonly FleetHostPlan[] | null {
+  const plan = resolveEndpoints();
+  const remote = plan.endpoints.filter((endpoint) => placeOf(endpoint) !== 'local');
+  const first = remote[0];
+  if (first === undefined) {
+    return null;
+  }
+  if (plan.exclusive && (first.kind === 'ssh' || first.kind === 'tcp')) {
+    // DOCKER_HOST or CONTAINER_HOST: as the environment says (its TLS settings included).
+    return [
+      {
+        name: first.host,
+        kind: first.kind,
+        addresses: undefined,
+        endpoints: [first.address],
+      },
+    ];
+  }
+  // A current context on another machine, beside this machine's well-known sockets.
+  // The well-known sockets with nothing there are left out, as detection leaves them unsaid.
+  const specs = plan.endpoints
+    .filter((endpoint) => endpoint.kind !== 'socket' || existsSync(endpoint.socketPath))
+    .map((endpoint) => {
+      const context = /^context "(.*)"$/.exec(endpoint.source);
+      return context?.[1] ?? endpoint.address;
+    });
+  const hosts = planFleet(specs).hosts;
+  return hosts.length === 0 ? null : hosts;
 }
 
 /**

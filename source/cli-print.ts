@@ -1,4 +1,4 @@
-import type {CliConfig} from './cli-config.js';
+import {type CliConfig, mayNameRemoteEngines} from './cli-config.js';
 import {writeJsonRows} from './cli-json.js';
 import {HostScanner} from './host/host-scanner.js';
 import {selectRows} from './model/select.js';
@@ -55,18 +55,22 @@ async function formatGroupedOutput(
  */
 export async function printOnce(config: CliConfig): Promise<number> {
   // One scan, nothing else to run meanwhile: the socket tables are read without yielding.
-  let snapshot: Snapshot;
-  if (config.hosts.length === 0) {
-    snapshot = await collectSnapshot({scanner: new HostScanner({blockingReads: true})});
-  } else {
-    const {collectFleetSnapshot, fleetHostsOf} = await import('./cli-fleet.js');
-    const hosts = fleetHostsOf(config, (line) => process.stderr.write(`nanodock-top: ${line}\n`));
+  let snapshot: Snapshot | undefined;
+  if (config.hosts.length > 0 || mayNameRemoteEngines()) {
+    const {collectFleetSnapshot, environmentHosts, fleetHostsOf} = await import('./cli-fleet.js');
+    const hosts =
+      config.hosts.length > 0
+        ? fleetHostsOf(config, (line) => process.stderr.write(`nanodock-top: ${line}\n`))
+        : environmentHosts();
     if (typeof hosts === 'string') {
       process.stderr.write(`nanodock-top: ${hosts}\n`);
       return 2;
     }
-    snapshot = await collectFleetSnapshot(hosts);
+    if (hosts !== null) {
+      snapshot = await collectFleetSnapshot(hosts);
+    }
   }
+  snapshot ??= await collectSnapshot({scanner: new HostScanner({blockingReads: true})});
   const rows = selectRows(snapshot.rows, {
     filter: config.filter,
     sort: {column: config.sort, descending: config.descending},

@@ -14,8 +14,11 @@ export interface FleetHostPlan {
   readonly name: string;
   /** `local`: this machine (its sockets and processes are scanned here); else how it is reached. */
   readonly kind: 'local' | 'ssh' | 'tcp';
-  /** What reaches its engines, as given (addresses or context names): EndpointOptions.addresses. */
-  readonly addresses: readonly string[];
+  /**
+   * What reaches its engines, as given (addresses or context names): EndpointOptions.addresses;
+   * undefined for the engines the environment names (DOCKER_HOST, with its TLS settings).
+   */
+  readonly addresses: readonly string[] | undefined;
   /** The addresses of its engines as reports and containers name them. */
   readonly endpoints: readonly string[];
 }
@@ -35,7 +38,7 @@ function isLoopback(host: string): boolean {
 }
 
 /** Where an engine is: on this machine (a socket, or tcp on loopback), or another one. */
-function placeOf(endpoint: Endpoint): 'local' | 'ssh' | 'tcp' {
+export function placeOf(endpoint: Endpoint): 'local' | 'ssh' | 'tcp' {
   if (endpoint.kind === 'socket') {
     return 'local';
   }

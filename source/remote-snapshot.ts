@@ -32,7 +32,7 @@ export interface RemoteSnapshotOptions extends DetectOptions {
   /** The host's name, as the HOST column and the notes show it. */
   readonly name: string;
   /** Its engines' addresses (or context names): EndpointOptions.addresses. */
-  readonly addresses: readonly string[];
+  readonly addresses: readonly string[] | undefined;
   /** This nanodock's version: a remote nanodock-top must have the same major and minor. */
   readonly version: string;
   /** What rows are marked with, in a view of several hosts; undefined in a view of one. */

@@ -6,6 +6,7 @@ import {requestEngine} from '../../source/engine/http.js';
 import {planFleet} from '../../source/fleet.js';
 import {RemoteSnapshot} from '../../source/remote-snapshot.js';
 import type {Snapshot} from '../../source/snapshot.js';
+import {runCli} from '../helpers/cli.js';
 import {
   isLabRequired,
   isRunning,
@@ -129,6 +130,25 @@ describe.skipIf(skip)('several hosts against the lab (ssh remote = this machine)
       /runs nanodock-top 9\.4\.0, this is 0\.1\.0: install the same version there/,
     );
     expect(snapshot.rows.find((row) => row.port === lab.docker.port)?.pid).toBeNull();
+  }, 60_000);
+
+  it("DOCKER_HOST=ssh://… alone: the remote is its own host, never joined to this machine's sockets", async () => {
+    const run = await runCli(['--json', '--port', String(lab.docker.port)], {
+      DOCKER_HOST: withoutTop,
+    });
+    expect(run.code).toBe(0);
+    const rows = JSON.parse(run.stdout) as {
+      pid: number | null;
+      container: {name: string; endpoint: string} | null;
+    }[];
+    // This machine's docker-proxy holds 18080; the remote's container is not said to own it.
+    expect(rows).toEqual([
+      expect.objectContaining({
+        pid: null,
+        container: expect.objectContaining({name: lab.docker.container, endpoint: withoutTop}),
+      }),
+    ]);
+    expect(run.stderr).toContain('nd-lab-ssh has no nanodock-top on its PATH');
   }, 60_000);
 
   it('all-contexts plans the default context as this machine and nd-ssh as a remote', () => {
