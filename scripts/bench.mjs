@@ -510,4 +510,22 @@ if (dashboardNote !== null) {
     process.exitCode = 1;
   }
 }
+// 9. Several hosts (bench-fleet.mjs, issue 13): first frame with two hosts and a refresh over
+// ssh, against the lab's loopback sshd; its own table.
+{
+  const fleet = spawnSync(
+    process.execPath,
+    [new URL('./bench-fleet.mjs', import.meta.url).pathname],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 10 * 60 * 1000,
+    },
+  );
+  console.log(`\n${(fleet.stdout ?? '').trimEnd()}`);
+  if (fleet.status !== 0) {
+    console.log(`fleet measures failed (bench-fleet.mjs exit ${fleet.status ?? fleet.signal})`);
+    process.exitCode = 1;
+  }
+}
 console.log(`\nnode ${process.version}, ${new Date().toISOString()}`);

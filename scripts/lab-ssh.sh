@@ -25,6 +25,9 @@
 set -euo pipefail
 
 SELF=$(readlink -f "$0")
+LAB_TAG=lab-ssh
+# shellcheck source=scripts/lab-lib.sh
+. "$(dirname "$SELF")/lab-lib.sh"
 cd /
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -61,21 +64,7 @@ MARK_END='# nanodock-lab end'
 
 APT_PACKAGES=(openssh-server openssh-client)
 
-# ---------------------------------------------------------------- helpers (as scripts/lab.sh)
-log()  { printf '[lab-ssh] %s\n' "$*" >&2; }
-warn() { printf '[lab-ssh] WARNING: %s\n' "$*" >&2; }
-die()  { printf '[lab-ssh] ERROR: %s\n' "$*" >&2; exit 1; }
-
-retry() {
-  local secs=$1; shift
-  local deadline=$(( $(date +%s) + secs ))
-  while :; do
-    if "$@"; then return 0; fi
-    (( $(date +%s) >= deadline )) && return 1
-    sleep 0.25
-  done
-}
-
+# ---------------------------------------------------------------- helpers (log, retry, install: lab-lib.sh)
 # pid_is PID: alive, comm sshd, and /proc/PID/exe is the real sshd (a comm can be faked).
 pid_is_sshd() {
   local pid=$1
@@ -95,29 +84,6 @@ signal_sshd() { # SIGNAL PID: only after checking again that PID is still our ss
   else log "pid $2 is no longer sshd; not sending SIG$1"; fi
 }
 sshd_gone() { ! pid_is_sshd "$1"; }
-
-is_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
-
-install_packages() {
-  local missing=() p
-  for p in "${APT_PACKAGES[@]}"; do is_installed "$p" || missing+=("$p"); done
-  if ((${#missing[@]} == 0)); then log "packages: all present"; return 0; fi
-  log "packages: installing ${missing[*]} (log: $LOG_DIR/apt.log)"
-  # No init system here: keep postinst scripts from starting the system's sshd.
-  local policy=/usr/sbin/policy-rc.d made_policy=0
-  if [[ ! -e $policy ]]; then
-    printf '#!/bin/sh\n# nanodock lab: temporary, no service starts during install\nexit 101\n' >"$policy"
-    chmod 755 "$policy"; made_policy=1
-  fi
-  local rc=0
-  {
-    DEBIAN_FRONTEND=noninteractive apt-get update -q &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold "${missing[@]}"
-  } >>"$LOG_DIR/apt.log" 2>&1 || rc=$?
-  ((made_policy)) && rm -f "$policy"
-  ((rc == 0)) || die "apt-get failed (exit $rc); see $LOG_DIR/apt.log"
-  for p in "${missing[@]}"; do is_installed "$p" || die "package $p still not installed; see $LOG_DIR/apt.log"; done
-}
 
 write_if_changed() { # path mode content
   local path=$1 mode=$2 content=$3
@@ -327,9 +293,9 @@ down_context() {
 status() {
   local bad=0 pid
   row() { printf '%-16s %s\n' "$1" "$2"; }
-  if pid=$(sshd_pid) && listening "$PORT" && ssh_works "$ALIAS"; then row "sshd" "up   $ADDR:$PORT, $ADDR:$PORT_NODOCKER (pid $pid)"
+  if pid=$(sshd_pid) && listening "$PORT" && ssh_works "$ALIAS"; then row "sshd" "up   $ADDR:$PORT, $ADDR:$PORT_NODOCKER, $ADDR:$PORT_TOP (pid $pid)"
   else row "sshd" "DOWN (log $SSHD_LOG)"; bad=1; fi
-  if [[ -f $USER_CONFIG ]] && grep -qF "$MARK_BEGIN" "$USER_CONFIG"; then row "  ~/.ssh/config" "aliases $ALIAS{,-nodocker,-wrongkey,-unknownhost}"
+  if [[ -f $USER_CONFIG ]] && grep -qF "$MARK_BEGIN" "$USER_CONFIG"; then row "  ~/.ssh/config" "aliases $ALIAS{,-nodocker,-top,-wrongkey,-unknownhost}"
   else row "  ~/.ssh/config" "no lab block"; bad=1; fi
   if command -v "$DOCKER_BIN" >/dev/null && "$DOCKER_BIN" context inspect "$CONTEXT" >/dev/null 2>&1; then row "  context" "$CONTEXT ($CONTEXT_HOST)"
   else row "  context" "$CONTEXT missing"; bad=1; fi
@@ -348,7 +314,8 @@ cmd_up() {
 ================ nanodock lab: ssh ================
 sshd            $ADDR:$PORT (root, lab key)   log $SSHD_LOG
                 $ADDR:$PORT_NODOCKER (PATH=/nonexistent: no docker)
-aliases         $ALIAS, $ALIAS-nodocker, $ALIAS-wrongkey, $ALIAS-unknownhost (root's ~/.ssh/config)
+                $ADDR:$PORT_TOP ($TOP_BIN on PATH: a test's nanodock-top)
+aliases         $ALIAS, $ALIAS-nodocker, $ALIAS-top, $ALIAS-wrongkey, $ALIAS-unknownhost (root's ~/.ssh/config)
 docker          DOCKER_HOST=ssh://root@$ALIAS   or   DOCKER_CONTEXT=$CONTEXT
 podman          ssh://root@$ALIAS/run/podman/podman.sock
 ===================================================

@@ -32,6 +32,9 @@
 set -euo pipefail
 
 SELF=$(readlink -f "$0")
+LAB_TAG=lab-swarm
+# shellcheck source=scripts/lab-lib.sh
+. "$(dirname "$SELF")/lab-lib.sh"
 cd /
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -78,21 +81,7 @@ HOST_SVC=nd-swarm-host
 HOST_ARGS=(--replicas 1 --publish mode=host,published=18411,target=80 --label nanodock.lab=1
            "$IMAGE" /bin/busybox httpd -f -p 80)
 
-# ---------------------------------------------------------------- helpers (as in lab.sh)
-log()  { printf '[lab-swarm] %s\n' "$*" >&2; }
-warn() { printf '[lab-swarm] WARNING: %s\n' "$*" >&2; }
-die()  { printf '[lab-swarm] ERROR: %s\n' "$*" >&2; exit 1; }
-
-retry() {
-  local secs=$1; shift
-  local deadline=$(( $(date +%s) + secs ))
-  while :; do
-    if "$@"; then return 0; fi
-    (( $(date +%s) >= deadline )) && return 1
-    sleep 0.25
-  done
-}
-
+# ---------------------------------------------------------------- helpers (log, retry, install: lab-lib.sh)
 dk_s() { "$DOCKER_BIN" -H "unix://$S_SOCK" "$@"; }
 dk_w() { "$DOCKER_BIN" -H "unix://$W_SOCK" "$@"; }
 

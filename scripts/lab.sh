@@ -23,6 +23,9 @@ set -euo pipefail
 # Everything this script starts (dockerd, podman service, conmon) inherits its working
 # directory: run from / so that removing the checkout it was started from breaks nothing.
 SELF=$(readlink -f "$0")
+LAB_TAG=lab
+# shellcheck source=scripts/lab-lib.sh
+. "$(dirname "$SELF")/lab-lib.sh"
 cd /
 
 # ---------------------------------------------------------------- settings
@@ -88,22 +91,7 @@ D_CTR=nd-rootless-web
 D_ARGS=(--restart no --label nanodock.lab=1 -p 18090:80
         "$PODMAN_IMAGE" /bin/busybox httpd -f -p 80)
 
-# ---------------------------------------------------------------- helpers
-log()  { printf '[lab] %s\n' "$*" >&2; }
-warn() { printf '[lab] WARNING: %s\n' "$*" >&2; }
-die()  { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
-
-# Bounded poll: retry SECS CMD... (every 0.25 s, up to SECS seconds)
-retry() {
-  local secs=$1; shift
-  local deadline=$(( $(date +%s) + secs ))
-  while :; do
-    if "$@"; then return 0; fi
-    (( $(date +%s) >= deadline )) && return 1
-    sleep 0.25
-  done
-}
-
+# ---------------------------------------------------------------- helpers (log, retry, install: lab-lib.sh)
 # Engines are always addressed explicitly, never through DOCKER_HOST or contexts.
 dk_a() { "$DOCKER_BIN" -H "unix://$A_SOCK" "$@"; }
 dk_b() { "$DOCKER_BIN" -H "unix://$B_SOCK" "$@"; }
@@ -157,29 +145,7 @@ signal_pid() {
   else log "pid $2 is no longer $3; not sending SIG$1"; fi
 }
 
-is_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
-
 # ---------------------------------------------------------------- 1. packages
-install_packages() {
-  local missing=() p
-  for p in "${APT_PACKAGES[@]}"; do is_installed "$p" || missing+=("$p"); done
-  if ((${#missing[@]} == 0)); then log "packages: all present"; return 0; fi
-  log "packages: installing ${missing[*]} (log: $LOG_DIR/apt.log)"
-  # No init system here: keep postinst scripts from starting services.
-  local policy=/usr/sbin/policy-rc.d made_policy=0
-  if [[ ! -e $policy ]]; then
-    printf '#!/bin/sh\n# nanodock lab: temporary, no service starts during install\nexit 101\n' >"$policy"
-    chmod 755 "$policy"; made_policy=1
-  fi
-  local rc=0
-  {
-    DEBIAN_FRONTEND=noninteractive apt-get update -q &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold "${missing[@]}"
-  } >>"$LOG_DIR/apt.log" 2>&1 || rc=$?
-  ((made_policy)) && rm -f "$policy"
-  ((rc == 0)) || die "apt-get failed (exit $rc); see $LOG_DIR/apt.log"
-  for p in "${missing[@]}"; do is_installed "$p" || die "package $p still not installed; see $LOG_DIR/apt.log"; done
-}
 
 # ---------------------------------------------------------------- 2. image
 image_tar() {

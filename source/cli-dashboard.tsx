@@ -21,11 +21,8 @@ export async function runDashboard(config: CliConfig): Promise<void> {
   await installInkOutputCache();
   let services: DashboardServices | undefined;
   if (config.hosts.length > 0 || mayNameRemoteEngines()) {
-    const {environmentHosts, fleetHostsOf, readVersion} = await import('./cli-fleet.js');
-    const hosts =
-      config.hosts.length > 0
-        ? fleetHostsOf(config, (line) => process.stderr.write(`nanodock-top: ${line}\n`))
-        : environmentHosts();
+    const {hostsToWatch, readVersion} = await import('./cli-fleet.js');
+    const hosts = hostsToWatch(config, (line) => process.stderr.write(`nanodock-top: ${line}\n`));
     if (typeof hosts === 'string') {
       process.stderr.write(`nanodock-top: ${hosts}\n`);
       process.exit(2);

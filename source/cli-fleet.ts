@@ -77,6 +77,17 @@ export function environmentHosts(): readonly FleetHostPlan[] | null {
 }
 
 /**
+ * The hosts a run watches: `--host`'s, else the environment's remote (environmentHosts), else
+ * null (this machine, as always); a string is a reason to exit 2. Warnings go to `warn`.
+ */
+export function hostsToWatch(
+  config: CliConfig,
+  warn: (line: string) => void,
+): readonly FleetHostPlan[] | null | string {
+  return config.hosts.length > 0 ? fleetHostsOf(config, warn) : environmentHosts();
+}
+
+/**
  * `--once` and `--json` with `--host`: one snapshot of every host, each waited for (a remote's
  * own nanodock-top --json included, up to its deadline).
  */

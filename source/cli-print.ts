@@ -57,11 +57,8 @@ export async function printOnce(config: CliConfig): Promise<number> {
   // One scan, nothing else to run meanwhile: the socket tables are read without yielding.
   let snapshot: Snapshot | undefined;
   if (config.hosts.length > 0 || mayNameRemoteEngines()) {
-    const {collectFleetSnapshot, environmentHosts, fleetHostsOf} = await import('./cli-fleet.js');
-    const hosts =
-      config.hosts.length > 0
-        ? fleetHostsOf(config, (line) => process.stderr.write(`nanodock-top: ${line}\n`))
-        : environmentHosts();
+    const {collectFleetSnapshot, hostsToWatch} = await import('./cli-fleet.js');
+    const hosts = hostsToWatch(config, (line) => process.stderr.write(`nanodock-top: ${line}\n`));
     if (typeof hosts === 'string') {
       process.stderr.write(`nanodock-top: ${hosts}\n`);
       return 2;

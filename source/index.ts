@@ -94,6 +94,16 @@ export {
   swarmTasksPath,
 } from './engine/swarm.js';
 export * from './errors/index.js';
+export {
+  allContexts,
+  type FleetHostPlan,
+  type FleetPlan,
+  FleetSnapshot,
+  fleetWaitMs,
+  type HostSource,
+  placeOf,
+  planFleet,
+} from './fleet.js';
 export {matchedContainer} from './host/helper-resolution.js';
 export {
   type HostListener,
@@ -161,7 +171,8 @@ export {type JoinInput, joinSnapshot} from './model/join.js';
 export {LineRing} from './model/line-ring.js';
 export type {PublishedServiceMatch} from './model/lookup.js';
 export {lookupPublishedContainer, type PublishedContainerMatch} from './model/lookup.js';
-export type {SnapshotRow} from './model/snapshot-row.js';
+export {parseRemoteRows, rowsFromRemote} from './model/remote-rows.js';
+export type {RowHost, ServiceOnRow, SnapshotRow} from './model/snapshot-row.js';
 export type {StopOutcome, StopReport} from './model/stop-outcome.js';
 export {
   findLocalTask,
@@ -176,10 +187,18 @@ export {
 export type {EngineProfile, HelperSpec, ProfileId} from './profiles/profile.js';
 export {profiles} from './profiles/registry.js';
 export {
+  isCompatibleVersion,
+  RemoteSnapshot,
+  type RemoteSnapshotOptions,
+  type RunRemote,
+} from './remote-snapshot.js';
+export {
   collectSnapshot,
+  type HostSummary,
   isAbsentEngine,
   LiveSnapshot,
   type Snapshot,
   type SnapshotOptions,
+  swarmWarnings,
 } from './snapshot.js';
 export {stopContainer, stopContainerOf, stopContainerWithReport} from './stop.js';

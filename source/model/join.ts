@@ -262,6 +262,9 @@ export function joinSnapshot(input: JoinInput): SnapshotRow[] {
   return withUniqueKeys(rows.sort(compareRows));
 }
 
+/** The routing mesh takes an ingress port on every address of a node. */
+const ingressAddresses: readonly string[] = ['0.0.0.0'];
+
 /**
  * A row per ingress port of each Swarm service (map.services): the routing mesh takes it on
  * every node without a host socket, so no listener row stands for it. Its container is the
@@ -278,25 +281,14 @@ function serviceRows(map: ContainerPortMap): SnapshotRow[] {
         continue;
       }
       rows.push({
-        key: `svc|${service.id}|${port.protocol}|${port.publishedPort}`,
-        protocol: port.protocol,
-        address: '0.0.0.0',
-        addresses: ['0.0.0.0'],
-        port: port.publishedPort,
-        lastPort: port.publishedPort,
-        pids: [],
-        pid: null,
-        process: null,
-        user: null,
-        uptimeSeconds: null,
-        startedAt: null,
-        startTicks: null,
-        command: [],
-        helper: null,
-        untrusted: null,
-        container,
-        ambiguous: false,
-        candidates: [],
+        ...holderlessRow(
+          `svc|${service.id}|${port.protocol}|${port.publishedPort}`,
+          port.protocol,
+          ingressAddresses,
+          port.publishedPort,
+          port.publishedPort,
+          container,
+        ),
         service: {service, port},
       });
     }
@@ -417,28 +409,47 @@ function publishedWithoutHolder(
   }
   return [...groups.entries()].map(([groupKey, group]) => {
     const addresses = sortedUnique(group.addresses, compareAddresses);
-    return {
-      key: `p|${group.container.endpoint ?? ''}|${groupKey}`,
-      protocol: group.protocol,
-      address: addresses[0] ?? '0.0.0.0',
+    return holderlessRow(
+      `p|${group.container.endpoint ?? ''}|${groupKey}`,
+      group.protocol,
       addresses,
-      port: group.port,
-      lastPort: group.lastPort,
-      pids: [],
-      pid: null,
-      process: null,
-      user: null,
-      uptimeSeconds: null,
-      startedAt: null,
-      startTicks: null,
-      command: [],
-      helper: null,
-      untrusted: null,
-      container: group.container,
-      ambiguous: false,
-      candidates: [],
-    };
+      group.port,
+      group.lastPort,
+      group.container,
+    );
   });
+}
+
+/** A row of a published port that no visible process holds (no pid, no process). */
+function holderlessRow(
+  key: string,
+  protocol: Protocol,
+  addresses: readonly string[],
+  port: number,
+  lastPort: number,
+  container: ContainerInfo | null,
+): SnapshotRow {
+  return {
+    key,
+    protocol,
+    address: addresses[0] ?? '0.0.0.0',
+    addresses,
+    port,
+    lastPort,
+    pids: [],
+    pid: null,
+    process: null,
+    user: null,
+    uptimeSeconds: null,
+    startedAt: null,
+    startTicks: null,
+    command: [],
+    helper: null,
+    untrusted: null,
+    container,
+    ambiguous: false,
+    candidates: [],
+  };
 }
 
 /**

@@ -36,7 +36,7 @@ import {EngineRequestError} from '../../source/errors/engine-request-error.js';
 import {SshError} from '../../source/errors/ssh-error.js';
 import {lookupPublishedContainer} from '../../source/model/lookup.js';
 import {stopContainer, stopContainerOf} from '../../source/stop.js';
-import {engineApi, isLabRequired, lab, removeContainer, shouldSkipLab} from '../helpers/lab.js';
+import {engineApi, lab, removeContainer, shouldSkipLab, shouldSkipSshLab} from '../helpers/lab.js';
 
 /** What scripts/lab-ssh.sh sets up (its summary). */
 const sshLab = {
@@ -72,30 +72,8 @@ const leftovers = (() => {
   };
 })();
 
-/**
- * Whether to skip (as shouldSkipLab, which waits 2 s: too short here, where each new ssh
- * session runs root's .bashrc, about a second, before `docker` starts).
- */
-async function shouldSkipSshLab(): Promise<boolean> {
-  const reason = await requestEngine(parseEngineAddress(sshLab.docker, 'lab'), '/_ping', {
-    timeoutMs: 15_000,
-  }).then(
-    (answer) => (answer.statusCode === 200 ? null : `/_ping answered HTTP ${answer.statusCode}`),
-    (error: Error) => error.message,
-  );
-  if (reason === null) {
-    return false;
-  }
-  if (isLabRequired) {
-    throw new Error(
-      `NANODOCK_LAB=required but the lab's sshd is not usable: ${reason}. Run: sudo npm run lab`,
-    );
-  }
-  console.warn(`skipping ssh lab tests: ${reason} (start it with: sudo npm run lab)`);
-  return true;
-}
-
-const skipSsh = (await shouldSkipLab('Docker', lab.docker.address)) || (await shouldSkipSshLab());
+const skipSsh =
+  (await shouldSkipLab('Docker', lab.docker.address)) || (await shouldSkipSshLab(sshLab.docker));
 
 const sshExe = '/usr/bin/ssh';
 const watchers: EngineEventWatcher[] = [];

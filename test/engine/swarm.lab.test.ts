@@ -1,4 +1,3 @@
-import {execFile} from 'node:child_process';
 import {mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -9,7 +8,7 @@ import {type EngineEvent, watchEngineEvents} from '../../source/engine/events.js
 import {readSwarm} from '../../source/engine/swarm.js';
 import {lookupPublishedContainer} from '../../source/model/lookup.js';
 import type {SwarmReport, SwarmService} from '../../source/model/swarm.js';
-import {lab, shouldSkipLab} from '../helpers/lab.js';
+import {lab, shouldSkipLab, swarmDocker} from '../helpers/lab.js';
 
 const skipManager = await shouldSkipLab('Swarm manager', lab.swarm.address);
 const skipWorker = skipManager || (await shouldSkipLab('Swarm worker', lab.swarm.workerAddress));
@@ -19,18 +18,7 @@ const manager = parseEngineAddress(lab.swarm.address, 'lab');
 const bareHome = mkdtempSync(join(tmpdir(), 'nanodock-swarm-home-'));
 const onManager = {env: {DOCKER_HOST: lab.swarm.address}, home: bareHome, timeoutMs: 5000};
 
-/** `docker -H <manager> ARGS` (Debian's client); rejects with its stderr. */
-function docker(args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      '/usr/bin/docker',
-      ['-H', lab.swarm.address, ...args],
-      {cwd: '/', timeout: 60_000, encoding: 'utf8'},
-      (error, stdout, stderr) =>
-        error ? reject(new Error(stderr || error.message)) : resolve(stdout),
-    );
-  });
-}
+const docker = swarmDocker;
 
 async function managerReport(): Promise<Extract<SwarmReport, {role: 'manager'}>> {
   const report = await readSwarm(manager, {timeoutMs: 5000});

@@ -1,19 +1,17 @@
 import {chmodSync, rmSync, writeFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {afterAll, afterEach, describe, expect, it} from 'vitest';
-import {parseEngineAddress} from '../../source/engine/endpoint.js';
-import {requestEngine} from '../../source/engine/http.js';
 import {planFleet} from '../../source/fleet.js';
 import {RemoteSnapshot} from '../../source/remote-snapshot.js';
 import type {Snapshot} from '../../source/snapshot.js';
 import {runCli} from '../helpers/cli.js';
 import {
-  isLabRequired,
   isRunning,
   lab,
   publishScratchContainer,
   removeContainer,
   shouldSkipLab,
+  shouldSkipSshLab,
   shouldSkipUnlessRoot,
 } from '../helpers/lab.js';
 import {startTmux, type TmuxSession} from '../helpers/tmux.js';
@@ -28,28 +26,11 @@ const topBin = '/run/nanodock-lab/ssh-top-bin/nanodock-top';
 const withTop = 'ssh://root@nd-lab-ssh-top';
 const withoutTop = 'ssh://root@nd-lab-ssh';
 
-async function shouldSkipSsh(): Promise<boolean> {
-  const reason = await requestEngine(parseEngineAddress(withTop, 'lab'), '/_ping', {
-    timeoutMs: 15_000,
-  }).then(
-    (answer) => (answer.statusCode === 200 ? null : `/_ping answered HTTP ${answer.statusCode}`),
-    (error: Error) => error.message,
-  );
-  if (reason === null) {
-    return false;
-  }
-  if (isLabRequired) {
-    throw new Error(
-      `NANODOCK_LAB=required but ${withTop} is not usable: ${reason}. Run: sudo npm run lab`,
-    );
-  }
-  console.warn(`skipping fleet lab tests: ${reason} (start it with: sudo npm run lab)`);
-  return true;
-}
-
 const isRoot = !shouldSkipUnlessRoot('fleet lab tests');
 const skip =
-  !isRoot || (await shouldSkipLab('Docker', lab.docker.address)) || (await shouldSkipSsh());
+  !isRoot ||
+  (await shouldSkipLab('Docker', lab.docker.address)) ||
+  (await shouldSkipSshLab(withTop));
 
 /** Puts a nanodock-top on the remote's PATH: this checkout's, or one that says `version`. */
 function installRemoteTop(version?: string): void {

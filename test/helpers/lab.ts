@@ -368,3 +368,40 @@ export async function rootlessStartedAt(id: string): Promise<string> {
   ]);
   return inspect.stdout.trim();
 }
+
+/**
+ * Whether to skip the tests of an engine reached over the lab's sshd (scripts/lab-ssh.sh):
+ * as shouldSkipLab, but with 15 s for the ping, since each new ssh session runs root's shell
+ * startup files (about a second here) before `docker` starts.
+ */
+export async function shouldSkipSshLab(address: string): Promise<boolean> {
+  const reason = await requestEngine(parseEngineAddress(address, 'lab'), '/_ping', {
+    timeoutMs: 15_000,
+  }).then(
+    (answer) => (answer.statusCode === 200 ? null : `/_ping answered HTTP ${answer.statusCode}`),
+    (error: Error) => error.message,
+  );
+  if (reason === null) {
+    return false;
+  }
+  if (isLabRequired) {
+    throw new Error(
+      `NANODOCK_LAB=required but ${address} (the lab's sshd) is not usable: ${reason}. Run: sudo npm run lab`,
+    );
+  }
+  console.warn(`skipping tests over ${address}: ${reason} (start the lab with: sudo npm run lab)`);
+  return true;
+}
+
+/** `docker -H <the lab's Swarm manager> ARGS` (Debian's client); rejects with its stderr. */
+export function swarmDocker(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      '/usr/bin/docker',
+      ['-H', lab.swarm.address, ...args],
+      {cwd: '/', timeout: 60_000, encoding: 'utf8'},
+      (error, stdout, stderr) =>
+        error ? reject(new Error(stderr || error.message)) : resolve(stdout),
+    );
+  });
+}

@@ -1,8 +1,7 @@
-import {execFile} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import {afterAll, afterEach, describe, expect, it} from 'vitest';
 import {runCli} from '../helpers/cli.js';
-import {lab, shouldSkipLab, shouldSkipUnlessRoot} from '../helpers/lab.js';
+import {lab, shouldSkipLab, shouldSkipUnlessRoot, swarmDocker} from '../helpers/lab.js';
 import {startTmux, type TmuxSession} from '../helpers/tmux.js';
 
 // Swarm services in the dashboard, against the lab's Swarm engines (scripts/lab-swarm.sh): the
@@ -14,17 +13,7 @@ const isRoot = !shouldSkipUnlessRoot('Swarm dashboard lab tests');
 const skipManager = !isRoot || (await shouldSkipLab('Swarm manager', lab.swarm.address));
 const skipWorker = skipManager || (await shouldSkipLab('Swarm worker', lab.swarm.workerAddress));
 
-function docker(args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      '/usr/bin/docker',
-      ['-H', lab.swarm.address, ...args],
-      {cwd: '/', timeout: 60_000, encoding: 'utf8'},
-      (error, stdout, stderr) =>
-        error ? reject(new Error(stderr || error.message)) : resolve(stdout),
-    );
-  });
-}
+const docker = swarmDocker;
 
 const service = `nd-swarm-t-ui-${process.pid}`;
 let session: TmuxSession | undefined;
