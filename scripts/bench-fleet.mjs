@@ -108,11 +108,11 @@ try {
   ]);
 
   // Refresh cost once connected.
-  const refreshTimes = async (source, rounds = 7) => {
+  const refreshTimes = async (source, fresh = true, rounds = 7) => {
     const times = [];
     for (let round = 0; round < rounds + 1; round++) {
       const started = performance.now();
-      await source.refresh(() => {}, undefined, {fresh: true});
+      await source.refresh(() => {}, undefined, {fresh});
       if (round > 0) times.push(performance.now() - started);
     }
     return times;
@@ -127,6 +127,11 @@ try {
   rows.push([
     'refresh over ssh, remote host view (nanodock-top --json there)',
     `${ms(median(remoteView))} (max ${ms(Math.max(...remoteView))})`,
+    `this machine's refresh: ${ms(median(localRefresh))}`,
+  ]);
+  rows.push([
+    'timer tick over ssh between host views (engines asked, remote rows kept up to 10 s)',
+    `${ms(median(remoteTick))} (max ${ms(Math.max(...remoteTick))})`,
     `this machine's refresh: ${ms(median(localRefresh))}`,
   ]);
   rows.push([

@@ -41,6 +41,11 @@ export interface RemoteSnapshotOptions extends DetectOptions {
   readonly runRemote?: RunRemote;
   /** Deadline of the remote `nanodock-top --json`, in ms. Default: 20000. */
   readonly hostViewTimeoutMs?: number;
+  /**
+   * How old the remote's own rows may get before a refresh runs its nanodock-top again, in ms;
+   * a `fresh` refresh (an event, a finished action) always does. Default: 10000.
+   */
+  readonly hostViewMaxAgeMs?: number;
 }
 
 /**
@@ -48,6 +53,13 @@ export interface RemoteSnapshotOptions extends DetectOptions {
  * first (1-2 s measured in the lab over loopback, with a shell whose startup files are slow).
  */
 export const remoteDetectTimeoutMs = 10_000;
+
+/**
+ * Default of RemoteSnapshotOptions.hostViewMaxAgeMs: each run of the remote's nanodock-top
+ * costs that machine a process start and a full scan (0.3 to 1 s of CPU on a small host), too
+ * much for every 2 s tick; its engines are still asked at every tick, over a kept channel.
+ */
+export const defaultHostViewMaxAgeMs = 10_000;
 
 /** Largest `nanodock-top --json` output read from a remote (20,000 rows are about 12 MB). */
 const maxRemoteJsonBytes = 64 * 1024 * 1024;
@@ -85,6 +97,8 @@ export class RemoteSnapshot {
   readonly #options: RemoteSnapshotOptions;
   readonly #runRemote: RunRemote;
   #hostView: HostView = {kind: 'unknown'};
+  /** The remote's last rows, and when they came (performance.now()). */
+  #lastHostView: {readonly rows: readonly JsonRow[]; readonly at: number} | null = null;
   #engines: readonly EngineReport[] = [];
   #lastRows = new Map<string, SnapshotRow>();
   #rows: readonly SnapshotRow[] = [];
@@ -174,7 +188,7 @@ export class RemoteSnapshot {
   async refresh(
     onUpdate: (snapshot: Snapshot) => void,
     signal?: AbortSignal,
-    _options: {readonly fresh?: boolean; readonly finalOnly?: boolean} = {},
+    refreshOptions: {readonly fresh?: boolean; readonly finalOnly?: boolean} = {},
   ): Promise<void> {
     const started = performance.now();
     const options = this.#options;
@@ -188,12 +202,25 @@ export class RemoteSnapshot {
     });
     let remote: readonly JsonRow[] | null = null;
     try {
-      if (this.#hostView.kind === 'unknown') {
+      const view = this.#hostView;
+      const last = this.#lastHostView;
+      if (view.kind === 'unknown') {
         const first = await this.#firstLook(plan.endpoints, signal);
         this.#hostView = first.view;
         remote = first.rows;
-      } else if (this.#hostView.kind === 'remote') {
-        remote = await this.#remoteRows(this.#hostView.endpoint, signal);
+      } else if (
+        view.kind === 'remote' &&
+        (refreshOptions.fresh === true ||
+          last === null ||
+          performance.now() - last.at >= (options.hostViewMaxAgeMs ?? defaultHostViewMaxAgeMs))
+      ) {
+        remote = await this.#remoteRows(view.endpoint, signal);
+      } else if (view.kind === 'remote' && last !== null) {
+        // The remote's own scan costs it a process start and a scan: not at every tick.
+        remote = last.rows;
+      }
+      if (remote !== null && remote !== last?.rows) {
+        this.#lastHostView = {rows: remote, at: performance.now()};
       }
       if (this.#hostView.kind === 'ports-only') {
         warnings.push(this.#hostView.note);

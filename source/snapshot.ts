@@ -778,7 +778,10 @@ function containersText(map: ContainerPortMap): string {
 
 /**
  * What the engines said of Swarm that the user should hear: a worker lists no services (its
- * ingress ports are then shown by no row), and a Swarm question that failed.
+ * ingress ports are then shown by no row). A Swarm question that failed stays in the report
+ * (EngineReport.swarmError), not the header: an engine that lists its containers but answers
+ * no `/info` (a Docker-compatible proxy, a test double) would say so at every refresh, about
+ * a feature it may not have.
  */
 export function swarmWarnings(engines: readonly EngineReport[]): string[] {
   const warnings: string[] = [];
@@ -786,11 +789,6 @@ export function swarmWarnings(engines: readonly EngineReport[]): string[] {
     if (report.swarm?.role === 'worker') {
       warnings.push(
         `engine ${report.endpoint} is a Swarm worker: ${report.swarm.reason} (watch a manager for its services' ports)`,
-      );
-    }
-    if (report.swarmError) {
-      warnings.push(
-        `engine ${report.endpoint}: Swarm services not read: ${report.swarmError.message}`,
       );
     }
   }
