@@ -1,4 +1,4 @@
-import {type DetectOptions, scanEngines} from './engine/detect.js';
+import {type DetectOptions, type EngineScan, scanEngines} from './engine/detect.js';
 import {type Endpoint, resolveEndpoints, type SshEndpoint} from './engine/endpoint.js';
 import {runOverSsh} from './engine/ssh.js';
 import type {ContainerInfo} from './model/container-info.js';
@@ -184,35 +184,25 @@ export class RemoteSnapshot {
     return parseRemoteRows(run.stdout, this.#options.name);
   }
 
-  /** One refresh: the engines and the host view, asked together; one update when both are in. */
-  async refresh(
-    onUpdate: (snapshot: Snapshot) => void,
-    signal?: AbortSignal,
-    refreshOptions: {readonly fresh?: boolean; readonly finalOnly?: boolean} = {},
-  ): Promise<void> {
-    const started = performance.now();
-    const options = this.#options;
-    const warnings: string[] = [];
-    const plan = resolveEndpoints({...options, addresses: options.addresses});
-    const scanning = scanEngines({
-      ...options,
-      addresses: options.addresses,
-      timeoutMs: options.timeoutMs ?? remoteDetectTimeoutMs,
-      signal,
-    });
+  /** The host view of this refresh: the remote's rows (or null), and notes about it. */
+  async #hostViewRows(
+    endpoints: readonly Endpoint[],
+    fresh: boolean,
+    warnings: string[],
+    signal: AbortSignal | undefined,
+  ): Promise<readonly JsonRow[] | null> {
     let remote: readonly JsonRow[] | null = null;
     try {
       const view = this.#hostView;
       const last = this.#lastHostView;
+      const maxAge = this.#options.hostViewMaxAgeMs ?? defaultHostViewMaxAgeMs;
       if (view.kind === 'unknown') {
-        const first = await this.#firstLook(plan.endpoints, signal);
+        const first = await this.#firstLook(endpoints, signal);
         this.#hostView = first.view;
         remote = first.rows;
       } else if (
         view.kind === 'remote' &&
-        (refreshOptions.fresh === true ||
-          last === null ||
-          performance.now() - last.at >= (options.hostViewMaxAgeMs ?? defaultHostViewMaxAgeMs))
+        (fresh || last === null || performance.now() - last.at >= maxAge)
       ) {
         remote = await this.#remoteRows(view.endpoint, signal);
       } else if (view.kind === 'remote' && last !== null) {
@@ -227,11 +217,63 @@ export class RemoteSnapshot {
       }
     } catch (error) {
       signal?.throwIfAborted();
-      warnings.push(`${options.name}: no host view: ${(error as Error).message}`);
+      warnings.push(`${this.#options.name}: no host view: ${(error as Error).message}`);
     }
+    return remote;
+  }
+
+  /**
+   * One refresh: the engines and the host view, asked together. Before the host view's first
+   * rows have come (an ssh session, a remote node start and a scan: seconds), an update with
+   * the containers' published ports is sent as soon as the engines answer, marked pending.
+   */
+  async refresh(
+    onUpdate: (snapshot: Snapshot) => void,
+    signal?: AbortSignal,
+    refreshOptions: {readonly fresh?: boolean; readonly finalOnly?: boolean} = {},
+  ): Promise<void> {
+    const started = performance.now();
+    const options = this.#options;
+    const plan = resolveEndpoints({...options, addresses: options.addresses});
+    const scanning = scanEngines({
+      ...options,
+      addresses: options.addresses,
+      timeoutMs: options.timeoutMs ?? remoteDetectTimeoutMs,
+      signal,
+    });
+    const viewWarnings: string[] = [];
+    let viewDone = false;
+    const viewing = this.#hostViewRows(
+      plan.endpoints,
+      refreshOptions.fresh === true,
+      viewWarnings,
+      signal,
+    ).finally(() => {
+      viewDone = true;
+    });
     const scan = await scanning;
     signal?.throwIfAborted();
     this.#engines = scan.engines;
+    if (!viewDone && this.#lastHostView === null && refreshOptions.finalOnly !== true) {
+      onUpdate(
+        this.#snapshot(scan, null, [`${options.name}: reading its host view…`], started, true),
+      );
+    }
+    const remote = await viewing;
+    signal?.throwIfAborted();
+    onUpdate(this.#snapshot(scan, remote, viewWarnings, started, false));
+  }
+
+  /** The snapshot of an engine scan and the remote's rows (null: the containers' ports). */
+  #snapshot(
+    scan: EngineScan,
+    remote: readonly JsonRow[] | null,
+    notes: readonly string[],
+    started: number,
+    pending: boolean,
+  ): Snapshot {
+    const options = this.#options;
+    const warnings = [...notes];
     if (!scan.engines.some((report) => report.ok)) {
       warnings.unshift(`${options.name}: no container engine answered`);
     }
@@ -265,16 +307,16 @@ export class RemoteSnapshot {
       this.#revision++;
       this.#lastRows = new Map(rows.map((row) => [row.key, row]));
     }
-    onUpdate({
+    return {
       rows: this.#rows,
       rowsRevision: this.#revision,
       engines: scan.engines,
-      enginesPending: false,
+      enginesPending: pending,
       warnings,
       hostname: options.name,
       takenAt,
       durationMs: performance.now() - started,
       fullHostScan: false,
-    });
+    };
   }
 }
