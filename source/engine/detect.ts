@@ -102,6 +102,18 @@ async function askList(
   return {engine, list};
 }
 
+/** askList for the containers `ids` only (an id filter; every port of each, not only published). */
+function askListOf(
+  endpoint: Endpoint,
+  ids: readonly string[],
+  started: number,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<{engine: EngineKind; list: ContainerList}> {
+  const filter = encodeURIComponent(JSON.stringify({id: ids}));
+  return askList(endpoint, `/containers/json?filters=${filter}`, started, timeoutMs, signal, false);
+}
+
 /** What an engine's Swarm gave at a detection (see askSwarm). */
 interface SwarmAnswer {
   readonly swarm: SwarmReport | null;
@@ -141,15 +153,7 @@ async function askSwarm(
     if (missing.size === 0) {
       return {swarm, swarmError: null, taskContainers: []};
     }
-    const filter = encodeURIComponent(JSON.stringify({id: [...missing]}));
-    const asked = await askList(
-      endpoint,
-      `/containers/json?filters=${filter}`,
-      started,
-      timeoutMs,
-      signal,
-      false,
-    );
+    const asked = await askListOf(endpoint, [...missing], started, timeoutMs, signal);
     const taskContainers = asked.list.containers.filter((container) => missing.has(container.id));
     return {swarm, swarmError: null, taskContainers};
   } catch (error) {
@@ -240,17 +244,9 @@ async function queryChanged(
   const requestStarted = performance.now();
   let engine: EngineKind = answer.report.engine;
   try {
-    const filter = encodeURIComponent(JSON.stringify({id: ids}));
     let list: ContainerList;
     try {
-      const asked = await askList(
-        endpoint,
-        `/containers/json?filters=${filter}`,
-        started,
-        timeoutMs,
-        signal,
-        false,
-      );
+      const asked = await askListOf(endpoint, ids, started, timeoutMs, signal);
       engine = asked.engine;
       list = asked.list;
     } catch (error) {

@@ -68,6 +68,27 @@ function escapeTokens(path: string): string {
 }
 
 /**
+ * The argv of ssh for one channel on a remote's master (`controlPath`) running `command` there:
+ * never a master itself, never a prompt, never the user's RemoteCommand.
+ */
+function channelArgs(controlPath: string, endpoint: SshEndpoint, command: string): string[] {
+  return [
+    '-S',
+    escapeTokens(controlPath),
+    '-o',
+    'ControlMaster=no',
+    '-o',
+    'BatchMode=yes',
+    // A RemoteCommand of the user's config would clash with -N and with our commands.
+    '-o',
+    'RemoteCommand=none',
+    '-T',
+    ...destinationArgs(endpoint),
+    command,
+  ];
+}
+
+/**
  * A word for a POSIX remote shell: single-quoted, each `'` written as `'\''`. The remote side
  * of ssh always runs its command through the user's shell, so every argument is quoted.
  */
@@ -544,20 +565,7 @@ export class SshConnection extends Duplex implements SocketLike {
     const endpoint = this.endpoint;
     const child = spawn(
       'ssh',
-      [
-        '-S',
-        escapeTokens(this.#master.controlPath),
-        '-o',
-        'ControlMaster=no',
-        '-o',
-        'BatchMode=yes',
-        // A RemoteCommand of the user's config would clash with -N and with our commands.
-        '-o',
-        'RemoteCommand=none',
-        '-T',
-        ...destinationArgs(endpoint),
-        'docker system dial-stdio',
-      ],
+      channelArgs(this.#master.controlPath, endpoint, 'docker system dial-stdio'),
       {stdio: ['pipe', 'pipe', 'pipe']},
     );
     this.#child = child;
@@ -766,24 +774,9 @@ export function runOverSsh(
         finish(masterError);
         return;
       }
-      child = spawn(
-        'ssh',
-        [
-          '-S',
-          escapeTokens(master.controlPath),
-          '-o',
-          'ControlMaster=no',
-          '-o',
-          'BatchMode=yes',
-          // A RemoteCommand of the user's config would clash with -N and with our commands.
-          '-o',
-          'RemoteCommand=none',
-          '-T',
-          ...destinationArgs(endpoint),
-          command,
-        ],
-        {stdio: ['ignore', 'pipe', 'pipe']},
-      );
+      child = spawn('ssh', channelArgs(master.controlPath, endpoint, command), {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const stdout: Buffer[] = [];
       let stdoutBytes = 0;
       let stderr = '';
