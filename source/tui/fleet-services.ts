@@ -23,8 +23,17 @@ function createRemoteServices(
   const hostOptions = {...options, addresses: plan.addresses};
   const remote = new RemoteSnapshot({...hostOptions, name: plan.name});
   const containers = createContainerServices(hostOptions);
+  // The remote's own scan runs again at once only after an event of its own engines: a fresh
+  // refresh for another host's event (or this machine's) waits for its age (hostViewMaxAgeMs).
+  // Twice after an event: an engine sends `die` a moment before the container's proxy has
+  // closed its sockets, so the first scan after it can still show them (the second look).
+  let eventLooks = 0;
   return {
-    refresh: (onUpdate, signal, refreshOptions) => remote.refresh(onUpdate, signal, refreshOptions),
+    refresh: (onUpdate, signal, refreshOptions) => {
+      const fresh = eventLooks > 0;
+      eventLooks = Math.max(0, eventLooks - 1);
+      return remote.refresh(onUpdate, signal, {...refreshOptions, fresh});
+    },
     runAction: async (action) =>
       action.kind === 'container'
         ? containers.runContainerAction(action)
@@ -35,8 +44,15 @@ function createRemoteServices(
     openLogs: containers.openLogs,
     readStats: containers.readStats,
     watchEvents: (onChange) => {
-      // Each refresh of a remote asks its engines again: an event only hurries the next one.
-      const watcher = watchEngineEvents({...hostOptions, onEvent: () => onChange()});
+      // Each refresh of a remote asks its engines again: an event hurries the next one, and
+      // has it run the remote's own scan too.
+      const watcher = watchEngineEvents({
+        ...hostOptions,
+        onEvent: () => {
+          eventLooks = 2;
+          onChange();
+        },
+      });
       return () => watcher.close();
     },
   };

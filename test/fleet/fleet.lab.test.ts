@@ -210,5 +210,8 @@ describe.skipIf(skip)('several hosts against the lab (ssh remote = this machine)
       },
     );
     expect(await isRunning(lab.docker.address, id)).toBe(false);
+    // The remote engine's die event has the remote's host view read again at once (not after
+    // its 10 s age): its docker-proxy row for 18370 goes, and this machine's too.
+    await tmux.waitFor((screen) => bothRows(screen).length === 0, {timeoutMs: 8000});
   }, 120_000);
 });
