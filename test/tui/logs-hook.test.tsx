@@ -37,11 +37,26 @@ function servicesWith(source: FakeLogSource) {
 async function openPane(source: FakeLogSource) {
   const {services, opened} = servicesWith(source);
   const app = await renderSized(<App services={services} color={false} />, 100, 20);
+  // The rows first (the keys act on them); then G and l, which the reducer takes in order.
+  await until(() => (app.lastFrame() ?? '').includes('18080'), 'the rows');
   app.stdin.write('G');
   await tick();
   app.stdin.write('l');
+  // The lines come batched (every 100 ms): wait for them, not for a fixed time, which a
+  // loaded machine (a test run beside others) overran.
+  await until(() => (app.lastFrame() ?? '').includes('logs of web'), 'the logs pane open');
   await tick(150);
   return {app, opened};
+}
+
+/** Polls `holds` every 10 ms, up to 5 s; fails naming `what`. */
+async function until(holds: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !holds(); waited += 10) {
+    if (waited > 5000) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await tick(10);
+  }
 }
 
 describe('logs pane and its reader (ink-testing-library)', () => {
