@@ -332,7 +332,7 @@ const leftoverAgeMs = 10 * 60 * 1000;
  * user's own, only empty ones (rmdir never removes a file) and only old ones (a master still
  * connecting has an empty folder too). In the background; errors are ignored.
  */
-async function sweepLeftoverFolders(): Promise<void> {
+export async function sweepLeftoverFolders(): Promise<void> {
   const base = tmpdir();
   const uid = process.getuid?.();
   for (const name of await readdir(base)) {

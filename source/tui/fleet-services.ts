@@ -15,6 +15,9 @@ export interface FleetServicesOptions extends DetectOptions {
   readonly runRemote?: RunRemote;
 }
 
+/** How long after an event or action a remote's host view is read at every refresh, in ms. */
+const lookWindowMs = 3000;
+
 /** Another machine's services: its RemoteSnapshot, its engines' events and container actions. */
 function createRemoteServices(
   plan: FleetHostPlan,
@@ -23,24 +26,34 @@ function createRemoteServices(
   const hostOptions = {...options, addresses: plan.addresses};
   const remote = new RemoteSnapshot({...hostOptions, name: plan.name});
   const containers = createContainerServices(hostOptions);
-  // The remote's own scan runs again at once only after an event of its own engines: a fresh
-  // refresh for another host's event (or this machine's) waits for its age (hostViewMaxAgeMs).
-  // Twice after an event: an engine sends `die` a moment before the container's proxy has
-  // closed its sockets, so the first scan after it can still show them (the second look).
-  let eventLooks = 0;
+  // The remote's own scan runs again at once only after an event of its own engines or an
+  // action through them: a fresh refresh for another host's event (or this machine's) waits
+  // for its age (hostViewMaxAgeMs). After one, at least twice and for 3 s: an engine says
+  // `die` (and an action returns) a moment before the container's proxy has closed its
+  // sockets, so the first scan after it can still show them.
+  let looksLeft = 0;
+  let lookUntil = 0;
+  const lookAgain = (): void => {
+    looksLeft = 2;
+    lookUntil = performance.now() + lookWindowMs;
+  };
   return {
     refresh: (onUpdate, signal, refreshOptions) => {
-      const fresh = eventLooks > 0;
-      eventLooks = Math.max(0, eventLooks - 1);
+      const fresh = looksLeft > 0 || performance.now() < lookUntil;
+      looksLeft = Math.max(0, looksLeft - 1);
       return remote.refresh(onUpdate, signal, {...refreshOptions, fresh});
     },
-    runAction: async (action) =>
-      action.kind === 'container'
-        ? containers.runContainerAction(action)
-        : {
-            text: `${describeTarget(action)} runs on ${plan.name}: nanodock-top signals processes of this machine only`,
-            tone: 'error',
-          },
+    runAction: async (action) => {
+      if (action.kind !== 'container') {
+        return {
+          text: `${describeTarget(action)} runs on ${plan.name}: nanodock-top signals processes of this machine only`,
+          tone: 'error',
+        };
+      }
+      const message = await containers.runContainerAction(action);
+      lookAgain();
+      return message;
+    },
     openLogs: containers.openLogs,
     readStats: containers.readStats,
     watchEvents: (onChange) => {
@@ -49,7 +62,7 @@ function createRemoteServices(
       const watcher = watchEngineEvents({
         ...hostOptions,
         onEvent: () => {
-          eventLooks = 2;
+          lookAgain();
           onChange();
         },
       });
