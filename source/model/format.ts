@@ -89,8 +89,10 @@ export function formatCompose(row: SnapshotRow): string {
 
 /** The process cell: the process name, with helpers marked by what they are. */
 export function formatProcess(row: SnapshotRow): string {
-  if (row.service !== undefined) {
-    return '(swarm ingress)';
+  const service = row.service?.service;
+  if (service !== undefined) {
+    // No process holds an ingress port: the cell names the nodes its tasks run on instead.
+    return `(swarm) ${service.nodes.length === 0 ? 'no node' : service.nodes.join(',')}`;
   }
   // A process under a helper's name that is not the real helper: marked, never a helper row.
   return row.untrusted === null ? (row.process ?? '-') : `!${row.process ?? '-'}`;

@@ -74,7 +74,7 @@ describe('Swarm services as rows', () => {
     const row = rows.find((entry) => entry.service !== undefined);
     expect(row).toMatchObject({port: 8080, pid: null, container: taskContainer});
     expect(formatContainer(row ?? (rows[0] as never))).toBe('web 2/2');
-    expect(formatProcess(row ?? (rows[0] as never))).toBe('(swarm ingress)');
+    expect(formatProcess(row ?? (rows[0] as never))).toBe('(swarm) lab,other');
     // The host-mode port is held by its task container's own socket: no service row for it.
     expect(rows.filter((entry) => entry.service !== undefined).map((entry) => entry.port)).toEqual([
       8080,

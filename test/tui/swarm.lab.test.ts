@@ -38,7 +38,7 @@ describe.skipIf(skipManager)('Swarm services in the dashboard (lab manager)', ()
     const line = run.stdout.split('\n').find((text) => text.includes(String(lab.swarm.port)));
     expect(line).toMatch(
       new RegExp(
-        `tcp\\s+0\\.0\\.0\\.0\\s+${lab.swarm.port}\\s+-\\s+\\(swarm ingress\\)\\s+-\\s+nd-swarm-web 2/2`,
+        `tcp\\s+0\\.0\\.0\\.0\\s+${lab.swarm.port}\\s+-\\s+\\(swarm\\) \\S+\\s+-\\s+nd-swarm-web 2/2`,
       ),
     );
     const json = await runCli([
