@@ -168,11 +168,6 @@ export class FleetSnapshot {
     this.#waitMs = options.waitMs ?? fleetWaitMs;
   }
 
-  /** The hosts, in the order given. */
-  get hosts(): readonly FleetHostPlan[] {
-    return this.#members.map((member) => member.plan);
-  }
-
   /** The host whose engines include `endpoint` (an engine address), if one does. */
   hostOfEndpoint(endpoint: string | null): FleetHostPlan | undefined {
     return endpoint === null

@@ -2,11 +2,10 @@ import {type DetectOptions, type EngineScan, scanEngines} from './engine/detect.
 import {type Endpoint, resolveEndpoints, type SshEndpoint} from './engine/endpoint.js';
 import {runOverSsh} from './engine/ssh.js';
 import type {ContainerInfo} from './model/container-info.js';
-import type {EngineReport} from './model/container-port-map.js';
 import type {JsonRow} from './model/format.js';
 import {joinSnapshot, keepUnchangedRows} from './model/join.js';
 import {parseRemoteRows, rowsFromRemote} from './model/remote-rows.js';
-import type {RowHost, SnapshotRow} from './model/snapshot-row.js';
+import type {SnapshotRow} from './model/snapshot-row.js';
 import {isAbsentEngine, type Snapshot, swarmWarnings} from './snapshot.js';
 
 /** What running a command on the remote gave (engine/ssh.ts runOverSsh). */
@@ -35,8 +34,6 @@ export interface RemoteSnapshotOptions extends DetectOptions {
   readonly addresses: readonly string[] | undefined;
   /** This nanodock's version: a remote nanodock-top must have the same major and minor. */
   readonly version: string;
-  /** What rows are marked with, in a view of several hosts; undefined in a view of one. */
-  readonly rowHost?: RowHost;
   /** Runs a command on the remote. Default: runOverSsh. */
   readonly runRemote?: RunRemote;
   /** Deadline of the remote `nanodock-top --json`, in ms. Default: 20000. */
@@ -99,7 +96,6 @@ export class RemoteSnapshot {
   #hostView: HostView = {kind: 'unknown'};
   /** The remote's last rows, and when they came (performance.now()). */
   #lastHostView: {readonly rows: readonly JsonRow[]; readonly at: number} | null = null;
-  #engines: readonly EngineReport[] = [];
   #lastRows = new Map<string, SnapshotRow>();
   #rows: readonly SnapshotRow[] = [];
   #revision = 0;
@@ -108,14 +104,6 @@ export class RemoteSnapshot {
     this.#options = options;
     this.#runRemote = options.runRemote ?? runOverSsh;
   }
-
-  /** Each engine's report at the last refresh. */
-  get engines(): readonly EngineReport[] {
-    return this.#engines;
-  }
-
-  /** Nothing is cached between refreshes: every refresh asks the engines (events only hurry it). */
-  invalidateContainers(_endpoint?: string, _id?: string): void {}
 
   /**
    * The host view's way, found at the first refresh, with its first rows: the remote's
@@ -253,7 +241,6 @@ export class RemoteSnapshot {
     });
     const scan = await scanning;
     signal?.throwIfAborted();
-    this.#engines = scan.engines;
     if (!viewDone && this.#lastHostView === null && refreshOptions.finalOnly !== true) {
       onUpdate(
         this.#snapshot(scan, null, [`${options.name}: reading its host view…`], started, true),
@@ -298,8 +285,8 @@ export class RemoteSnapshot {
             containers: scan.map,
             helpers: new Map(),
             now: takenAt / 1000,
-          }).map((row) => (options.rowHost === undefined ? row : {...row, host: options.rowHost}))
-        : rowsFromRemote(remote, containers, takenAt, options.rowHost);
+          })
+        : rowsFromRemote(remote, containers, takenAt, undefined);
     keepUnchangedRows(rows, this.#lastRows);
     const previous = this.#rows;
     if (rows.length !== previous.length || rows.some((row, index) => row !== previous[index])) {
